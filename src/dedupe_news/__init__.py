@@ -1,0 +1,40 @@
+"""dedupe_news: group news articles that report the same story.
+
+Copies, reprints and rewrites of one event end up in one :class:`Story`. Start with
+:func:`cluster`; see the README for the data flow and every setting in :class:`Config`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._version import __version__
+from .articles import Article, read_articles
+from .config import Config
+from .errors import ConfigError, DedupeNewsError, InputError
+from .pipeline import cluster
+from .result import Clustering, Edge, Stats, Story
+
+__all__ = [
+    "Article",
+    "Clustering",
+    "Config",
+    "ConfigError",
+    "DedupeNewsError",
+    "Edge",
+    "InputError",
+    "Stats",
+    "Story",
+    "__version__",
+    "cluster",
+    "read_articles",
+    "seeds_path",
+]
+
+
+def seeds_path() -> Path:
+    """Folder of the five bundled sample articles (``labels.json`` holds their ground truth)."""
+    packaged = Path(__file__).parent / "_seeds"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "seeds"  # source checkout / editable install

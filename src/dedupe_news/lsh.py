@@ -1,0 +1,100 @@
+"""LSH banding: choosing (bands, rows) for a threshold, and candidate pairs as array operations.
+
+Each band's ``rows`` signature values are folded into one 64-bit key; articles that share a key in
+any band become a candidate pair. Grouping is a sort, not a dict per article, so it stays fast
+and memory-light at millions of rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from .shingles import fmix64
+
+__all__ = ["candidate_pairs", "collision_probability", "optimal_bands"]
+
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+def collision_probability(similarity: F64 | float, bands: int, rows: int) -> F64:
+    """Probability that two sets of Jaccard ``similarity`` share at least one band (the S-curve)."""
+    s = np.asarray(similarity, dtype=np.float64)
+    return np.asarray(1.0 - (1.0 - s**rows) ** bands, dtype=np.float64)
+
+
+def optimal_bands(
+    threshold: float,
+    num_perm: int,
+    false_positive_weight: float = 0.5,
+    false_negative_weight: float = 0.5,
+) -> tuple[int, int]:
+    """``(bands, rows)`` minimizing the weighted false positive / negative areas, as datasketch.
+
+    The false-positive area is the integral of the S-curve below ``threshold``, the false-negative
+    area that of its complement above it. Integrated numerically on a fine grid.
+    """
+    grid_low = np.linspace(0.0, threshold, 513)
+    grid_high = np.linspace(threshold, 1.0, 513)
+    best: tuple[float, int, int] = (float("inf"), 1, 1)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = np.trapezoid(collision_probability(grid_low, bands, rows), grid_low)
+            fn = np.trapezoid(1.0 - collision_probability(grid_high, bands, rows), grid_high)
+            error = false_positive_weight * fp + false_negative_weight * fn
+            if error < best[0]:
+                best = (float(error), bands, rows)
+    return best[1], best[2]
+
+
+def _band_keys(signatures: U32, band: int, rows: int) -> npt.NDArray[np.uint64]:
+    cols = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+    key = np.full(signatures.shape[0], np.uint64(band), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in range(cols.shape[1]):
+            key = fmix64(key * np.uint64(0x100000001B3) + cols[:, c])
+    return key
+
+
+def _pairs_within_groups(order: I64, starts: I64, sizes: I64) -> I64:
+    """All pairs of members within each group of the sorted ``order``, as an ``(m, 2)`` array."""
+    if sizes.size == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    position = np.repeat(starts, sizes) + offset
+    later = np.repeat(sizes, sizes) - offset - 1  # members after this one in its group
+    left = np.repeat(position, later)
+    step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later)
+    return np.stack([order[left], order[left + 1 + step]], axis=1)
+
+
+def candidate_pairs(signatures: U32, bands: int, rows: int, *, skip: npt.NDArray[np.bool_] | None = None) -> I64:
+    """Distinct candidate pairs ``(i, j)`` with ``i < j``, sorted, as an ``(m, 2)`` int64 array.
+
+    Rows flagged in ``skip`` (e.g. empty sets, whose signatures all collide) take no part.
+    """
+    n, num_perm = signatures.shape
+    if bands * rows > num_perm:
+        raise ValueError(f"bands * rows = {bands * rows} exceeds num_perm = {num_perm}")
+    active = np.arange(n, dtype=np.int64) if skip is None else np.flatnonzero(~skip)
+    sig = signatures[active]
+    codes: list[I64] = []
+    for band in range(bands):
+        keys = _band_keys(sig, band, rows)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
+        starts = np.concatenate(([0], boundaries)).astype(np.int64)
+        sizes = np.diff(np.concatenate((starts, [sorted_keys.size]))).astype(np.int64)
+        multi = sizes > 1
+        pairs = _pairs_within_groups(order.astype(np.int64), starts[multi], sizes[multi])
+        if pairs.size:
+            i = active[np.minimum(pairs[:, 0], pairs[:, 1])]
+            j = active[np.maximum(pairs[:, 0], pairs[:, 1])]
+            codes.append(i * n + j)
+    if not codes:
+        return np.empty((0, 2), dtype=np.int64)
+    unique = np.unique(np.concatenate(codes))
+    return np.stack([unique // n, unique % n], axis=1)

@@ -1,0 +1,86 @@
+"""MinHash signature matrices, vectorized, bit-identical to datasketch's ``affine32`` scheme.
+
+For input hashes ``h`` (uint32), datasketch 2.x with ``scheme="affine32"`` pre-mixes ``h`` with the
+32-bit MurmurHash3 finalizer and applies ``a_k * h + b_k mod 2**32`` per permutation, keeping the
+minimum; ``a_k`` (odd) and ``b_k`` come from ``numpy.random.RandomState(seed)``. We do the same
+for a whole batch of documents at once, so signatures interoperate with datasketch's LSH indexes
+and storage (see :func:`to_datasketch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+__all__ = ["EMPTY", "fmix32", "permutations", "signatures", "to_datasketch"]
+
+U32 = npt.NDArray[np.uint32]
+EMPTY = np.uint32(0xFFFFFFFF)
+"""Signature value of an empty set (datasketch's sentinel)."""
+
+_BLOCK = 1 << 18  # hashes processed per block: bounds the (block x num_perm) temporary
+
+
+def fmix32(h: U32) -> U32:
+    """MurmurHash3's 32-bit finalizer (wrapping uint32 arithmetic)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
+    """The ``(a, b)`` affine parameters datasketch draws for ``num_perm`` and ``seed``."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
+    """MinHash signature matrix of shape ``(len(hash_sets), num_perm)``, dtype uint32.
+
+    ``hash_sets[i]`` holds the 32-bit hashes of document ``i`` (duplicates allowed). Empty sets
+    get the all-``EMPTY`` signature, as datasketch gives an un-updated ``MinHash``.
+    """
+    a, b = permutations(num_perm, seed)
+    out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
+    sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
+    start = 0
+    while start < len(hash_sets):
+        # Take documents until the block holds about _BLOCK hashes (at least one document).
+        cum = np.cumsum(sizes[start:])
+        stop = start + max(1, int(np.searchsorted(cum, _BLOCK, side="right")))
+        block_sizes = sizes[start:stop]
+        nonempty = np.flatnonzero(block_sizes)
+        if nonempty.size:
+            flat = np.concatenate([hash_sets[i] for i in range(start, stop)]).astype(np.uint32)
+            mixed = fmix32(flat)
+            with np.errstate(over="ignore"):
+                permuted = mixed[:, None] * a[None, :] + b[None, :]
+            offsets = np.concatenate(([0], np.cumsum(block_sizes)[:-1]))[nonempty]
+            out[start + nonempty] = np.minimum.reduceat(permuted, offsets, axis=0)
+        start = stop
+    return out
+
+
+def to_datasketch(signature: U32, seed: int) -> MinHash:
+    """Wrap one signature row as a ``datasketch.MinHash`` (``scheme="affine32"``).
+
+    The result can be inserted into ``datasketch.MinHashLSH`` or any of its storage backends.
+    """
+    from datasketch import MinHash
+
+    return MinHash(
+        num_perm=len(signature),
+        seed=seed,
+        hashvalues=np.asarray(signature, dtype=np.uint32),
+        scheme="affine32",
+    )

@@ -1,0 +1,366 @@
+"""``cluster()``: articles in, stories out. Wires the stages; each stage is a plain function.
+
+Stages (see the README's "How it works"):
+
+1. prepare: validate, put articles in canonical (id) order, normalize, strip boilerplate,
+   tokenize once, collapse identical texts into one weighted node;
+2. features: word-shingle hash sets (copies), TF-IDF vectors built from the token ids, and each
+   article's salient-term set (rewrites);
+3. candidates: MinHash signatures and LSH banding, one channel per feature set;
+4. verify: exact shingle Jaccard/containment and TF-IDF cosine of candidate pairs only;
+5. cluster: average linkage on the sparse graph of verified edges (no chaining).
+
+The canonical order makes every tie-break independent of input order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
+
+from .articles import Article, coerce_articles
+from .clustering import average_linkage
+from .config import Config
+from .lsh import candidate_pairs, optimal_bands
+from .minhash import signatures
+from .result import Clustering, Edge, Stats, Story
+from .shingles import Vocabulary, ngram_hashes
+from .similarity import pair_cosine, pair_overlap, set_matrix
+from .text import normalize, strip_boilerplate, tokenize
+
+__all__ = ["Features", "Prepared", "cluster", "find_candidates", "prepare", "build_features"]
+
+logger = logging.getLogger("dedupe_news")
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+U32 = npt.NDArray[np.uint32]
+
+COPY, REWRITE = 1, 2  # candidate channel bits
+
+
+@dataclass
+class Prepared:
+    """Articles in canonical order, tokenized once, with identical texts collapsed into nodes."""
+
+    articles: list[Article]  # canonical (id) order
+    input_position: I64  # canonical index -> position in the caller's input
+    title_ids: list[I64]  # per node
+    body_ids: list[I64]  # per node
+    node_of: I64  # canonical article index -> node index
+    node_weight: I64  # articles per node
+    node_days: F64  # per node: days since epoch, NaN when undated
+    vocabulary: Vocabulary
+    boilerplate_lines: int
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.body_ids)
+
+
+@dataclass
+class Features:
+    """Per-node feature sets and vectors."""
+
+    shingles: list[U32]
+    salient: list[U32]
+    tfidf: sp.csr_matrix
+    short: npt.NDArray[np.bool_]
+
+
+def _days(date: str | None) -> float:
+    if date is None:
+        return float("nan")
+    parsed = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=None).timestamp() / 86400.0
+
+
+def prepare(articles: list[Article], config: Config) -> Prepared:
+    """Normalize, strip boilerplate, tokenize, and collapse identical articles into nodes."""
+    order = sorted(range(len(articles)), key=lambda i: articles[i].id)
+    canonical = [articles[i] for i in order]
+    bodies = [normalize(a.text) for a in canonical]
+    report = strip_boilerplate(
+        bodies,
+        [a.source for a in canonical],
+        min_articles=config.boilerplate_min_articles,
+        min_share=config.boilerplate_min_share,
+        min_source_articles=config.boilerplate_min_source_articles,
+        max_line_words=config.boilerplate_max_line_words,
+    )
+    vocabulary = Vocabulary()
+    node_key: dict[tuple[bytes, bytes], int] = {}
+    node_of = np.empty(len(canonical), dtype=np.int64)
+    title_ids: list[I64] = []
+    body_ids: list[I64] = []
+    weights: list[int] = []
+    days: list[float] = []
+    for k, (article, body) in enumerate(zip(canonical, report.texts, strict=True)):
+        t_ids = vocabulary.encode(tokenize(normalize(article.title or "")))
+        b_ids = vocabulary.encode(tokenize(body))
+        key = (t_ids.tobytes(), b_ids.tobytes())
+        node = node_key.setdefault(key, len(node_key))
+        node_of[k] = node
+        if node == len(weights):
+            title_ids.append(t_ids)
+            body_ids.append(b_ids)
+            weights.append(0)
+            days.append(_days(article.date))
+        weights[node] += 1
+    return Prepared(
+        articles=canonical,
+        input_position=np.asarray(order, dtype=np.int64),
+        title_ids=title_ids,
+        body_ids=body_ids,
+        node_of=node_of,
+        node_weight=np.asarray(weights, dtype=np.int64),
+        node_days=np.asarray(days, dtype=np.float64),
+        vocabulary=vocabulary,
+        boilerplate_lines=sum(report.lines_removed),
+    )
+
+
+def _term_mask(vocabulary: Vocabulary) -> npt.NDArray[np.bool_]:
+    """Terms that carry topical weight: not stop words, not single characters."""
+    return np.fromiter(
+        (len(t) > 1 and t not in ENGLISH_STOP_WORDS for t in vocabulary.tokens),
+        dtype=bool,
+        count=len(vocabulary),
+    )
+
+
+def _count_matrix(prep: Prepared, title_weight: float) -> sp.csr_matrix:
+    rows, cols, vals = [], [], []
+    for node, (t_ids, b_ids) in enumerate(zip(prep.title_ids, prep.body_ids, strict=True)):
+        rows.append(np.full(b_ids.size + t_ids.size, node, dtype=np.int64))
+        cols.append(np.concatenate((b_ids, t_ids)))
+        vals.append(
+            np.concatenate((np.ones(b_ids.size), np.full(t_ids.size, title_weight)))
+        )
+    shape = (prep.n_nodes, len(prep.vocabulary))
+    if not rows:
+        return sp.csr_matrix(shape, dtype=np.float64)
+    counts = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
+    counts.sum_duplicates()
+    return counts
+
+
+def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:
+    """Column ids of each row's ``k`` largest entries (ties broken by column id)."""
+    out = []
+    for row in range(tfidf.shape[0]):
+        start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
+        cols, vals = tfidf.indices[start:end], tfidf.data[start:end]
+        if cols.size > k:
+            top = np.lexsort((cols, -vals))[:k]
+            cols = cols[top]
+        out.append(np.sort(cols).astype(np.int64))
+    return out
+
+
+def build_features(prep: Prepared, config: Config) -> Features:
+    """Shingle hash sets, TF-IDF vectors (from token ids, no re-tokenizing) and salient sets."""
+    hashes = prep.vocabulary.hashes()
+    shingles = [
+        ngram_hashes(np.concatenate((t, b)), hashes, config.shingle_size)
+        for t, b in zip(prep.title_ids, prep.body_ids, strict=True)
+    ]
+    counts = _count_matrix(prep, config.title_weight)
+    counts = counts @ sp.diags(_term_mask(prep.vocabulary).astype(np.float64))
+    counts.eliminate_zeros()
+    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+    term_hash32 = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
+    salient = [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
+    n_tokens = np.fromiter(
+        (t.size + b.size for t, b in zip(prep.title_ids, prep.body_ids, strict=True)),
+        dtype=np.int64,
+        count=prep.n_nodes,
+    )
+    return Features(
+        shingles=shingles, salient=salient, tfidf=tfidf, short=n_tokens < config.min_tokens
+    )
+
+
+def find_candidates(features: Features, config: Config) -> tuple[I64, npt.NDArray[np.uint8]]:
+    """Candidate node pairs from both LSH channels, and which channel(s) proposed each."""
+    found: list[I64] = []
+    bits: list[npt.NDArray[np.uint8]] = []
+    for channel, sets, threshold in (
+        (COPY, features.shingles, config.copy_threshold),
+        (REWRITE, features.salient, config.salient_threshold),
+    ):
+        bands, rows = optimal_bands(threshold, config.num_perm)
+        sig = signatures(sets, config.num_perm, config.seed)
+        pairs = candidate_pairs(sig, bands, rows, skip=features.short)
+        found.append(pairs)
+        bits.append(np.full(len(pairs), channel, dtype=np.uint8))
+    n = len(features.shingles)
+    codes = np.concatenate([p[:, 0] * n + p[:, 1] for p in found])
+    unique, inverse = np.unique(codes, return_inverse=True)
+    channel_bits = np.zeros(unique.size, dtype=np.uint8)
+    np.bitwise_or.at(channel_bits, inverse.ravel(), np.concatenate(bits))
+    return np.stack([unique // n, unique % n], axis=1), channel_bits
+
+
+def _channel_names(bits: int) -> tuple[str, ...]:
+    return tuple(name for bit, name in ((COPY, "copy"), (REWRITE, "rewrite")) if bits & bit)
+
+
+def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> Clustering:
+    """Group articles that report the same story.
+
+    Parameters
+    ----------
+    articles : sequence of str, dict or Article, or pandas.DataFrame
+        Dicts need ``"text"``; ``"id"``, ``"title"``, ``"date"``, ``"source"``, ``"url"`` are
+        optional. A DataFrame needs a ``text`` column. Ids default to positions.
+    config : Config, optional
+        Settings; defaults to ``Config()``.
+    **overrides
+        Individual settings, e.g. ``threshold=0.45``; see :class:`Config`.
+
+    Returns
+    -------
+    Clustering
+        ``labels`` aligned with the input, ``stories``, scored ``edges`` and ``stats``.
+
+    Raises
+    ------
+    InputError
+        Before any work, naming the article and what is allowed.
+    ConfigError
+        For an unknown or out-of-range setting.
+
+    Examples
+    --------
+    >>> import dedupe_news
+    >>> result = dedupe_news.cluster(dedupe_news.read_articles(dedupe_news.seeds_path()))
+    >>> [story.ids for story in result.stories]  # doctest: +NORMALIZE_WHITESPACE
+    [['001_e7cdae192c6f0a5e', '000_37b90b4cf2996c06', '003_37565cef0e52f10e',
+      '002_02e38881c9cf7dd8'], ['004_7d1b65fab962449b']]
+    """
+    cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
+    items = coerce_articles(articles)
+    prep = prepare(items, cfg)
+    features = build_features(prep, cfg)
+    pairs, channels = find_candidates(features, cfg)
+    logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(pairs))
+
+    cosine = pair_cosine(features.tfidf, pairs)
+    jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
+    score = np.where(containment >= cfg.copy_containment, np.maximum(cosine, containment), cosine)
+    keep = score >= cfg.edge_threshold
+    if cfg.max_days is not None:
+        gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
+        keep &= ~(gap > cfg.max_days)  # NaN (undated) never excludes
+    node_labels = average_linkage(
+        prep.n_nodes, pairs[keep], score[keep], cfg.threshold, prep.node_weight
+    )
+    return _assemble(
+        items, prep, features, pairs, channels, keep, score, cosine, jaccard, containment,
+        node_labels, cfg,
+    )
+
+
+def _assemble(
+    items: list[Article],
+    prep: Prepared,
+    features: Features,
+    pairs: I64,
+    channels: npt.NDArray[np.uint8],
+    keep: npt.NDArray[np.bool_],
+    score: F64,
+    cosine: F64,
+    jaccard: F64,
+    containment: F64,
+    node_labels: I64,
+    cfg: Config,
+) -> Clustering:
+    """Number stories canonically, pick representatives and map everything back to input order."""
+    n = len(prep.articles)
+    article_root = node_labels[prep.node_of]  # canonical article -> cluster root
+    # Similarity between canonical articles: copies of one node are identical (1.0).
+    members: dict[int, list[int]] = {}
+    for k, root in enumerate(article_root.tolist()):
+        members.setdefault(root, []).append(k)
+    groups = sorted(members.values(), key=lambda m: (-len(m), prep.articles[m[0]].id))
+
+    edge_pairs = pairs[keep]
+    node_sim = _node_similarity_within(edge_pairs, score[keep], node_labels, prep.node_weight)
+    canonical_labels = np.empty(n, dtype=np.int64)
+    stories: list[Story] = []
+    for story_id, group in enumerate(groups):
+        canonical_labels[group] = story_id
+        if len(group) == 1:
+            sims = [1.0]
+        else:
+            nodes = prep.node_of[group]
+            sims = ((node_sim[nodes] + prep.node_weight[nodes] - 1) / (len(group) - 1)).tolist()
+        ranked = sorted(range(len(group)), key=lambda m: (-sims[m], prep.articles[group[m]].id))
+        story_articles = tuple(prep.articles[group[m]] for m in ranked)
+        story_sims = tuple(sims[m] for m in ranked)
+        reason = (
+            "only article of its story"
+            if len(group) == 1
+            else f"highest mean similarity to the other {len(group) - 1} members "
+            f"({story_sims[0]:.2f})"
+        )
+        stories.append(Story(story_id, story_articles, story_sims, story_articles[0], reason))
+
+    labels = np.empty(n, dtype=np.int64)
+    labels[prep.input_position] = canonical_labels
+
+    first_article = np.full(prep.n_nodes, -1, dtype=np.int64)
+    for k in range(n - 1, -1, -1):
+        first_article[prep.node_of[k]] = k
+    edges = [
+        Edge(
+            a=prep.articles[first_article[i]].id,
+            b=prep.articles[first_article[j]].id,
+            score=float(score[e]),
+            cosine=float(cosine[e]),
+            jaccard=float(jaccard[e]),
+            containment=float(containment[e]),
+            channels=_channel_names(int(channels[e])),
+        )
+        for e, (i, j) in zip(np.flatnonzero(keep).tolist(), edge_pairs.tolist(), strict=True)
+    ]
+    stats = Stats(
+        articles=n,
+        short_articles=int(prep.node_weight[features.short].sum()),
+        identical_articles=int(n - prep.n_nodes),
+        boilerplate_lines=prep.boilerplate_lines,
+        candidates=len(pairs),
+        candidates_copy=int(np.count_nonzero(channels & COPY)),
+        candidates_rewrite=int(np.count_nonzero(channels & REWRITE)),
+        edges=len(edges),
+        stories=len(stories),
+        singletons=sum(1 for s in stories if s.size == 1),
+    )
+    return Clustering(
+        articles=items, labels=labels, stories=stories, edges=edges, stats=stats, config=cfg
+    )
+
+
+def _node_similarity_within(
+    edges: I64, scores: F64, node_labels: I64, weights: I64
+) -> F64:
+    """Per node: summed similarity to the other articles of its story over the edges.
+
+    Copies of one node are identical (similarity 1); callers add those.
+    """
+    inside = node_labels[edges[:, 0]] == node_labels[edges[:, 1]]
+    i, j, s = edges[inside, 0], edges[inside, 1], scores[inside]
+    total = np.zeros(weights.size, dtype=np.float64)
+    np.add.at(total, i, s * weights[j])
+    np.add.at(total, j, s * weights[i])
+    return total

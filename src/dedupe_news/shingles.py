@@ -1,0 +1,85 @@
+"""Feature sets as stable hashes: tokens become ids once, n-grams are combined in numpy.
+
+Hashes must be stable across processes and machines (never Python's salted ``hash()``), so each
+distinct token is hashed once with BLAKE2b and n-grams are mixed from those 64-bit values with
+array arithmetic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Vocabulary", "fmix64", "ngram_hashes", "token_hashes"]
+
+U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier used to chain n-gram members
+
+
+def fmix64(values: U64) -> U64:
+    """MurmurHash3's 64-bit finalizer: an avalanching bijection on uint64 (wrapping arithmetic)."""
+    h = values ^ (values >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def token_hashes(tokens: Sequence[str]) -> U64:
+    """Stable 64-bit hash of each token (BLAKE2b of its UTF-8 bytes)."""
+    return np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little")
+            for t in tokens
+        ),
+        dtype=np.uint64,
+        count=len(tokens),
+    )
+
+
+class Vocabulary:
+    """Maps tokens to dense ids, in first-seen order, and keeps their stable hashes."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def encode(self, tokens: Sequence[str]) -> I64:
+        """Token ids of one document, adding unseen tokens."""
+        index = self.index
+        return np.fromiter(
+            (index.setdefault(t, len(index)) for t in tokens), dtype=np.int64, count=len(tokens)
+        )
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self.index)
+
+    def hashes(self) -> U64:
+        return token_hashes(self.tokens)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
+    """Sorted distinct 32-bit hashes of the word ``n``-grams of one document.
+
+    A document shorter than ``n`` tokens yields one shingle of all its tokens; an empty one
+    yields none.
+    """
+    if ids.size == 0:
+        return np.empty(0, dtype=np.uint32)
+    width = min(n, ids.size)
+    count = ids.size - width + 1
+    h = hashes[ids[:count]].copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, width):
+            h = h * _MIX + hashes[ids[k : k + count]]
+        mixed = fmix64(h)
+    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))

@@ -1,0 +1,166 @@
+"""Text preparation: Unicode normalization, boilerplate stripping, tokenization.
+
+Web-scraped news carries page chrome ("Skip to main content", "Related Articles", stock-quote
+footers) that links unrelated articles of one outlet. We strip it in two ways: lines matching
+known chrome patterns, and short lines that repeat across many distinct articles of one batch or
+of one source. Counting over *distinct* texts keeps exact reprints (which share every line) from
+erasing themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "BoilerplateReport",
+    "normalize",
+    "split_lines",
+    "strip_boilerplate",
+    "tokenize",
+]
+
+# Curly quotes, dashes and odd spaces folded to ASCII so "huge mistake" and “huge mistake” agree.
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u200b": "",
+        "\ufeff": "",
+    }
+)
+
+# Page chrome seen in scraped news. Matched against a whole line, case-insensitively.
+_CHROME_LINE = re.compile(
+    r"""^\W*(?:
+        skip\ to\ (?:main\ )?content
+      | popular\ in\ the\ community
+      | related\ (?:articles?|stories|coverage|content|news|topics)
+      | back\ to\ top(?:\ button)?
+      | data\ &\ news\ supplied\ by\b.*
+      | stock\ quotes\ supplied\ by\b.*
+      | (?:loading\s*)?error\s*loading
+      | loadingerror\ loading
+      | advertisement
+      | (?:story\ )?continues?\ below(?:\ advertisement)?
+      | sign\ up\ for\b.{0,80}newsletters?\b.*
+      | (?:follow|like)\ us\ on\b.*
+      | share\ (?:this|on)\b.{0,40}
+      | (?:photo|image|video)(?:\ credit)?s?
+      | all\ rights\ reserved\b.*
+      | copyright\ (?:©\ )?\d{4}\b.*
+      | ©\ ?\d{4}\b.*
+      | read\ more(?:\ about\b.*)?
+      | (?:click|tap)\ here\b.{0,60}
+      | we\ use\ cookies\b.*
+      | this\ (?:site|website)\ uses\ cookies\b.*
+      | subscribe(?:\ now)?(?:\ to\b.{0,60})?
+    )\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+def normalize(text: str) -> str:
+    """NFKC-normalize, fold typographic quotes/dashes to ASCII and collapse runs of spaces.
+
+    Case is kept (names matter downstream); tokens are case-folded by :func:`tokenize`.
+    Idempotent: ``normalize(normalize(t)) == normalize(t)``.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    text = unicodedata.normalize("NFKC", text)
+    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(lines)
+
+
+def split_lines(text: str) -> list[str]:
+    """Non-empty lines of a normalized text."""
+    return [line for line in text.split("\n") if line]
+
+
+def tokenize(text: str) -> list[str]:
+    """Case-folded word tokens (Unicode ``\\w+`` runs); apostrophes split words."""
+    return _WORD.findall(text.casefold())
+
+
+def _line_key(line: str) -> str:
+    """Lines compare equal when their words do (case and punctuation aside)."""
+    return " ".join(tokenize(line))
+
+
+@dataclass(frozen=True)
+class BoilerplateReport:
+    """What :func:`strip_boilerplate` removed: per-article kept text and line counts."""
+
+    texts: list[str]
+    lines_removed: list[int]
+
+
+def strip_boilerplate(
+    texts: Sequence[str],
+    sources: Sequence[str | None],
+    *,
+    min_articles: int,
+    min_share: float,
+    min_source_articles: int,
+    max_line_words: int,
+) -> BoilerplateReport:
+    """Drop page-chrome lines and short lines that repeat across many distinct articles.
+
+    A line (compared by its words) is boilerplate when it matches a known chrome pattern, or when
+    it has at most ``max_line_words`` words and occurs in at least
+    ``max(min_articles, min_share * distinct texts)`` distinct texts of the batch, or in at least
+    ``min_source_articles`` distinct texts of one source. Texts must already be normalized.
+    """
+    lines_per_text = [split_lines(t) for t in texts]
+    keys_per_text = [[_line_key(line) for line in lines] for lines in lines_per_text]
+
+    batch_counts: Counter[str] = Counter()
+    source_counts: Counter[tuple[str, str]] = Counter()
+    seen_texts: set[tuple[str | None, str]] = set()
+    distinct = 0
+    for text, keys, source in zip(texts, keys_per_text, sources, strict=True):
+        if (source, text) in seen_texts:
+            continue
+        seen_texts.add((source, text))
+        distinct += 1
+        unique_keys = {k for k in keys if k and len(k.split()) <= max_line_words}
+        batch_counts.update(unique_keys)
+        if source is not None:
+            source_counts.update((source, k) for k in unique_keys)
+
+    batch_floor = max(min_articles, int(min_share * distinct + 0.999999))
+    repeated = {k for k, c in batch_counts.items() if c >= batch_floor}
+    repeated_by_source = {sk for sk, c in source_counts.items() if c >= min_source_articles}
+
+    kept_texts: list[str] = []
+    removed: list[int] = []
+    for lines, keys, source in zip(lines_per_text, keys_per_text, sources, strict=True):
+        kept = [
+            line
+            for line, key in zip(lines, keys, strict=True)
+            if key not in repeated
+            and (source, key) not in repeated_by_source
+            and not _CHROME_LINE.match(line)
+        ]
+        kept_texts.append("\n".join(kept))
+        removed.append(len(lines) - len(kept))
+    return BoilerplateReport(texts=kept_texts, lines_removed=removed)
