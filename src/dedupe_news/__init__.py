@@ -12,6 +12,8 @@ from ._version import __version__
 from .articles import Article, read_articles
 from .config import Config
 from .errors import ConfigError, DedupeNewsError, InputError
+from .estimator import StoryClusterer
+from .evaluate import Evaluation, evaluate
 from .pipeline import cluster
 from .result import Clustering, Edge, Stats, Story
 
@@ -22,11 +24,14 @@ __all__ = [
     "ConfigError",
     "DedupeNewsError",
     "Edge",
+    "Evaluation",
     "InputError",
     "Stats",
     "Story",
+    "StoryClusterer",
     "__version__",
     "cluster",
+    "evaluate",
     "read_articles",
     "seeds_path",
 ]

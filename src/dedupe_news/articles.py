@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
-import io
 import json
 import math
 import sys
@@ -65,8 +64,10 @@ def _is_missing(value: object) -> bool:
 
 
 def _where(position: int, article_id: object) -> str:
-    return f"article {article_id!r} (position {position})" if article_id is not None else (
-        f"article at position {position}"
+    return (
+        f"article {article_id!r} (position {position})"
+        if article_id is not None
+        else (f"article at position {position}")
     )
 
 
@@ -117,7 +118,9 @@ def _from_mapping(record: Mapping[str, Any], position: int) -> Article:
     if article_id is None:
         article_id = str(position)
     elif isinstance(article_id, bool) or not isinstance(article_id, str | int):
-        raise InputError(f"{where}: 'id' must be a string or an integer, got {type(raw_id).__name__}")
+        raise InputError(
+            f"{where}: 'id' must be a string or an integer, got {type(raw_id).__name__}"
+        )
     return Article(
         id=str(article_id),
         text=text,
@@ -206,14 +209,16 @@ def _check_unique_ids(articles: list[Article]) -> None:
 
 
 def _open_text(path: Path) -> IO[str]:
-    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+    """A UTF-8 text stream over a plain or gzipped file (the caller closes it)."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="strict", newline="")
+    return path.open(encoding="utf-8", errors="strict", newline="")
 
 
 def _read_jsonl(stream: IO[str], name: str) -> Iterator[dict[str, Any]]:
     line_no = 0
     try:
-        for line_no, line in enumerate(stream, start=1):  # noqa: B007
+        for line_no, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
             try:

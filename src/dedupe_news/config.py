@@ -93,14 +93,17 @@ class Config:
                 continue
             if value is None and spec["optional"]:
                 continue
-            allowed = f"{'an integer' if spec['integer'] else 'a number'} in [{spec['low']}, {spec['high']}]"
+            kind = "an integer" if spec["integer"] else "a number"
+            allowed = f"{kind} in [{spec['low']}, {spec['high']}]"
             if spec["optional"]:
                 allowed += " or None"
             wrong_type = isinstance(value, bool) or not isinstance(
                 value, int if spec["integer"] else (int, float)
             )
-            if wrong_type or not (spec["low"] <= value <= spec["high"]) or (
-                isinstance(value, float) and math.isnan(value)
+            if (
+                wrong_type
+                or not (spec["low"] <= value <= spec["high"])
+                or (isinstance(value, float) and math.isnan(value))
             ):
                 raise ConfigError(f"{f.name} must be {allowed}, got {value!r}")
 

@@ -70,7 +70,9 @@ def _pairs_within_groups(order: I64, starts: I64, sizes: I64) -> I64:
     return np.stack([order[left], order[left + 1 + step]], axis=1)
 
 
-def candidate_pairs(signatures: U32, bands: int, rows: int, *, skip: npt.NDArray[np.bool_] | None = None) -> I64:
+def candidate_pairs(
+    signatures: U32, bands: int, rows: int, *, skip: npt.NDArray[np.bool_] | None = None
+) -> I64:
     """Distinct candidate pairs ``(i, j)`` with ``i < j``, sorted, as an ``(m, 2)`` int64 array.
 
     Rows flagged in ``skip`` (e.g. empty sets, whose signatures all collide) take no part.

@@ -29,7 +29,7 @@ _BLOCK = 1 << 18  # hashes processed per block: bounds the (block x num_perm) te
 
 def fmix32(h: U32) -> U32:
     """MurmurHash3's 32-bit finalizer (wrapping uint32 arithmetic)."""
-    h = h ^ (h >> np.uint32(16))
+    h = np.asarray(h ^ (h >> np.uint32(16)), dtype=np.uint32)
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
+from tqdm.auto import tqdm
 
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -35,7 +36,7 @@ from .shingles import Vocabulary, ngram_hashes
 from .similarity import pair_cosine, pair_overlap, set_matrix
 from .text import normalize, strip_boilerplate, tokenize
 
-__all__ = ["Features", "Prepared", "cluster", "find_candidates", "prepare", "build_features"]
+__all__ = ["Features", "Prepared", "build_features", "cluster", "find_candidates", "prepare"]
 
 logger = logging.getLogger("dedupe_news")
 
@@ -141,9 +142,7 @@ def _count_matrix(prep: Prepared, title_weight: float) -> sp.csr_matrix:
     for node, (t_ids, b_ids) in enumerate(zip(prep.title_ids, prep.body_ids, strict=True)):
         rows.append(np.full(b_ids.size + t_ids.size, node, dtype=np.int64))
         cols.append(np.concatenate((b_ids, t_ids)))
-        vals.append(
-            np.concatenate((np.ones(b_ids.size), np.full(t_ids.size, title_weight)))
-        )
+        vals.append(np.concatenate((np.ones(b_ids.size), np.full(t_ids.size, title_weight))))
     shape = (prep.n_nodes, len(prep.vocabulary))
     if not rows:
         return sp.csr_matrix(shape, dtype=np.float64)
@@ -250,24 +249,46 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     """
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
     items = coerce_articles(articles)
-    prep = prepare(items, cfg)
-    features = build_features(prep, cfg)
-    pairs, channels = find_candidates(features, cfg)
-    logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(pairs))
-
-    cosine = pair_cosine(features.tfidf, pairs)
-    jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
-    score = np.where(containment >= cfg.copy_containment, np.maximum(cosine, containment), cosine)
-    keep = score >= cfg.edge_threshold
-    if cfg.max_days is not None:
-        gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
-        keep &= ~(gap > cfg.max_days)  # NaN (undated) never excludes
-    node_labels = average_linkage(
-        prep.n_nodes, pairs[keep], score[keep], cfg.threshold, prep.node_weight
-    )
+    with tqdm(total=5, desc="dedupe-news", unit="stage", disable=not cfg.progress) as bar:
+        bar.set_postfix_str("prepare")
+        prep = prepare(items, cfg)
+        bar.update()
+        bar.set_postfix_str("features")
+        features = build_features(prep, cfg)
+        bar.update()
+        bar.set_postfix_str("candidates")
+        pairs, channels = find_candidates(features, cfg)
+        bar.update()
+        logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(pairs))
+        bar.set_postfix_str("verify")
+        cosine = pair_cosine(features.tfidf, pairs)
+        jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
+        score = np.where(
+            containment >= cfg.copy_containment, np.maximum(cosine, containment), cosine
+        )
+        keep = score >= cfg.edge_threshold
+        if cfg.max_days is not None:
+            gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
+            keep &= ~(gap > cfg.max_days)  # NaN (undated) never excludes
+        bar.update()
+        bar.set_postfix_str("cluster")
+        node_labels = average_linkage(
+            prep.n_nodes, pairs[keep], score[keep], cfg.threshold, prep.node_weight
+        )
+        bar.update()
     return _assemble(
-        items, prep, features, pairs, channels, keep, score, cosine, jaccard, containment,
-        node_labels, cfg,
+        items,
+        prep,
+        features,
+        pairs,
+        channels,
+        keep,
+        score,
+        cosine,
+        jaccard,
+        containment,
+        node_labels,
+        cfg,
     )
 
 
@@ -351,9 +372,7 @@ def _assemble(
     )
 
 
-def _node_similarity_within(
-    edges: I64, scores: F64, node_labels: I64, weights: I64
-) -> F64:
+def _node_similarity_within(edges: I64, scores: F64, node_labels: I64, weights: I64) -> F64:
     """Per node: summed similarity to the other articles of its story over the edges.
 
     Copies of one node are identical (similarity 1); callers add those.

@@ -20,13 +20,15 @@ import numpy.typing as npt
 
 from .articles import Article
 from .config import Config
+from .text import is_chrome
 
 __all__ = ["Clustering", "Edge", "Stats", "Story"]
 
 
 def _headline(article: Article, width: int = 90) -> str:
     """The title, or the first non-empty line of the text, shortened for display."""
-    line = article.title or next((ln.strip() for ln in article.text.splitlines() if ln.strip()), "")
+    lines = (ln.strip() for ln in article.text.splitlines())
+    line = article.title or next((ln for ln in lines if ln and not is_chrome(ln)), "")
     return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
@@ -203,7 +205,9 @@ class Clustering:
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per article, in input order."""
         similarity = {
-            a.id: sim for st in self.stories for a, sim in zip(st.articles, st.similarity, strict=True)
+            a.id: sim
+            for st in self.stories
+            for a, sim in zip(st.articles, st.similarity, strict=True)
         }
         records = []
         for article, label in zip(self.articles, self.labels.tolist(), strict=True):

@@ -24,7 +24,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier used to chain n-
 
 def fmix64(values: U64) -> U64:
     """MurmurHash3's 64-bit finalizer: an avalanching bijection on uint64 (wrapping arithmetic)."""
-    h = values ^ (values >> np.uint64(33))
+    h: U64 = values ^ (values >> np.uint64(33))
     h = h * np.uint64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> np.uint64(33))
     h = h * np.uint64(0xC4CEB9FE1A85EC53)

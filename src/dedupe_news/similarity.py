@@ -24,9 +24,7 @@ _CHUNK = 20_000
 def set_matrix(hash_sets: Sequence[U32]) -> sp.csr_matrix:
     """Binary CSR matrix (documents x distinct hashes) of sorted distinct hash sets."""
     sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    flat = (
-        np.concatenate(list(hash_sets)) if len(hash_sets) else np.empty(0, dtype=np.uint32)
-    )
+    flat = np.concatenate(list(hash_sets)) if len(hash_sets) else np.empty(0, dtype=np.uint32)
     _, columns = np.unique(flat, return_inverse=True)
     indptr = np.concatenate(([0], np.cumsum(sizes)))
     data = np.ones(flat.size, dtype=np.float32)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BoilerplateReport",
+    "is_chrome",
     "normalize",
     "split_lines",
     "strip_boilerplate",
@@ -91,6 +92,11 @@ def normalize(text: str) -> str:
     return "\n".join(lines)
 
 
+def is_chrome(line: str) -> bool:
+    """Whether a line is known page chrome ("Skip to main content", "Related Articles", ...)."""
+    return _CHROME_LINE.match(line) is not None
+
+
 def split_lines(text: str) -> list[str]:
     """Non-empty lines of a normalized text."""
     return [line for line in text.split("\n") if line]
@@ -159,7 +165,7 @@ def strip_boilerplate(
             for line, key in zip(lines, keys, strict=True)
             if key not in repeated
             and (source, key) not in repeated_by_source
-            and not _CHROME_LINE.match(line)
+            and not is_chrome(line)
         ]
         kept_texts.append("\n".join(kept))
         removed.append(len(lines) - len(kept))

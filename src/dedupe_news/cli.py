@@ -1,0 +1,158 @@
+"""The ``dedupe-news`` command.
+
+Errors in usage or input exit with status 2 and a one-line message naming the file, line or
+article; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__, seeds_path
+from .articles import Article, coerce_articles, read_articles
+from .errors import DedupeNewsError, InputError
+from .pipeline import cluster
+from .result import Clustering, _headline
+
+__all__ = ["main"]
+
+_EPILOG = """examples:
+  dedupe-news cluster                          cluster the bundled sample articles
+  dedupe-news cluster articles.jsonl -o out.jsonl
+  dedupe-news cluster news/ --format table     a folder of .txt files, as a table
+  cat a.jsonl | dedupe-news cluster - --threshold 0.3 > stories.jsonl
+"""
+
+_PROGRESS_FROM = 5_000  # show progress on a terminal from this many articles
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dedupe-news",
+        description="Group news articles that report the same story.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "cluster",
+        help="cluster articles into stories",
+        description=(
+            "Cluster articles from JSONL/CSV/Parquet files, folders of .txt files or '-' "
+            "(JSON lines on stdin). With no PATH, clusters the bundled sample articles."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
+    run.add_argument("-o", "--output", metavar="OUT", help="write results here (default stdout)")
+    run.add_argument(
+        "--format",
+        choices=("table", "jsonl", "csv"),
+        help="output format (default: table on a terminal, otherwise jsonl; csv if OUT ends .csv)",
+    )
+    run.add_argument(
+        "--threshold", type=float, help="merge threshold in [0, 1]; higher is stricter"
+    )
+    run.add_argument("--seed", type=int, help="MinHash seed")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    return parser
+
+
+def _read_all(paths: Sequence[str]) -> list[Article]:
+    articles: list[Article] = []
+    origin: dict[str, str] = {}
+    for path in paths:
+        for article in read_articles(path):
+            if article.id in origin:
+                raise InputError(
+                    f"{path}: article id {article.id!r} was already read from {origin[article.id]}"
+                    "; ids must be unique across inputs"
+                )
+            origin[article.id] = path
+            articles.append(article)
+    return coerce_articles(articles)
+
+
+def _print_table(result: Clustering, out: TextIO) -> None:
+    multi = [s for s in result.stories if s.size > 1]
+    out.write(f"{result!r}\n")
+    for story in multi:
+        out.write(f"\nstory {story.id}  ({story.size} articles)\n")
+        for article, sim in zip(story.articles, story.similarity, strict=True):
+            mark = "*" if article.id == story.representative.id else " "
+            out.write(f"  {mark} {article.id:<24} {sim:4.2f}  {_headline(article, 80)}\n")
+    singles = [s for s in result.stories if s.size == 1]
+    if singles:
+        out.write(f"\nsingletons ({len(singles)}):\n")
+        for story in singles:
+            article = story.representative
+            out.write(f"    {article.id:<24}       {_headline(article, 80)}\n")
+
+
+def _write(result: Clustering, fmt: str, out: TextIO) -> None:
+    if fmt == "table":
+        _print_table(result, out)
+    elif fmt == "csv":
+        result.write_csv(out)
+    else:
+        result.write_jsonl(out)
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    paths = args.paths or [str(seeds_path())]
+    articles = _read_all(paths)
+    overrides = {
+        k: v for k, v in (("threshold", args.threshold), ("seed", args.seed)) if v is not None
+    }
+    show_progress = not args.quiet and sys.stderr.isatty() and len(articles) >= _PROGRESS_FROM
+    result = cluster(articles, progress=show_progress, **overrides)
+    fmt = args.format
+    if fmt is None:
+        if args.output:
+            fmt = "csv" if args.output.endswith(".csv") else "jsonl"
+        else:
+            fmt = "table" if sys.stdout.isatty() else "jsonl"
+    if args.output:
+        with Path(args.output).open("w", encoding="utf-8") as target:
+            _write(result, fmt, target)
+    else:
+        _write(result, fmt, sys.stdout)
+    if not args.quiet and (args.output or fmt != "table"):
+        s = result.stats
+        print(
+            f"dedupe-news: {s.articles} articles -> {s.stories} stories "
+            f"({s.stories - s.singletons} with 2+ articles)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dedupe-news``; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="dedupe-news: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _run_cluster(args)
+    except DedupeNewsError as err:
+        print(f"dedupe-news: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"dedupe-news: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
