@@ -1,13 +1,16 @@
-"""Graph clustering of scored edges without chaining: average linkage on the sparse graph.
+"""Graph clustering of scored edges without chaining: average linkage along the candidate graph.
 
-Connected components let one strong bridge edge merge two stories. Here two clusters merge only
-while the *mean* similarity over all pairs of their members, counting absent edges as 0, stays
-at or above the threshold; a single bridge between two stories of sizes p and q contributes
-only 1 / (p * q) of that mean. Nodes carry weights, so a group of identical articles collapsed
-into one node counts as all of its copies.
+Connected components let one strong bridge edge merge two stories. Here two clusters that touch
+through a verified edge merge only while the *mean* cosine over all pairs of their members is at
+least the threshold, so a single bridge between stories of sizes p and q carries 1 / (p * q) of
+the decision. Since the vectors are L2-normalized, that mean is exact and cheap: the dot product
+of the two clusters' summed vectors divided by p * q. Pairs the candidate stage never proposed
+therefore still count with their true similarity; the candidate graph only decides which
+clusters are compared (average linkage under a connectivity constraint).
 
-Ties are broken by node index; callers pass nodes in a canonical order so results do not depend
-on input order.
+Nodes carry weights, so a group of identical articles collapsed into one node counts as all of
+its copies. Ties are broken by node index; callers pass nodes in a canonical order so results
+do not depend on input order.
 """
 
 from __future__ import annotations
@@ -16,44 +19,71 @@ import heapq
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 __all__ = ["average_linkage"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+_SparseVector = tuple[npt.NDArray[np.int32], F64]  # sorted column indices, values
+
+
+def _dot(u: _SparseVector, v: _SparseVector) -> float:
+    _, iu, iv = np.intersect1d(u[0], v[0], assume_unique=True, return_indices=True)
+    return float(u[1][iu] @ v[1][iv])
+
+
+def _add(u: _SparseVector, v: _SparseVector) -> _SparseVector:
+    columns, inverse = np.unique(np.concatenate((u[0], v[0])), return_inverse=True)
+    values = np.bincount(inverse.ravel(), weights=np.concatenate((u[1], v[1])))
+    return columns.astype(np.int32), values
 
 
 def average_linkage(
-    n_nodes: int,
+    vectors: sp.csr_matrix,
     edges: I64,
     scores: F64,
     threshold: float,
     weights: I64 | None = None,
 ) -> I64:
-    """Cluster label per node: the index of one node of its cluster (the root of its merges).
+    """Cluster label per node: the index of one node of its cluster.
 
     Parameters
     ----------
-    n_nodes : int
-        Number of nodes; nodes without edges end as singletons.
+    vectors : (n, d) CSR matrix
+        L2-normalized rows; ``vectors[i] @ vectors[j]`` is the similarity of nodes i and j.
     edges : (m, 2) int array
-        Distinct undirected edges ``(i, j)``, ``i != j``.
+        Distinct verified pairs ``(i, j)``, ``i < j``: the clusters that may be compared.
     scores : (m,) float array
-        Similarity of each edge, in [0, 1].
+        Similarity of each edge (the rows' dot product).
     threshold : float
-        Merge two clusters while the weighted mean similarity between them is >= threshold.
-    weights : (n_nodes,) int array, optional
+        Merge two adjacent clusters while their mean pairwise similarity is >= threshold.
+    weights : (n,) int array, optional
         Multiplicity of each node (default 1).
     """
-    size = np.ones(n_nodes, dtype=np.float64) if weights is None else weights.astype(np.float64)
-    # links[c][d]: sum over member pairs (u in c, v in d) of weight_u * weight_v * score_uv.
+    n = vectors.shape[0]
+    size = np.ones(n, dtype=np.float64) if weights is None else weights.astype(np.float64)
+    vectors = vectors.tocsr()
+    sums: dict[int, _SparseVector] = {}
+
+    def summed(c: int) -> _SparseVector:
+        """Weighted sum of the member vectors of cluster c (singletons computed lazily)."""
+        if c not in sums:
+            start, end = vectors.indptr[c], vectors.indptr[c + 1]
+            sums[c] = (
+                vectors.indices[start:end].astype(np.int32),
+                vectors.data[start:end].astype(np.float64) * size[c],
+            )
+        return sums[c]
+
+    # links[c][d]: exact sum over member pairs (u in c, v in d) of weight_u * weight_v * sim_uv.
     links: dict[int, dict[int, float]] = {}
     for (i, j), s in zip(edges.tolist(), scores.tolist(), strict=True):
         w = s * size[i] * size[j]
         links.setdefault(i, {})[j] = w
         links.setdefault(j, {})[i] = w
 
-    version = [0] * n_nodes
+    version = [0] * n
     heap: list[tuple[float, int, int, int, int]] = []
 
     def push(c: int, d: int) -> None:
@@ -67,29 +97,36 @@ def average_linkage(
             if c < d:
                 push(c, d)
 
-    parent = np.arange(n_nodes, dtype=np.int64)
+    parent = np.arange(n, dtype=np.int64)
     while heap:
         _, a, b, va, vb = heapq.heappop(heap)
         if version[a] != va or version[b] != vb:
             continue  # stale: a side has merged since this entry was pushed
-        # Fold the cluster with fewer neighbours into the other, so each merge costs the smaller
+        # Fold the cluster with fewer neighbours into the other: each merge costs the smaller
         # degree.
         keep, gone = (a, b) if len(links[a]) >= len(links[b]) else (b, a)
+        keep_links, gone_links = links[keep], links.pop(gone)
+        del keep_links[gone]
+        for other in keep_links.keys() - gone_links.keys():
+            keep_links[other] += _dot(summed(gone), summed(other))
+        for other, w in gone_links.items():
+            if other == keep:
+                continue
+            known = keep_links.get(other)
+            keep_links[other] = w + (
+                known if known is not None else _dot(summed(keep), summed(other))
+            )
+        for other in gone_links:
+            if other != keep:
+                del links[other][gone]
+        for other, total in keep_links.items():
+            links[other][keep] = total
+        sums[keep] = _add(summed(keep), summed(gone))
+        sums.pop(gone)
         parent[gone] = keep
         size[keep] += size[gone]
         version[keep] += 1
         version[gone] = -1
-        gone_links = links.pop(gone)
-        keep_links = links[keep]
-        del keep_links[gone]
-        for other, w in gone_links.items():
-            if other == keep:
-                continue
-            other_links = links[other]
-            del other_links[gone]
-            total = keep_links.get(other, 0.0) + w
-            keep_links[other] = total
-            other_links[keep] = total
         for other in keep_links:
             push(keep, other)
 

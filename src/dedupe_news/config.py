@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["Config"]
+__all__ = ["EVENT_THRESHOLD", "Config"]
 
 
 def _range(low: float, high: float, *, integer: bool = False, optional: bool = False) -> Any:
@@ -25,13 +25,19 @@ class Config:
 
     Parameters
     ----------
-    threshold : float, default 0.22
-        Two clusters merge while the mean similarity over all pairs of their members (absent
-        edges count 0) is at least this. Higher is stricter: ``0.45`` separates the seeds' two
-        events of one story.
+    threshold : float, default 0.29
+        Two clusters joined by an edge merge while the mean similarity over all pairs of their
+        members is at least this. Higher is stricter: ``EVENT_THRESHOLD`` (0.36) splits the
+        seeds' story into its two events.
     edge_threshold : float, default 0.1
-        A verified candidate pair becomes an edge when its similarity is at least this; weaker
-        pairs count as 0 in the mean.
+        A candidate pair becomes an edge (lets its two clusters be compared) when its
+        similarity is at least this.
+    neighbours : int, default 3
+        Each article's vector is blended with its this many most similar candidates (0
+        turns second-order similarity off).
+    neighbour_weight : float, default 1.5
+        Weight of the neighbours in that blend, scaled by how far each stands out from the
+        article's mean similarity to the whole batch.
     num_perm : int, default 128
         MinHash permutations per signature.
     seed : int, default 1
@@ -40,14 +46,19 @@ class Config:
         Words per shingle in the copy channel.
     copy_threshold : float, default 0.3
         Jaccard threshold the copy channel's LSH bands are tuned for.
-    salient_terms : int, default 30
+    salient_terms : int, default 20
         Number of highest-weighted TF-IDF terms per article in the rewrite channel.
-    salient_threshold : float, default 0.1
-        Jaccard threshold the rewrite channel's LSH bands are tuned for.
-    title_weight : float, default 2.0
-        How many times title tokens count relative to body tokens in TF-IDF.
-    copy_containment : float, default 0.5
-        Shingle containment at or above which a pair counts as a copy whatever its cosine.
+    salient_rows : int, default 1
+        Signature values per LSH band in the rewrite channel (bands = num_perm // rows). One
+        row proposes pairs that share about one salient term; rewrites share few.
+    title_weight : float, default 3.0
+        How many times title tokens count relative to body tokens in TF-IDF. Articles without
+        a title use their first short line.
+    number_weight : float, default 2.0
+        Weight of terms containing a digit (dates, tolls, scores) relative to words.
+    lead_tokens : int, default 300
+        Only the first this many body tokens enter TF-IDF: the lead carries the story, the
+        tail drifts into background. ``0`` uses the whole body.
     min_tokens : int, default 5
         Articles with fewer tokens (after boilerplate stripping) stay singletons.
     max_days : float or None, default None
@@ -57,7 +68,7 @@ class Config:
         ``boilerplate_min_share`` of them) is boilerplate.
     boilerplate_min_share : float, default 0.02
         See ``boilerplate_min_articles``.
-    boilerplate_min_source_articles : int, default 3
+    boilerplate_min_source_articles : int, default 2
         A short line repeated in this many distinct articles of one source is boilerplate.
     boilerplate_max_line_words : int, default 25
         Longer lines are never treated as repeated boilerplate.
@@ -65,21 +76,24 @@ class Config:
         Show a progress bar for long runs.
     """
 
-    threshold: float = field(default=0.22, metadata=_range(0.0, 1.0))
+    threshold: float = field(default=0.29, metadata=_range(0.0, 1.0))
     edge_threshold: float = field(default=0.1, metadata=_range(0.0, 1.0))
+    neighbours: int = field(default=3, metadata=_range(0, 1000, integer=True))
+    neighbour_weight: float = field(default=1.5, metadata=_range(0.0, 100.0))
     num_perm: int = field(default=128, metadata=_range(2, 1024, integer=True))
     seed: int = field(default=1, metadata=_range(0, 2**32 - 1, integer=True))
     shingle_size: int = field(default=3, metadata=_range(1, 16, integer=True))
     copy_threshold: float = field(default=0.3, metadata=_range(0.01, 1.0))
-    salient_terms: int = field(default=30, metadata=_range(1, 1000, integer=True))
-    salient_threshold: float = field(default=0.1, metadata=_range(0.01, 1.0))
-    title_weight: float = field(default=2.0, metadata=_range(0.0, 100.0))
-    copy_containment: float = field(default=0.5, metadata=_range(0.0, 1.0))
+    salient_terms: int = field(default=20, metadata=_range(1, 1000, integer=True))
+    salient_rows: int = field(default=1, metadata=_range(1, 1024, integer=True))
+    title_weight: float = field(default=3.0, metadata=_range(0.0, 100.0))
+    number_weight: float = field(default=2.0, metadata=_range(0.0, 100.0))
+    lead_tokens: int = field(default=300, metadata=_range(0, 10**9, integer=True))
     min_tokens: int = field(default=5, metadata=_range(0, 1_000_000, integer=True))
     max_days: float | None = field(default=None, metadata=_range(0.0, 1e6, optional=True))
     boilerplate_min_articles: int = field(default=5, metadata=_range(2, 10**9, integer=True))
     boilerplate_min_share: float = field(default=0.02, metadata=_range(0.0, 1.0))
-    boilerplate_min_source_articles: int = field(default=3, metadata=_range(2, 10**9, integer=True))
+    boilerplate_min_source_articles: int = field(default=2, metadata=_range(2, 10**9, integer=True))
     boilerplate_max_line_words: int = field(default=25, metadata=_range(0, 10**6, integer=True))
     progress: bool = False
 
@@ -106,6 +120,10 @@ class Config:
                 or (isinstance(value, float) and math.isnan(value))
             ):
                 raise ConfigError(f"{f.name} must be {allowed}, got {value!r}")
+        if self.salient_rows > self.num_perm:
+            raise ConfigError(
+                f"salient_rows ({self.salient_rows}) must not exceed num_perm ({self.num_perm})"
+            )
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with some fields replaced; unknown names raise :class:`ConfigError`."""
@@ -116,3 +134,7 @@ class Config:
                 f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}"
             )
         return replace(self, **overrides)
+
+
+EVENT_THRESHOLD = 0.36
+"""A stricter ``threshold`` that groups by event (which remarks an article reports)."""

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
+from sklearn.preprocessing import normalize as normalize_rows
 from tqdm.auto import tqdm
 
 from .articles import Article, coerce_articles
@@ -33,8 +34,8 @@ from .lsh import candidate_pairs, optimal_bands
 from .minhash import signatures
 from .result import Clustering, Edge, Stats, Story
 from .shingles import Vocabulary, ngram_hashes
-from .similarity import pair_cosine, pair_overlap, set_matrix
-from .text import normalize, strip_boilerplate, tokenize
+from .similarity import neighbour_smoothing, pair_cosine, pair_overlap, set_matrix
+from .text import normalize, split_title, strip_boilerplate, tokenize
 
 __all__ = ["Features", "Prepared", "build_features", "cluster", "find_candidates", "prepare"]
 
@@ -87,7 +88,15 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     """Normalize, strip boilerplate, tokenize, and collapse identical articles into nodes."""
     order = sorted(range(len(articles)), key=lambda i: articles[i].id)
     canonical = [articles[i] for i in order]
-    bodies = [normalize(a.text) for a in canonical]
+    titles, bodies = [], []
+    for article in canonical:
+        body = normalize(article.text)
+        if article.title is None:
+            title, body = split_title(body)
+        else:
+            title = normalize(article.title)
+        titles.append(title)
+        bodies.append(body)
     report = strip_boilerplate(
         bodies,
         [a.source for a in canonical],
@@ -103,8 +112,8 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     body_ids: list[I64] = []
     weights: list[int] = []
     days: list[float] = []
-    for k, (article, body) in enumerate(zip(canonical, report.texts, strict=True)):
-        t_ids = vocabulary.encode(tokenize(normalize(article.title or "")))
+    for k, (article, title, body) in enumerate(zip(canonical, titles, report.texts, strict=True)):
+        t_ids = vocabulary.encode(tokenize(title))
         b_ids = vocabulary.encode(tokenize(body))
         key = (t_ids.tobytes(), b_ids.tobytes())
         node = node_key.setdefault(key, len(node_key))
@@ -128,18 +137,28 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     )
 
 
-def _term_mask(vocabulary: Vocabulary) -> npt.NDArray[np.bool_]:
-    """Terms that carry topical weight: not stop words, not single characters."""
+def _term_weights(vocabulary: Vocabulary, number_weight: float) -> F64:
+    """Weight of each token as a TF-IDF term: 0 for stop words and single characters."""
     return np.fromiter(
-        (len(t) > 1 and t not in ENGLISH_STOP_WORDS for t in vocabulary.tokens),
-        dtype=bool,
+        (
+            0.0
+            if len(t) < 2 or t in ENGLISH_STOP_WORDS
+            else number_weight
+            if any(ch.isdigit() for ch in t)
+            else 1.0
+            for t in vocabulary.tokens
+        ),
+        dtype=np.float64,
         count=len(vocabulary),
     )
 
 
-def _count_matrix(prep: Prepared, title_weight: float) -> sp.csr_matrix:
+def _count_matrix(prep: Prepared, title_weight: float, lead_tokens: int) -> sp.csr_matrix:
+    """Term counts per node: the body's lead plus ``title_weight`` times the title."""
     rows, cols, vals = [], [], []
     for node, (t_ids, b_ids) in enumerate(zip(prep.title_ids, prep.body_ids, strict=True)):
+        if lead_tokens:
+            b_ids = b_ids[:lead_tokens]
         rows.append(np.full(b_ids.size + t_ids.size, node, dtype=np.int64))
         cols.append(np.concatenate((b_ids, t_ids)))
         vals.append(np.concatenate((np.ones(b_ids.size), np.full(t_ids.size, title_weight))))
@@ -173,10 +192,12 @@ def build_features(prep: Prepared, config: Config) -> Features:
         ngram_hashes(np.concatenate((t, b)), hashes, config.shingle_size)
         for t, b in zip(prep.title_ids, prep.body_ids, strict=True)
     ]
-    counts = _count_matrix(prep, config.title_weight)
-    counts = counts @ sp.diags(_term_mask(prep.vocabulary).astype(np.float64))
+    counts = _count_matrix(prep, config.title_weight, config.lead_tokens)
+    term_weights = _term_weights(prep.vocabulary, config.number_weight)
+    counts = (counts @ sp.diags((term_weights > 0).astype(np.float64))).tocsr()
     counts.eliminate_zeros()
-    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+    weighted = TfidfTransformer(sublinear_tf=True, norm=None).fit_transform(counts)
+    tfidf = normalize_rows((weighted @ sp.diags(term_weights)).tocsr())
     term_hash32 = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
     salient = [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
     n_tokens = np.fromiter(
@@ -193,11 +214,12 @@ def find_candidates(features: Features, config: Config) -> tuple[I64, npt.NDArra
     """Candidate node pairs from both LSH channels, and which channel(s) proposed each."""
     found: list[I64] = []
     bits: list[npt.NDArray[np.uint8]] = []
-    for channel, sets, threshold in (
-        (COPY, features.shingles, config.copy_threshold),
-        (REWRITE, features.salient, config.salient_threshold),
+    copy_bands = optimal_bands(config.copy_threshold, config.num_perm)
+    rewrite_bands = (config.num_perm // config.salient_rows, config.salient_rows)
+    for channel, sets, (bands, rows) in (
+        (COPY, features.shingles, copy_bands),
+        (REWRITE, features.salient, rewrite_bands),
     ):
-        bands, rows = optimal_bands(threshold, config.num_perm)
         sig = signatures(sets, config.num_perm, config.seed)
         pairs = candidate_pairs(sig, bands, rows, skip=features.short)
         found.append(pairs)
@@ -263,9 +285,15 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         bar.set_postfix_str("verify")
         cosine = pair_cosine(features.tfidf, pairs)
         jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
-        score = np.where(
-            containment >= cfg.copy_containment, np.maximum(cosine, containment), cosine
+        vectors = neighbour_smoothing(
+            features.tfidf,
+            pairs,
+            cosine,
+            neighbours=cfg.neighbours,
+            weight=cfg.neighbour_weight,
+            node_weights=prep.node_weight,
         )
+        score = pair_cosine(vectors, pairs)
         keep = score >= cfg.edge_threshold
         if cfg.max_days is not None:
             gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
@@ -273,7 +301,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         bar.update()
         bar.set_postfix_str("cluster")
         node_labels = average_linkage(
-            prep.n_nodes, pairs[keep], score[keep], cfg.threshold, prep.node_weight
+            vectors, pairs[keep], score[keep], cfg.threshold, prep.node_weight
         )
         bar.update()
     return _assemble(

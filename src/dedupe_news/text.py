@@ -20,6 +20,7 @@ __all__ = [
     "is_chrome",
     "normalize",
     "split_lines",
+    "split_title",
     "strip_boilerplate",
     "tokenize",
 ]
@@ -95,6 +96,22 @@ def normalize(text: str) -> str:
 def is_chrome(line: str) -> bool:
     """Whether a line is known page chrome ("Skip to main content", "Related Articles", ...)."""
     return _CHROME_LINE.match(line) is not None
+
+
+def split_title(text: str, max_chars: int = 200) -> tuple[str, str]:
+    """``(title, rest)``: the first non-chrome line when it is short enough to be a headline.
+
+    For articles given without a title (plain text files, some corpora): the first line of a
+    news text is usually its headline. A long first line is body, and the title is empty.
+    """
+    lines = split_lines(text)
+    for k, line in enumerate(lines):
+        if is_chrome(line):
+            continue
+        if len(line) <= max_chars:
+            return line, "\n".join(lines[:k] + lines[k + 1 :])
+        break
+    return "", text
 
 
 def split_lines(text: str) -> list[str]:
