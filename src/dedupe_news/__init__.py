@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .articles import Article, read_articles
-from .config import Config
+from .config import EVENT_THRESHOLD, Config
 from .errors import ConfigError, DedupeNewsError, InputError
 from .estimator import StoryClusterer
 from .evaluate import Evaluation, evaluate
@@ -18,6 +18,7 @@ from .pipeline import cluster
 from .result import Clustering, Edge, Stats, Story
 
 __all__ = [
+    "EVENT_THRESHOLD",
     "Article",
     "Clustering",
     "Config",

@@ -36,7 +36,7 @@ def _dot(u: _SparseVector, v: _SparseVector) -> float:
 def _add(u: _SparseVector, v: _SparseVector) -> _SparseVector:
     columns, inverse = np.unique(np.concatenate((u[0], v[0])), return_inverse=True)
     values = np.bincount(inverse.ravel(), weights=np.concatenate((u[1], v[1])))
-    return columns.astype(np.int32), values
+    return columns.astype(np.int32), values.astype(np.float64)
 
 
 def average_linkage(

@@ -27,7 +27,7 @@ class Config:
     ----------
     threshold : float, default 0.29
         Two clusters joined by an edge merge while the mean similarity over all pairs of their
-        members is at least this. Higher is stricter: ``EVENT_THRESHOLD`` (0.36) splits the
+        members is at least this. Higher is stricter: ``EVENT_THRESHOLD`` (0.45) splits the
         seeds' story into its two events.
     edge_threshold : float, default 0.1
         A candidate pair becomes an edge (lets its two clusters be compared) when its
@@ -136,5 +136,5 @@ class Config:
         return replace(self, **overrides)
 
 
-EVENT_THRESHOLD = 0.36
+EVENT_THRESHOLD = 0.45
 """A stricter ``threshold`` that groups by event (which remarks an article reports)."""

@@ -33,7 +33,7 @@ def fmix32(h: U32) -> U32:
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    return np.asarray(h ^ (h >> np.uint32(16)), dtype=np.uint32)
 
 
 def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:

@@ -28,7 +28,7 @@ def fmix64(values: U64) -> U64:
     h = h * np.uint64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> np.uint64(33))
     h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
+    return np.asarray(h ^ (h >> np.uint64(33)), dtype=np.uint64)
 
 
 def token_hashes(tokens: Sequence[str]) -> U64:
