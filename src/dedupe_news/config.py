@@ -49,8 +49,17 @@ class Config:
     salient_terms : int, default 20
         Number of highest-weighted TF-IDF terms per article in the rewrite channel.
     salient_rows : int, default 1
-        Signature values per LSH band in the rewrite channel (bands = num_perm // rows). One
-        row proposes pairs that share about one salient term; rewrites share few.
+        Signature values per LSH band in the rewrite channel. One row proposes pairs that
+        share a salient term; rewrites share few.
+    salient_bands : int or None, default 32
+        LSH bands of the rewrite channel (``None``: ``num_perm // salient_rows``).
+    expand_neighbours : int, default 5
+        After LSH, each article's this many most similar candidates are paired with each
+        other and with their own best candidates (friends of friends); 0 turns it off.
+    max_partners : int, default 8
+        In an LSH bucket larger than this, each article is paired with only this many others
+        (a fixed shuffle per band), so candidates grow linearly with the batch; big stories
+        still connect across bands.
     title_weight : float, default 3.0
         How many times title tokens count relative to body tokens in TF-IDF. Articles without
         a title use their first short line.
@@ -86,6 +95,11 @@ class Config:
     copy_threshold: float = field(default=0.3, metadata=_range(0.01, 1.0))
     salient_terms: int = field(default=20, metadata=_range(1, 1000, integer=True))
     salient_rows: int = field(default=1, metadata=_range(1, 1024, integer=True))
+    salient_bands: int | None = field(
+        default=32, metadata=_range(1, 1024, integer=True, optional=True)
+    )
+    expand_neighbours: int = field(default=5, metadata=_range(0, 1000, integer=True))
+    max_partners: int = field(default=8, metadata=_range(1, 10**9, integer=True))
     title_weight: float = field(default=3.0, metadata=_range(0.0, 100.0))
     number_weight: float = field(default=2.0, metadata=_range(0.0, 100.0))
     lead_tokens: int = field(default=300, metadata=_range(0, 10**9, integer=True))
@@ -120,9 +134,11 @@ class Config:
                 or (isinstance(value, float) and math.isnan(value))
             ):
                 raise ConfigError(f"{f.name} must be {allowed}, got {value!r}")
-        if self.salient_rows > self.num_perm:
+        bands = self.salient_bands or self.num_perm // self.salient_rows
+        if bands * self.salient_rows > self.num_perm:
             raise ConfigError(
-                f"salient_rows ({self.salient_rows}) must not exceed num_perm ({self.num_perm})"
+                f"salient_bands * salient_rows ({bands} * {self.salient_rows}) must not exceed "
+                f"num_perm ({self.num_perm})"
             )
 
     def with_overrides(self, **overrides: Any) -> Config:

@@ -58,24 +58,38 @@ def _band_keys(signatures: U32, band: int, rows: int) -> npt.NDArray[np.uint64]:
     return key
 
 
-def _pairs_within_groups(order: I64, starts: I64, sizes: I64) -> I64:
-    """All pairs of members within each group of the sorted ``order``, as an ``(m, 2)`` array."""
+def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> I64:
+    """Pairs of members within each group of the sorted ``order``, as an ``(m, 2)`` array.
+
+    Each member is paired with at most ``max_partners`` of the members that follow it, so a
+    group of size s yields all s * (s - 1) / 2 pairs when s <= max_partners + 1 and about
+    s * max_partners pairs beyond.
+    """
     if sizes.size == 0:
         return np.empty((0, 2), dtype=np.int64)
     offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     position = np.repeat(starts, sizes) + offset
-    later = np.repeat(sizes, sizes) - offset - 1  # members after this one in its group
+    later = np.minimum(np.repeat(sizes, sizes) - offset - 1, max_partners)
     left = np.repeat(position, later)
     step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later)
     return np.stack([order[left], order[left + 1 + step]], axis=1)
 
 
 def candidate_pairs(
-    signatures: U32, bands: int, rows: int, *, skip: npt.NDArray[np.bool_] | None = None
+    signatures: U32,
+    bands: int,
+    rows: int,
+    *,
+    skip: npt.NDArray[np.bool_] | None = None,
+    max_partners: int | None = None,
 ) -> I64:
     """Distinct candidate pairs ``(i, j)`` with ``i < j``, sorted, as an ``(m, 2)`` int64 array.
 
     Rows flagged in ``skip`` (e.g. empty sets, whose signatures all collide) take no part.
+    With ``max_partners``, a band bucket larger than ``max_partners + 1`` is shuffled (a fixed
+    shuffle per band) and each member is paired with the next ``max_partners`` only: the
+    candidate count then grows linearly with the number of rows, and a big story's members
+    still meet each other across the bands, which is all the clustering needs.
     """
     n, num_perm = signatures.shape
     if bands * rows > num_perm:
@@ -85,13 +99,17 @@ def candidate_pairs(
     codes: list[I64] = []
     for band in range(bands):
         keys = _band_keys(sig, band, rows)
-        order = np.argsort(keys, kind="stable")
+        with np.errstate(over="ignore"):
+            shuffle = fmix64(active.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + band)
+        order = np.lexsort((shuffle, keys))
         sorted_keys = keys[order]
         boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
         starts = np.concatenate(([0], boundaries)).astype(np.int64)
         sizes = np.diff(np.concatenate((starts, [sorted_keys.size]))).astype(np.int64)
         multi = sizes > 1
-        pairs = _pairs_within_groups(order.astype(np.int64), starts[multi], sizes[multi])
+        pairs = _pairs_within_groups(
+            order.astype(np.int64), starts[multi], sizes[multi], max_partners or n
+        )
         if pairs.size:
             i = active[np.minimum(pairs[:, 0], pairs[:, 1])]
             j = active[np.maximum(pairs[:, 0], pairs[:, 1])]

@@ -34,10 +34,24 @@ from .lsh import candidate_pairs, optimal_bands
 from .minhash import signatures
 from .result import Clustering, Edge, Stats, Story
 from .shingles import Vocabulary, ngram_hashes
-from .similarity import neighbour_smoothing, pair_cosine, pair_overlap, set_matrix
+from .similarity import (
+    neighbour_pairs,
+    neighbour_smoothing,
+    pair_cosine,
+    pair_overlap,
+    set_matrix,
+)
 from .text import normalize, split_title, strip_boilerplate, tokenize
 
-__all__ = ["Features", "Prepared", "build_features", "cluster", "find_candidates", "prepare"]
+__all__ = [
+    "Candidates",
+    "Features",
+    "Prepared",
+    "build_features",
+    "cluster",
+    "find_candidates",
+    "prepare",
+]
 
 logger = logging.getLogger("dedupe_news")
 
@@ -45,7 +59,8 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 U32 = npt.NDArray[np.uint32]
 
-COPY, REWRITE = 1, 2  # candidate channel bits
+COPY, REWRITE, NEIGHBOUR = 1, 2, 4  # candidate channel bits
+_CHANNELS = ((COPY, "copy"), (REWRITE, "rewrite"), (NEIGHBOUR, "neighbour"))
 
 
 @dataclass
@@ -210,30 +225,54 @@ def build_features(prep: Prepared, config: Config) -> Features:
     )
 
 
-def find_candidates(features: Features, config: Config) -> tuple[I64, npt.NDArray[np.uint8]]:
-    """Candidate node pairs from both LSH channels, and which channel(s) proposed each."""
-    found: list[I64] = []
-    bits: list[npt.NDArray[np.uint8]] = []
+@dataclass
+class Candidates:
+    """Candidate node pairs ``(i, j)``, ``i < j``, the channels that proposed each, and cosine."""
+
+    pairs: I64
+    channels: npt.NDArray[np.uint8]
+    cosine: F64
+
+
+def _merge(groups: list[tuple[I64, int]], n: int) -> tuple[I64, npt.NDArray[np.uint8]]:
+    """Union of pair arrays, with the OR of the channel bits that proposed each pair."""
+    codes = np.concatenate([p[:, 0] * n + p[:, 1] for p, _ in groups])
+    bits = np.concatenate([np.full(len(p), bit, dtype=np.uint8) for p, bit in groups])
+    unique, inverse = np.unique(codes, return_inverse=True)
+    channels = np.zeros(unique.size, dtype=np.uint8)
+    np.bitwise_or.at(channels, inverse.ravel(), bits)
+    return np.stack([unique // n, unique % n], axis=1), channels
+
+
+def find_candidates(features: Features, config: Config) -> Candidates:
+    """Candidate node pairs: both LSH channels, then friends of friends among the best pairs."""
+    n = len(features.shingles)
+    found: list[tuple[I64, int]] = []
     copy_bands = optimal_bands(config.copy_threshold, config.num_perm)
-    rewrite_bands = (config.num_perm // config.salient_rows, config.salient_rows)
+    rewrite_bands = (
+        config.salient_bands or config.num_perm // config.salient_rows,
+        config.salient_rows,
+    )
     for channel, sets, (bands, rows) in (
         (COPY, features.shingles, copy_bands),
         (REWRITE, features.salient, rewrite_bands),
     ):
         sig = signatures(sets, config.num_perm, config.seed)
-        pairs = candidate_pairs(sig, bands, rows, skip=features.short)
-        found.append(pairs)
-        bits.append(np.full(len(pairs), channel, dtype=np.uint8))
-    n = len(features.shingles)
-    codes = np.concatenate([p[:, 0] * n + p[:, 1] for p in found])
-    unique, inverse = np.unique(codes, return_inverse=True)
-    channel_bits = np.zeros(unique.size, dtype=np.uint8)
-    np.bitwise_or.at(channel_bits, inverse.ravel(), np.concatenate(bits))
-    return np.stack([unique // n, unique % n], axis=1), channel_bits
+        pairs = candidate_pairs(
+            sig, bands, rows, skip=features.short, max_partners=config.max_partners
+        )
+        found.append((pairs, channel))
+    pairs, channels = _merge(found, n)
+    cosine = pair_cosine(features.tfidf, pairs)
+    extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)
+    if len(extra):
+        pairs, channels = _merge([(pairs, 0), (extra, NEIGHBOUR)], n)
+        cosine = pair_cosine(features.tfidf, pairs)
+    return Candidates(pairs, channels, cosine)
 
 
 def _channel_names(bits: int) -> tuple[str, ...]:
-    return tuple(name for bit, name in ((COPY, "copy"), (REWRITE, "rewrite")) if bits & bit)
+    return tuple(name for bit, name in _CHANNELS if bits & bit)
 
 
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> Clustering:
@@ -279,11 +318,11 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         features = build_features(prep, cfg)
         bar.update()
         bar.set_postfix_str("candidates")
-        pairs, channels = find_candidates(features, cfg)
+        found = find_candidates(features, cfg)
+        pairs, channels, cosine = found.pairs, found.channels, found.cosine
         bar.update()
         logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(pairs))
         bar.set_postfix_str("verify")
-        cosine = pair_cosine(features.tfidf, pairs)
         jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
         vectors = neighbour_smoothing(
             features.tfidf,
@@ -391,6 +430,7 @@ def _assemble(
         candidates=len(pairs),
         candidates_copy=int(np.count_nonzero(channels & COPY)),
         candidates_rewrite=int(np.count_nonzero(channels & REWRITE)),
+        candidates_neighbour=int(np.count_nonzero(channels & NEIGHBOUR)),
         edges=len(edges),
         stories=len(stories),
         singletons=sum(1 for s in stories if s.size == 1),

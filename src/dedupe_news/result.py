@@ -37,7 +37,7 @@ class Edge:
     """A verified candidate pair and its scores.
 
     ``channels`` names the LSH channels that proposed the pair (``"copy"``: word shingles,
-    ``"rewrite"``: salient terms, ``"identical"``: same normalized text).
+    ``"rewrite"``: salient terms, ``"neighbour"``: friends of friends among the best pairs).
     """
 
     a: str
@@ -60,6 +60,7 @@ class Stats:
     candidates: int
     candidates_copy: int
     candidates_rewrite: int
+    candidates_neighbour: int
     edges: int
     stories: int
     singletons: int

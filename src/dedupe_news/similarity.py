@@ -13,7 +13,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
-__all__ = ["neighbour_smoothing", "pair_cosine", "pair_overlap", "set_matrix"]
+__all__ = [
+    "neighbour_pairs",
+    "neighbour_smoothing",
+    "pair_cosine",
+    "pair_overlap",
+    "set_matrix",
+    "top_neighbours",
+]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -60,6 +67,41 @@ def pair_cosine(vectors: sp.csr_matrix, pairs: I64) -> F64:
     return np.clip(_rowwise_dot(vectors, pairs), 0.0, 1.0)
 
 
+def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
+    """Each node's ``k`` most similar partners among ``pairs``: ``(source, target, sim)`` arrays.
+
+    Sorted by source, most similar first; ties go to the smaller target index.
+    """
+    source = np.concatenate((pairs[:, 0], pairs[:, 1]))
+    target = np.concatenate((pairs[:, 1], pairs[:, 0]))
+    both = np.concatenate((sims, sims))
+    order = np.lexsort((target, -both, source))
+    source, target, both = source[order], target[order], both[order]
+    rank = np.arange(source.size) - np.searchsorted(source, source, side="left")
+    chosen = rank < k
+    return source[chosen], target[chosen], both[chosen]
+
+
+def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
+    """New pairs two steps apart among each node's ``k`` best partners (friends of friends).
+
+    Rewrites of one story that LSH did not pair are usually both close to a third report:
+    pairing the top partners of each node with each other and with their own top partners
+    recovers them at a cost linear in the number of nodes (about ``1.5 * k**2`` per node).
+    Returns sorted distinct pairs ``(i, j)``, ``i < j``, not already in ``pairs``.
+    """
+    if len(pairs) == 0 or k == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    source, target, _ = top_neighbours(pairs, sims, k)
+    n = int(max(source.max(), target.max())) + 1
+    best = sp.csr_matrix((np.ones(source.size), (source, target)), shape=(n, n))
+    two_steps = (best @ best + best.T @ best).tocoo()  # i->j->l, and j<-i->l (siblings)
+    i, j = two_steps.row.astype(np.int64), two_steps.col.astype(np.int64)
+    keep = i < j
+    codes = np.setdiff1d(i[keep] * n + j[keep], pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
+
+
 def neighbour_smoothing(
     vectors: sp.csr_matrix,
     pairs: I64,
@@ -85,15 +127,7 @@ def neighbour_smoothing(
     centroid = np.asarray(vectors.T @ node_weights.astype(np.float64)).ravel()
     background = (vectors @ centroid - 1.0) / max(total - 1.0, 1.0)
 
-    source = np.concatenate((pairs[:, 0], pairs[:, 1]))
-    target = np.concatenate((pairs[:, 1], pairs[:, 0]))
-    sims = np.concatenate((cosine, cosine))
-    order = np.lexsort((target, -sims, source))  # by source, most similar first, ties by id
-    source, target, sims = source[order], target[order], sims[order]
-    starts = np.searchsorted(source, source, side="left")
-    rank = np.arange(source.size) - starts
-    chosen = rank < neighbours
-    source, target, sims = source[chosen], target[chosen], sims[chosen]
+    source, target, sims = top_neighbours(pairs, cosine, neighbours)
     lift = np.maximum(sims - background[source], 0.0)
     blend = sp.csr_matrix((weight * lift, (source, target)), shape=(n, n))
     smoothed: sp.csr_matrix = normalize_rows((vectors + blend @ vectors).tocsr())
