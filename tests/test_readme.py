@@ -8,7 +8,7 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_quickstart_runs_as_written(capsys: object) -> None:
+def test_quickstart_runs_as_written() -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert blocks, "README has no python block"
     exec(compile(blocks[0], str(README), "exec"), {})

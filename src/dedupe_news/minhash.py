@@ -44,6 +44,13 @@ def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
     return a, b
 
 
+def _permuted(hashes: U32, a: U32, b: U32) -> U32:
+    """``(len(hashes), num_perm)`` matrix of ``a * fmix32(h) + b`` (mod 2**32)."""
+    with np.errstate(over="ignore"):
+        out: U32 = fmix32(hashes)[:, None] * a[None, :] + b[None, :]
+    return out
+
+
 def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     """MinHash signature matrix of shape ``(len(hash_sets), num_perm)``, dtype uint32.
 
@@ -53,18 +60,22 @@ def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     a, b = permutations(num_perm, seed)
     out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
     sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
+    for i in np.flatnonzero(sizes > _BLOCK):  # huge documents: a running minimum over slices
+        hashes = np.asarray(hash_sets[i], dtype=np.uint32)
+        for lo in range(0, hashes.size, _BLOCK):
+            out[i] = np.minimum(out[i], _permuted(hashes[lo : lo + _BLOCK], a, b).min(axis=0))
+    sizes = np.where(sizes > _BLOCK, 0, sizes)
+    ends = np.cumsum(sizes)  # hashes up to and including each document
     start = 0
     while start < len(hash_sets):
         # Take documents until the block holds about _BLOCK hashes (at least one document).
-        cum = np.cumsum(sizes[start:])
-        stop = start + max(1, int(np.searchsorted(cum, _BLOCK, side="right")))
+        before = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, before + _BLOCK, side="right")))
         block_sizes = sizes[start:stop]
         nonempty = np.flatnonzero(block_sizes)
         if nonempty.size:
-            flat = np.concatenate([hash_sets[i] for i in range(start, stop)]).astype(np.uint32)
-            mixed = fmix32(flat)
-            with np.errstate(over="ignore"):
-                permuted = mixed[:, None] * a[None, :] + b[None, :]
+            flat = np.concatenate([hash_sets[i] for i in nonempty + start]).astype(np.uint32)
+            permuted = _permuted(flat, a, b)
             offsets = np.concatenate(([0], np.cumsum(block_sizes)[:-1]))[nonempty]
             out[start + nonempty] = np.minimum.reduceat(permuted, offsets, axis=0)
         start = stop
