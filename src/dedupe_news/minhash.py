@@ -60,7 +60,9 @@ def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     a, b = permutations(num_perm, seed)
     out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
     sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    for i in np.flatnonzero(sizes > _BLOCK):  # huge documents: a running minimum over slices
+    for i in np.flatnonzero(
+        sizes > _BLOCK
+    ).tolist():  # huge documents: a running minimum over slices
         hashes = np.asarray(hash_sets[i], dtype=np.uint32)
         for lo in range(0, hashes.size, _BLOCK):
             out[i] = np.minimum(out[i], _permuted(hashes[lo : lo + _BLOCK], a, b).min(axis=0))
@@ -74,7 +76,9 @@ def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
         block_sizes = sizes[start:stop]
         nonempty = np.flatnonzero(block_sizes)
         if nonempty.size:
-            flat = np.concatenate([hash_sets[i] for i in nonempty + start]).astype(np.uint32)
+            flat = np.concatenate([hash_sets[i] for i in (nonempty + start).tolist()]).astype(
+                np.uint32
+            )
             permuted = _permuted(flat, a, b)
             offsets = np.concatenate(([0], np.cumsum(block_sizes)[:-1]))[nonempty]
             out[start + nonempty] = np.minimum.reduceat(permuted, offsets, axis=0)
