@@ -234,10 +234,12 @@ class Candidates:
     cosine: F64
 
 
-def _merge(groups: list[tuple[I64, int]], n: int) -> tuple[I64, npt.NDArray[np.uint8]]:
+def _merge(
+    groups: list[tuple[I64, npt.NDArray[np.uint8]]], n: int
+) -> tuple[I64, npt.NDArray[np.uint8]]:
     """Union of pair arrays, with the OR of the channel bits that proposed each pair."""
     codes = np.concatenate([p[:, 0] * n + p[:, 1] for p, _ in groups])
-    bits = np.concatenate([np.full(len(p), bit, dtype=np.uint8) for p, bit in groups])
+    bits = np.concatenate([b for _, b in groups])
     unique, inverse = np.unique(codes, return_inverse=True)
     channels = np.zeros(unique.size, dtype=np.uint8)
     np.bitwise_or.at(channels, inverse.ravel(), bits)
@@ -247,7 +249,7 @@ def _merge(groups: list[tuple[I64, int]], n: int) -> tuple[I64, npt.NDArray[np.u
 def find_candidates(features: Features, config: Config) -> Candidates:
     """Candidate node pairs: both LSH channels, then friends of friends among the best pairs."""
     n = len(features.shingles)
-    found: list[tuple[I64, int]] = []
+    found: list[tuple[I64, npt.NDArray[np.uint8]]] = []
     copy_bands = optimal_bands(config.copy_threshold, config.num_perm)
     rewrite_bands = (
         config.salient_bands or config.num_perm // config.salient_rows,
@@ -261,12 +263,13 @@ def find_candidates(features: Features, config: Config) -> Candidates:
         pairs = candidate_pairs(
             sig, bands, rows, skip=features.short, max_partners=config.max_partners
         )
-        found.append((pairs, channel))
+        found.append((pairs, np.full(len(pairs), channel, dtype=np.uint8)))
     pairs, channels = _merge(found, n)
     cosine = pair_cosine(features.tfidf, pairs)
     extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)
     if len(extra):
-        pairs, channels = _merge([(pairs, 0), (extra, NEIGHBOUR)], n)
+        neighbour_bits = np.full(len(extra), NEIGHBOUR, dtype=np.uint8)
+        pairs, channels = _merge([(pairs, channels), (extra, neighbour_bits)], n)
         cosine = pair_cosine(features.tfidf, pairs)
     return Candidates(pairs, channels, cosine)
 
