@@ -253,14 +253,15 @@ def _read_txt_folder(path: Path) -> list[dict[str, Any]]:
     files = sorted(p for p in path.iterdir() if p.suffix == ".txt" and p.is_file())
     if not files:
         raise InputError(f"{path}: folder holds no .txt files")
-    records = []
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{file}: not valid UTF-8; re-encode the file as UTF-8") from None
-        records.append({"id": file.stem, "text": text})
-    return records
+    return [_read_txt(file) for file in files]
+
+
+def _read_txt(file: Path) -> dict[str, Any]:
+    """One article from a text file; its id is the file name without the suffix."""
+    try:
+        return {"id": file.stem, "text": file.read_text(encoding="utf-8")}
+    except UnicodeDecodeError:
+        raise InputError(f"{file}: not valid UTF-8; re-encode the file as UTF-8") from None
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:
@@ -296,7 +297,7 @@ def _records(path: str | Path) -> list[dict[str, Any]]:
     if name.endswith(".parquet"):
         return _read_parquet(path)
     if name.endswith(".txt"):
-        return [{"id": path.stem, "text": path.read_text(encoding="utf-8")}]
+        return [_read_txt(path)]
     raise InputError(
         f"{path}: unknown file type; expected .jsonl/.ndjson (optionally .gz), .csv, .parquet, "
         "a .txt file, a folder of .txt files, or '-' for JSON lines on stdin"

@@ -47,10 +47,13 @@ __all__ = [
     "Candidates",
     "Features",
     "Prepared",
+    "Verified",
     "build_features",
     "cluster",
     "find_candidates",
+    "link",
     "prepare",
+    "verify",
 ]
 
 logger = logging.getLogger("dedupe_news")
@@ -278,6 +281,50 @@ def _channel_names(bits: int) -> tuple[str, ...]:
     return tuple(name for bit, name in _CHANNELS if bits & bit)
 
 
+@dataclass
+class Verified:
+    """Candidates with their evidence, and the vectors the clustering compares."""
+
+    candidates: Candidates
+    jaccard: F64  # word-shingle Jaccard
+    containment: F64  # word-shingle containment (overlap / smaller set)
+    vectors: sp.csr_matrix  # TF-IDF blended with close neighbours, L2-normalized
+    score: F64  # cosine of the blended vectors
+    keep: npt.NDArray[np.bool_]  # which candidates are edges
+
+
+def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:
+    """Score candidate pairs only: shingle overlap, and the second-order cosine."""
+    pairs = found.pairs
+    jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
+    vectors = neighbour_smoothing(
+        features.tfidf,
+        pairs,
+        found.cosine,
+        neighbours=config.neighbours,
+        weight=config.neighbour_weight,
+        node_weights=prep.node_weight,
+    )
+    score = pair_cosine(vectors, pairs)
+    keep = score >= config.edge_threshold
+    if config.max_days is not None:
+        gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
+        keep &= ~(gap > config.max_days)  # NaN (undated) never excludes
+    return Verified(found, jaccard, containment, vectors, score, keep)
+
+
+def link(prep: Prepared, verified: Verified, config: Config) -> I64:
+    """Cluster label per node: average linkage along the verified edges."""
+    keep = verified.keep
+    return average_linkage(
+        verified.vectors,
+        verified.candidates.pairs[keep],
+        verified.score[keep],
+        config.threshold,
+        prep.node_weight,
+    )
+
+
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> Clustering:
     """Group articles that report the same story.
 
@@ -322,62 +369,28 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         bar.update()
         bar.set_postfix_str("candidates")
         found = find_candidates(features, cfg)
-        pairs, channels, cosine = found.pairs, found.channels, found.cosine
         bar.update()
-        logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(pairs))
+        logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(found.pairs))
         bar.set_postfix_str("verify")
-        jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
-        vectors = neighbour_smoothing(
-            features.tfidf,
-            pairs,
-            cosine,
-            neighbours=cfg.neighbours,
-            weight=cfg.neighbour_weight,
-            node_weights=prep.node_weight,
-        )
-        score = pair_cosine(vectors, pairs)
-        keep = score >= cfg.edge_threshold
-        if cfg.max_days is not None:
-            gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
-            keep &= ~(gap > cfg.max_days)  # NaN (undated) never excludes
+        verified = verify(prep, features, found, cfg)
         bar.update()
         bar.set_postfix_str("cluster")
-        node_labels = average_linkage(
-            vectors, pairs[keep], score[keep], cfg.threshold, prep.node_weight
-        )
+        node_labels = link(prep, verified, cfg)
         bar.update()
-    return _assemble(
-        items,
-        prep,
-        features,
-        pairs,
-        channels,
-        keep,
-        score,
-        cosine,
-        jaccard,
-        containment,
-        node_labels,
-        cfg,
-    )
+    return _assemble(items, prep, features, verified, node_labels, cfg)
 
 
 def _assemble(
     items: list[Article],
     prep: Prepared,
     features: Features,
-    pairs: I64,
-    channels: npt.NDArray[np.uint8],
-    keep: npt.NDArray[np.bool_],
-    score: F64,
-    cosine: F64,
-    jaccard: F64,
-    containment: F64,
+    verified: Verified,
     node_labels: I64,
     cfg: Config,
 ) -> Clustering:
     """Number stories canonically, pick representatives and map everything back to input order."""
     n = len(prep.articles)
+    pairs, channels, keep = verified.candidates.pairs, verified.candidates.channels, verified.keep
     article_root = node_labels[prep.node_of]  # canonical article -> cluster root
     # Similarity between canonical articles: copies of one node are identical (1.0).
     members: dict[int, list[int]] = {}
@@ -386,7 +399,9 @@ def _assemble(
     groups = sorted(members.values(), key=lambda m: (-len(m), prep.articles[m[0]].id))
 
     edge_pairs = pairs[keep]
-    node_sim = _node_similarity_within(edge_pairs, score[keep], node_labels, prep.node_weight)
+    node_sim = _node_similarity_within(
+        edge_pairs, verified.score[keep], node_labels, prep.node_weight
+    )
     canonical_labels = np.empty(n, dtype=np.int64)
     stories: list[Story] = []
     for story_id, group in enumerate(groups):
@@ -417,10 +432,10 @@ def _assemble(
         Edge(
             a=prep.articles[first_article[i]].id,
             b=prep.articles[first_article[j]].id,
-            score=float(score[e]),
-            cosine=float(cosine[e]),
-            jaccard=float(jaccard[e]),
-            containment=float(containment[e]),
+            score=float(verified.score[e]),
+            cosine=float(verified.candidates.cosine[e]),
+            jaccard=float(verified.jaccard[e]),
+            containment=float(verified.containment[e]),
             channels=_channel_names(int(channels[e])),
         )
         for e, (i, j) in zip(np.flatnonzero(keep).tolist(), edge_pairs.tolist(), strict=True)

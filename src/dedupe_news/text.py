@@ -90,7 +90,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     text = unicodedata.normalize("NFKC", text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
 
 
 def is_chrome(line: str) -> bool:
@@ -158,17 +158,17 @@ def strip_boilerplate(
 
     batch_counts: Counter[str] = Counter()
     source_counts: Counter[tuple[str, str]] = Counter()
-    seen_texts: set[tuple[str | None, str]] = set()
-    distinct = 0
+    seen_texts: set[str] = set()
+    seen_in_source: set[tuple[str, str]] = set()
     for text, keys, source in zip(texts, keys_per_text, sources, strict=True):
-        if (source, text) in seen_texts:
-            continue
-        seen_texts.add((source, text))
-        distinct += 1
         unique_keys = {k for k in keys if k and len(k.split()) <= max_line_words}
-        batch_counts.update(unique_keys)
-        if source is not None:
+        if text not in seen_texts:  # a verbatim reprint counts once, whoever printed it
+            seen_texts.add(text)
+            batch_counts.update(unique_keys)
+        if source is not None and (source, text) not in seen_in_source:
+            seen_in_source.add((source, text))
             source_counts.update((source, k) for k in unique_keys)
+    distinct = len(seen_texts)
 
     batch_floor = max(min_articles, int(min_share * distinct + 0.999999))
     repeated = {k for k, c in batch_counts.items() if c >= batch_floor}
