@@ -75,7 +75,17 @@ from _common import (
     write_json,
 )
 from dedupe_news.articles import coerce_articles
-from dedupe_news.pipeline import build_features, find_candidates, prepare
+from dedupe_news.pipeline import (
+    Candidates,
+    Features,
+    Prepared,
+    build_features,
+    find_candidates,
+    link,
+    prepare,
+    verify,
+)
+from dedupe_news.similarity import pair_cosine
 
 Labels = npt.NDArray[np.int64]
 Pairs = npt.NDArray[np.int64]
@@ -87,6 +97,8 @@ NUM_PERM = 128
 COPY_JACCARD = 0.3  # true pairs at or above this word 3-gram Jaccard count as copies
 LSH_CHANNELS = 1 | 2  # find_candidates' copy and rewrite channel bits
 REFERENCE_CHUNK = 256  # rows per block of the exhaustive reference cosine
+AGREEMENT_MAX_NODES = 5_000  # exhaustive-candidate clustering only up to this size
+AGREEMENT_MIN_COSINE = 0.02  # "exhaustive": every pair with at least this raw cosine
 
 
 # --------------------------------------------------------------------------- methods
@@ -395,7 +407,11 @@ def candidate_recall(label: str, records: list[dict[str, Any]]) -> dict[str, Any
     lsh_recall = _ratio(int(np.isin(ref_codes, lsh_codes).sum()), len(hit))
     short = np.asarray(feats.short, dtype=bool)
     eligible = ~(short[reference[:, 0]] | short[reference[:, 1]])
+    agreement = (
+        exhaustive_agreement(prep, feats, found, config) if n <= AGREEMENT_MAX_NODES else None
+    )
     return {
+        "agreement_ari_vs_exhaustive": agreement,
         "dataset": label,
         "articles": len(records),
         "nodes": n,
@@ -411,6 +427,27 @@ def candidate_recall(label: str, records: list[dict[str, Any]]) -> dict[str, Any
         "candidates_per_article": len(pairs) / max(len(records), 1),
         "find_candidates_seconds": seconds,
     }
+
+
+def exhaustive_agreement(
+    prep: Prepared, feats: Features, found: Candidates, config: dedupe_news.Config
+) -> float:
+    """ARI between the clustering on LSH candidates and on (nearly) all pairs.
+
+    What candidate generation costs the final answer: 1.0 means the stories are exactly those
+    an all-pairs candidate set would give.
+    """
+    everything = reference_pairs(feats.tfidf, AGREEMENT_MIN_COSINE)
+    exhaustive = Candidates(
+        everything,
+        np.zeros(len(everything), dtype=np.uint8),
+        pair_cosine(feats.tfidf, everything),
+    )
+    labels = [
+        link(prep, verify(prep, feats, candidates, config), config)[prep.node_of]
+        for candidates in (found, exhaustive)
+    ]
+    return float(dedupe_news.evaluate(labels[1], labels[0]).ari)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -429,6 +466,7 @@ def recall_table(rows: list[dict[str, Any]]) -> str:
         "cand. / all pairs",
         "cand. / article",
         "seconds",
+        "ARI vs all-pairs",
     ]
     body = [
         [
@@ -442,6 +480,7 @@ def recall_table(rows: list[dict[str, Any]]) -> str:
             f"{r['candidates_share_of_all_pairs']:.2%}",
             f"{r['candidates_per_article']:.1f}",
             f"{r['find_candidates_seconds']:.2f}",
+            _share(r["agreement_ari_vs_exhaustive"]),
         ]
         for r in rows
     ]
