@@ -63,6 +63,13 @@ class Config:
     title_weight : float, default 3.0
         How many times title tokens count relative to body tokens in TF-IDF. Articles without
         a title use their first short line.
+    max_df : float, default 0.1
+        Terms in more than this share of the batch's articles (and in at least 20) carry no
+        weight: in templated feeds (earnings reports, bond issues) they would make every
+        item of a template one "story".
+    idf_power : float, default 1.0
+        Exponent of the inverse document frequency; above 1 favours rare terms (names,
+        numbers) more.
     number_weight : float, default 2.0
         Weight of terms containing a digit (dates, tolls, scores) relative to words.
     lead_tokens : int, default 300
@@ -77,7 +84,7 @@ class Config:
         ``boilerplate_min_share`` of them) is boilerplate.
     boilerplate_min_share : float, default 0.02
         See ``boilerplate_min_articles``.
-    boilerplate_min_source_articles : int, default 2
+    boilerplate_min_source_articles : int, default 3
         A short line repeated in this many distinct articles of one source is boilerplate.
     boilerplate_max_line_words : int, default 25
         Longer lines are never treated as repeated boilerplate.
@@ -101,13 +108,15 @@ class Config:
     expand_neighbours: int = field(default=5, metadata=_range(0, 1000, integer=True))
     max_partners: int = field(default=8, metadata=_range(1, 10**9, integer=True))
     title_weight: float = field(default=3.0, metadata=_range(0.0, 100.0))
+    max_df: float = field(default=0.1, metadata=_range(0.0, 1.0))
+    idf_power: float = field(default=1.0, metadata=_range(0.0, 10.0))
     number_weight: float = field(default=2.0, metadata=_range(0.0, 100.0))
     lead_tokens: int = field(default=300, metadata=_range(0, 10**9, integer=True))
     min_tokens: int = field(default=5, metadata=_range(0, 1_000_000, integer=True))
     max_days: float | None = field(default=None, metadata=_range(0.0, 1e6, optional=True))
     boilerplate_min_articles: int = field(default=5, metadata=_range(2, 10**9, integer=True))
     boilerplate_min_share: float = field(default=0.02, metadata=_range(0.0, 1.0))
-    boilerplate_min_source_articles: int = field(default=2, metadata=_range(2, 10**9, integer=True))
+    boilerplate_min_source_articles: int = field(default=3, metadata=_range(2, 10**9, integer=True))
     boilerplate_max_line_words: int = field(default=25, metadata=_range(0, 10**6, integer=True))
     progress: bool = False
 

@@ -40,7 +40,7 @@ class StoryClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     Examples
     --------
     >>> from dedupe_news import StoryClusterer, read_articles, seeds_path
-    >>> StoryClusterer(threshold=0.3).fit_predict(read_articles(seeds_path())).tolist()
+    >>> StoryClusterer(threshold=0.45).fit_predict(read_articles(seeds_path())).tolist()
     [0, 0, 1, 1, 2]
     """
 

@@ -77,7 +77,9 @@ _CHROME_LINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Decimal numbers stay whole ("29.3", "6,000"): split, they would become generic "29", "3".
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+", re.UNICODE)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -120,8 +122,11 @@ def split_lines(text: str) -> list[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Case-folded word tokens (Unicode ``\\w+`` runs); apostrophes split words."""
-    return _WORD.findall(text.casefold())
+    """Case-folded word tokens (Unicode ``\\w+`` runs, decimal numbers kept whole).
+
+    Apostrophes split words; thousands separators are dropped so "6,000" and "6000" agree.
+    """
+    return _WORD.findall(_THOUSANDS.sub("", text.casefold()))
 
 
 def _line_key(line: str) -> str:

@@ -1,0 +1,46 @@
+"""Shared fixtures: the bundled seeds and their labels, and the shared labelled data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dedupe_news import Article, read_articles, seeds_path
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# tests/corpus.py is importable from every test module as ``corpus``.
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture(scope="session")
+def seed_articles() -> list[Article]:
+    """The five bundled sample articles, as ``read_articles`` gives them."""
+    return read_articles(seeds_path())
+
+
+@pytest.fixture(scope="session")
+def seed_labels() -> dict[str, Any]:
+    """``labels.json`` of the seeds: ``{"story": {id: label}, "event": {id: label}, ...}``."""
+    data: dict[str, Any] = json.loads((seeds_path() / "labels.json").read_text(encoding="utf-8"))
+    return data
+
+
+def shared_data_dir() -> Path:
+    """``../shared/data`` next to the repository, or skip the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"labelled data not found at {SHARED_DATA} (../shared/data next to the repo)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """Folder of the labelled real-news sets (``<name>/<name>.jsonl``); skips when absent."""
+    return shared_data_dir()

@@ -1,0 +1,175 @@
+"""LSH banding: candidate pairs against a brute-force reference, (b, r) choice, the S-curve."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+from datasketch.lsh import _optimal_param
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe_news.lsh import candidate_pairs, collision_probability, optimal_bands
+
+
+def reference_pairs(
+    sig: np.ndarray, bands: int, rows: int, skip: np.ndarray | None = None
+) -> set[tuple[int, int]]:
+    """Pairs (i < j) of non-skipped rows that agree on every value of at least one band."""
+    active = [i for i in range(sig.shape[0]) if skip is None or not skip[i]]
+    found = set()
+    for i, j in combinations(active, 2):
+        for band in range(bands):
+            cols = slice(band * rows, (band + 1) * rows)
+            if np.array_equal(sig[i, cols], sig[j, cols]):
+                found.add((i, j))
+                break
+    return found
+
+
+@st.composite
+def banded_signatures(draw: st.DrawFn) -> tuple[np.ndarray, int, int, np.ndarray]:
+    bands = draw(st.integers(1, 6))
+    rows = draw(st.integers(1, 4))
+    num_perm = bands * rows + draw(st.integers(0, 3))
+    n = draw(st.integers(0, 14))
+    alphabet = draw(st.integers(1, 4))  # few distinct values: plenty of collisions
+    values = draw(
+        st.lists(st.integers(0, alphabet - 1), min_size=n * num_perm, max_size=n * num_perm)
+    )
+    offset = draw(st.sampled_from([0, 2**32 - 4]))  # also values near the top of uint32
+    sig = (np.asarray(values, dtype=np.uint64) + offset).astype(np.uint32).reshape(n, num_perm)
+    skip = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    return sig, bands, rows, skip
+
+
+def as_set(pairs: np.ndarray) -> set[tuple[int, int]]:
+    return {(int(i), int(j)) for i, j in pairs}
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=banded_signatures())
+def test_candidate_pairs_equal_brute_force_banding(
+    case: tuple[np.ndarray, int, int, np.ndarray],
+) -> None:
+    sig, bands, rows, _ = case
+    got = candidate_pairs(sig, bands, rows)
+    assert got.dtype == np.int64
+    assert got.ndim == 2
+    assert got.shape[1] == 2
+    assert as_set(got) == reference_pairs(sig, bands, rows)
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=banded_signatures())
+def test_skipped_rows_take_no_part(case: tuple[np.ndarray, int, int, np.ndarray]) -> None:
+    sig, bands, rows, skip = case
+    got = candidate_pairs(sig, bands, rows, skip=skip)
+    assert as_set(got) == reference_pairs(sig, bands, rows, skip)
+    assert not np.isin(got, np.flatnonzero(skip)).any()
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=banded_signatures())
+def test_pairs_are_sorted_distinct_and_ordered(
+    case: tuple[np.ndarray, int, int, np.ndarray],
+) -> None:
+    sig, bands, rows, skip = case
+    got = candidate_pairs(sig, bands, rows, skip=skip)
+    assert (got[:, 0] < got[:, 1]).all()
+    codes = got[:, 0] * max(len(sig), 1) + got[:, 1]
+    assert (np.diff(codes) > 0).all()  # sorted and distinct
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=banded_signatures(), max_partners=st.integers(1, 4))
+def test_max_partners_bounds_pairs_and_keeps_small_buckets(
+    case: tuple[np.ndarray, int, int, np.ndarray], max_partners: int
+) -> None:
+    sig, bands, rows, skip = case
+    full = reference_pairs(sig, bands, rows, skip)
+    got = as_set(candidate_pairs(sig, bands, rows, skip=skip, max_partners=max_partners))
+    assert got <= full
+    # Per band, each row is paired with at most max_partners later rows of its bucket.
+    n_active = int((~skip).sum())
+    assert len(got) <= bands * n_active * max_partners
+    if n_active <= max_partners + 1:  # no bucket can exceed the cap
+        assert got == full
+
+
+def test_identical_rows_in_a_big_bucket_stay_connected_with_max_partners() -> None:
+    """A big story's members still meet across bands, so the candidate graph is connected."""
+    sig = np.zeros((60, 32), dtype=np.uint32)
+    pairs = candidate_pairs(sig, 32, 1, max_partners=2)
+    assert len(pairs) <= 32 * 60 * 2
+    parent = list(range(60))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in pairs.tolist():
+        parent[find(i)] = find(j)
+    assert len({find(i) for i in range(60)}) == 1
+
+
+def test_candidate_pairs_is_deterministic() -> None:
+    rng = np.random.default_rng(3)
+    sig = rng.integers(0, 3, size=(40, 12), dtype=np.uint32)
+    a = candidate_pairs(sig, 4, 3, max_partners=2)
+    b = candidate_pairs(sig.copy(), 4, 3, max_partners=2)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_too_many_bands_for_the_signature_is_an_error() -> None:
+    sig = np.zeros((3, 8), dtype=np.uint32)
+    with pytest.raises(ValueError, match="exceeds num_perm"):
+        candidate_pairs(sig, 3, 3)
+
+
+def test_empty_signature_matrix_gives_no_pairs() -> None:
+    got = candidate_pairs(np.empty((0, 8), dtype=np.uint32), 2, 4)
+    assert got.shape == (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "num_perm"),
+    [(0.1, 128), (0.3, 128), (0.5, 128), (0.7, 64), (0.9, 128), (0.5, 32), (0.8, 16)],
+)
+def test_optimal_bands_matches_datasketch(threshold: float, num_perm: int) -> None:
+    assert optimal_bands(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+def test_optimal_bands_fit_in_the_signature() -> None:
+    for threshold in (0.2, 0.6, 0.95):
+        bands, rows = optimal_bands(threshold, 100)
+        assert bands >= 1
+        assert rows >= 1
+        assert bands * rows <= 100
+
+
+def test_stricter_threshold_needs_more_rows_per_band() -> None:
+    rows = [optimal_bands(t, 128)[1] for t in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    assert rows == sorted(rows)
+    assert rows[0] < rows[-1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(bands=st.integers(1, 64), rows=st.integers(1, 16))
+def test_collision_probability_is_a_monotone_s_curve(bands: int, rows: int) -> None:
+    s = np.linspace(0.0, 1.0, 101)
+    p = collision_probability(s, bands, rows)
+    assert p[0] == 0.0
+    assert p[-1] == 1.0
+    assert ((p >= 0.0) & (p <= 1.0)).all()
+    assert (np.diff(p) >= 0).all()
+    # More bands: more chances to collide; more rows per band: stricter.
+    assert (collision_probability(s, bands + 1, rows) >= p).all()
+    assert (collision_probability(s, bands, rows + 1) <= p).all()
+
+
+def test_collision_probability_formula() -> None:
+    assert float(collision_probability(0.5, 4, 2)) == pytest.approx(1 - (1 - 0.25) ** 4)

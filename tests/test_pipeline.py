@@ -1,0 +1,531 @@
+"""``cluster()`` end to end: groupings, invariants, edge cases, results and their conversions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpus import make_corpus
+from dedupe_news import (
+    Article,
+    Clustering,
+    Config,
+    ConfigError,
+    DedupeNewsError,
+    InputError,
+    Story,
+    cluster,
+    evaluate,
+)
+
+CORPUS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def partition_of(result: Clustering) -> set[frozenset[str]]:
+    return {frozenset(story.ids) for story in result.stories}
+
+
+def labels_by_id(result: Clustering) -> dict[str, int]:
+    return {a.id: int(label) for a, label in zip(result.articles, result.labels, strict=True)}
+
+
+def assert_valid_partition(result: Clustering, n: int) -> None:
+    """Every input article is in exactly one story; labels, stories and stats agree."""
+    ids = [a.id for a in result.articles]
+    assert len(ids) == n
+    assert len(result.labels) == n
+    assert result.labels.dtype.kind == "i"
+    members = [i for story in result.stories for i in story.ids]
+    assert sorted(members) == sorted(ids)  # a partition: nothing dropped, nothing twice
+    for k, story in enumerate(result.stories):
+        assert story.id == k
+        assert len(story) == story.size == len(story.articles) == len(story.similarity)
+        for article in story.articles:
+            assert result.labels[ids.index(article.id)] == k
+    sizes = [s.size for s in result.stories]
+    assert sizes == sorted(sizes, reverse=True)
+    assert result.stats.articles == n
+    assert result.stats.stories == len(result.stories) == len(result)
+    assert result.stats.singletons == sum(1 for s in result.stories if s.size == 1)
+    assert result.stats.edges == len(result.edges)
+
+
+# --------------------------------------------------------------------------- the seeds
+
+
+def test_seeds_partition(seed_articles: list[Article]) -> None:
+    assert_valid_partition(cluster(seed_articles), 5)
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+def test_empty_input_gives_empty_clustering() -> None:
+    result = cluster([])
+    assert len(result) == 0
+    assert result.labels.shape == (0,)
+    assert result.stats.articles == 0
+
+
+def test_empty_and_very_short_articles_are_counted_singletons(
+    seed_articles: list[Article],
+) -> None:
+    articles = [*seed_articles, Article("empty", ""), Article("short", "Breaking.")]
+    result = cluster(articles)
+    assert_valid_partition(result, 7)
+    assert result.story_of("empty").ids == ["empty"]
+    assert result.story_of("short").ids == ["short"]
+    assert result.stats.short_articles == 2
+
+
+def test_only_short_articles() -> None:
+    result = cluster(["", "Breaking.", "Update: more soon"])
+    assert_valid_partition(result, 3)
+    assert len(result) == 3
+    assert result.stats.short_articles == 3
+
+
+def test_empty_articles_are_not_grouped_with_each_other(seed_articles: list[Article]) -> None:
+    articles = [
+        *seed_articles,
+        Article("empty-1", ""),
+        Article("empty-2", ""),
+        Article("chrome-1", "Skip to main content\nAdvertisement\nRelated Articles"),
+        Article("chrome-2", "Back to top button\nSubscribe now"),
+    ]
+    result = cluster(articles)
+    for article_id in ("empty-1", "empty-2", "chrome-1", "chrome-2"):
+        assert result.story_of(article_id).ids == [article_id]
+    assert result.stats.short_articles == 4
+
+
+@pytest.mark.parametrize(
+    "texts", [[""], ["", ""], ["Skip to main content"]], ids=["one", "two", "chrome"]
+)
+def test_batch_of_only_empty_articles(texts: list[str]) -> None:
+    result = cluster(texts)
+    assert_valid_partition(result, len(texts))
+    assert result.stats.short_articles == len(texts)
+
+
+def test_ten_megabyte_article() -> None:
+    rng = np.random.default_rng(0)
+    vocabulary = np.array([f"w{k:x}" for k in range(50_000)])
+    words = vocabulary[rng.integers(0, len(vocabulary), 1_800_000)]
+    big = "\n".join(" ".join(words[i : i + 15]) for i in range(0, len(words), 15))
+    assert len(big) >= 10_000_000
+    articles = [
+        Article("big", big),
+        Article("small-1", "The harbour authority opened its new ferry terminal on Monday."),
+        Article("small-2", "A late goal gave the city club a draw in the derby on Sunday."),
+    ]
+    result = cluster(articles)
+    assert_valid_partition(result, 3)
+    assert result.story_of("big").ids == ["big"]
+
+
+def test_three_thousand_identical_articles_are_one_story() -> None:
+    text = "Storm Kestrune closed the Vellmore bridge on Tuesday.\nFerries were cancelled."
+    articles = [{"id": f"copy-{k:04d}", "text": text} for k in range(3000)]
+    articles.append({"id": "other", "text": "The library budget passed after a long debate."})
+    result = cluster(articles)
+    assert_valid_partition(result, 3001)
+    assert result.stories[0].size == 3000
+    assert result.story_of("other").ids == ["other"]
+    assert result.stats.identical_articles == 2999
+    assert set(result.labels[:3000].tolist()) == {0}
+
+
+def test_same_input_twice_gives_identical_results() -> None:
+    articles, _ = make_corpus(4, 3, 3, seed=11)
+    first, second = cluster(articles), cluster(articles)
+    np.testing.assert_array_equal(first.labels, second.labels)
+    assert [s.ids for s in first.stories] == [s.ids for s in second.stories]
+    assert first.edges == second.edges
+    assert first.stats == second.stats
+
+
+# --------------------------------------------------------------------------- synthetic corpus
+
+
+corpora = st.builds(
+    make_corpus,
+    n_stories=st.integers(0, 5),
+    per_story=st.integers(2, 4),
+    n_singletons=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+    reprints=st.integers(0, 2),
+)
+
+
+@CORPUS
+@given(corpus=corpora, shuffle_seed=st.integers(0, 2**32 - 1))
+def test_input_order_does_not_matter(
+    corpus: tuple[list[dict[str, Any]], list[str]], shuffle_seed: int
+) -> None:
+    articles, _ = corpus
+    shuffled = articles[:]
+    random.Random(shuffle_seed).shuffle(shuffled)
+    a, b = cluster(articles), cluster(shuffled)
+    assert partition_of(a) == partition_of(b)
+    # Story numbering and member order are canonical too.
+    assert labels_by_id(a) == labels_by_id(b)
+    assert [s.ids for s in a.stories] == [s.ids for s in b.stories]
+
+
+@CORPUS
+@given(corpus=corpora)
+def test_synthetic_stories_are_recovered(
+    corpus: tuple[list[dict[str, Any]], list[str]],
+) -> None:
+    articles, truth = corpus
+    result = cluster(articles)
+    assert_valid_partition(result, len(articles))
+    score = evaluate(truth, result.labels)
+    assert score.ari >= 0.9, str(score)
+
+
+def test_synthetic_recovery_example() -> None:
+    articles, truth = make_corpus(5, 4, 3, seed=0, reprints=1)
+    result = cluster(articles)
+    assert evaluate(truth, result.labels).ari == 1.0
+
+
+def test_every_edge_names_its_channels_and_scores() -> None:
+    articles, _ = make_corpus(5, 4, 3, seed=2)
+    result = cluster(articles)
+    ids = {a.id for a in result.articles}
+    assert result.edges
+    for edge in result.edges:
+        assert edge.a in ids
+        assert edge.b in ids
+        assert edge.a != edge.b
+        assert edge.channels, edge
+        for value in (edge.score, edge.cosine, edge.jaccard, edge.containment):
+            assert 0.0 <= value <= 1.0 + 1e-9
+    stats = result.stats
+    assert stats.candidates >= stats.edges
+    assert stats.candidates >= max(stats.candidates_copy, stats.candidates_rewrite)
+
+
+def test_reprint_from_another_outlet_joins_its_original() -> None:
+    original, update, others = _original_update_others()
+    result = cluster([original, {**update, "source": "other.example"}, *others])
+    assert result.story_of("orig").ids == result.story_of("update").ids
+
+
+def test_updated_article_from_the_same_outlet_joins_its_original() -> None:
+    original, update, others = _original_update_others()
+    result = cluster([original, update, *others])
+    assert result.story_of("orig").ids == result.story_of("update").ids
+
+
+def _original_update_others() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    paragraphs = [
+        "The Marrowby harbour authority signed a forty million euro deal with Kestrel "
+        "Shipping on Monday.",
+        "Under the agreement Kestrel will run the container terminal for twenty years from "
+        "next spring.",
+        "Harbour chief Ilse Varnow said the contract would create three hundred jobs in the "
+        "port district.",
+        "Local unions welcomed the Kestrel deal but asked for guarantees on pay and hours.",
+    ]
+    source = "marrowby-post.example"
+    original = {
+        "id": "orig",
+        "title": "Harbour deal signed",
+        "text": "\n\n".join(paragraphs),
+        "source": source,
+    }
+    update = {
+        **original,
+        "id": "update",
+        "text": "\n\n".join([*paragraphs, "This article was updated with comment from unions."]),
+    }
+    others = [
+        {
+            "id": "o1",
+            "title": "Heatwave warning issued for Tallington valley",
+            "text": "Forecasters expect temperatures to top thirty degrees across the region "
+            "this week and urged residents to drink water.",
+            "source": "tallington-news.example",
+        },
+        {
+            "id": "o2",
+            "title": "Library budget approved",
+            "text": "The Marrowby library will open longer hours and hire four more staff "
+            "members from spring, the council said.",
+            "source": source,
+        },
+    ]
+    return original, update, others
+
+
+# --------------------------------------------------------------------------- titles
+
+
+TITLE = "Zorblax Quintavian wins Vellmore regatta after Kestrune capsizes"
+TITLED = [
+    {
+        "id": "t1",
+        "title": TITLE,
+        "text": "Crowds lined the harbour wall as boats crossed the finish in gusty conditions "
+        "on Sunday afternoon.",
+    },
+    {
+        "id": "t2",
+        "title": TITLE,
+        "text": "Organisers praised volunteers and said next year entries would rise sharply "
+        "again.",
+    },
+    {
+        "id": "u1",
+        "title": "Marrowby council approves new library budget",
+        "text": "The library will open longer hours and hire four more staff members from spring.",
+    },
+    {
+        "id": "u2",
+        "title": "Heatwave warning issued for Tallington valley",
+        "text": "Forecasters expect temperatures to top thirty degrees across the region this "
+        "week.",
+    },
+]
+
+
+def test_title_is_evidence() -> None:
+    with_titles = cluster(TITLED)
+    assert {"t1", "t2"} in [set(s.ids) for s in with_titles.stories]
+    without = cluster([{k: v for k, v in a.items() if k != "title"} for a in TITLED])
+    assert without.story_of("t1").ids == ["t1"]
+    assert without.story_of("t2").ids == ["t2"]
+
+
+def test_title_as_first_line_of_text_counts_too() -> None:
+    as_text = [{"id": a["id"], "text": f"{a['title']}\n\n{a['text']}"} for a in TITLED]
+    assert {"t1", "t2"} in [set(s.ids) for s in cluster(as_text).stories]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def test_dataframe_input_matches_list_input() -> None:
+    frame = pd.DataFrame(TITLED)
+    from_frame = cluster(frame)
+    from_list = cluster(TITLED)
+    np.testing.assert_array_equal(from_frame.labels, from_list.labels)
+    assert [a.id for a in from_frame.articles] == [a["id"] for a in TITLED]
+
+
+def test_list_of_strings(seed_articles: list[Article]) -> None:
+    texts = [a.text for a in seed_articles]
+    result = cluster(texts)
+    assert_valid_partition(result, 5)
+    assert [a.id for a in result.articles] == ["0", "1", "2", "3", "4"]
+
+
+def test_bad_article_in_a_generator_is_named() -> None:
+    def articles() -> Any:
+        yield "fine"
+        yield None
+
+    with pytest.raises(InputError, match="position 1"):
+        cluster(articles())
+
+
+# --------------------------------------------------------------------------- config errors
+
+
+def _watched() -> tuple[list[int], Any]:
+    consumed: list[int] = []
+
+    def articles() -> Any:
+        consumed.append(1)
+        yield "never read"
+
+    return consumed, articles()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "parts"),
+    [
+        ({"threshold": 2.0}, ["threshold", "2.0", "[0.0, 1.0]"]),
+        ({"threshold": -0.1}, ["threshold", "-0.1"]),
+        ({"threshold": float("nan")}, ["threshold", "nan"]),
+        ({"threshold": "0.3"}, ["threshold", "'0.3'", "a number"]),
+        ({"num_perm": 12.5}, ["num_perm", "an integer"]),
+        ({"num_perm": True}, ["num_perm", "True"]),
+        ({"seed": -1}, ["seed", "-1"]),
+        ({"progress": "yes"}, ["progress", "True or False"]),
+        ({"max_days": -1.0}, ["max_days", "or None"]),
+        ({"treshold": 0.3}, ["unknown setting", "treshold", "threshold"]),
+    ],
+)
+def test_config_errors_are_raised_before_any_work(
+    overrides: dict[str, Any], parts: list[str]
+) -> None:
+    consumed, articles = _watched()
+    with pytest.raises(ConfigError) as excinfo:
+        cluster(articles, **overrides)
+    assert not consumed, "the input was read before the settings were checked"
+    err = excinfo.value
+    assert isinstance(err, DedupeNewsError)
+    assert isinstance(err, ValueError)
+    for part in parts:
+        assert part in str(err), f"{part!r} not in {err}"
+
+
+def test_config_validates_on_construction() -> None:
+    with pytest.raises(ConfigError, match="threshold"):
+        Config(threshold=1.5)
+    with pytest.raises(ConfigError, match="unknown setting"):
+        Config().with_overrides(no_such_setting=1)
+
+
+def test_config_is_frozen_and_overrides_copy() -> None:
+    base = Config()
+    changed = base.with_overrides(threshold=0.5)
+    assert changed.threshold == 0.5
+    assert base == Config()  # unchanged
+    with pytest.raises(AttributeError):
+        base.threshold = 0.1  # type: ignore[misc]
+
+
+def test_config_and_overrides_combine(seed_articles: list[Article]) -> None:
+    result = cluster(seed_articles, config=Config(seed=3), threshold=0.5)
+    assert result.config.seed == 3
+    assert result.config.threshold == 0.5
+    assert cluster(seed_articles).config == Config()
+
+
+def test_max_days_keeps_far_apart_articles_apart() -> None:
+    dated = [
+        {**TITLED[0], "date": "2024-01-01"},
+        {**TITLED[1], "date": "2024-06-01"},
+        *TITLED[2:],
+    ]
+    assert cluster(dated).story_of("t1").ids != ["t1"]
+    assert cluster(dated, max_days=30).story_of("t1").ids == ["t1"]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@pytest.fixture(scope="module")
+def result() -> Clustering:
+    articles, _ = make_corpus(3, 3, 2, seed=5)
+    articles[0] = {**articles[0], "date": "2024-06-20", "source": "a<b>.example"}
+    return cluster(articles)
+
+
+def test_story_fields(result: Clustering) -> None:
+    for story in result.stories:
+        assert isinstance(story, Story)
+        assert story.representative in story.articles
+        assert story.representative == story.articles[0]
+        assert len(story.similarity) == story.size
+        assert all(0.0 <= s <= 1.0 + 1e-9 for s in story.similarity)
+        assert list(story.similarity) == sorted(story.similarity, reverse=True)
+        assert story.ids == [a.id for a in story.articles]
+        assert story.reason
+        if story.size == 1:
+            assert story.similarity == (1.0,)
+
+
+def test_story_of(result: Clustering) -> None:
+    for article, label in zip(result.articles, result.labels, strict=True):
+        story = result.story_of(article.id)
+        assert story.id == label
+        assert article.id in story.ids
+    with pytest.raises(KeyError):
+        result.story_of("no-such-id")
+
+
+def test_iteration_and_len(result: Clustering) -> None:
+    assert list(result) == result.stories
+    assert len(result) == len(result.stories)
+
+
+def test_to_pandas(result: Clustering) -> None:
+    frame = result.to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    assert len(frame) == len(result.articles)
+    assert list(frame["id"]) == [a.id for a in result.articles]
+    assert list(frame["story"]) == result.labels.tolist()
+    for column in ("story_size", "representative", "similarity", "title", "source", "date"):
+        assert column in frame.columns
+    for row in frame.itertuples():
+        story = result.stories[row.story]
+        assert row.story_size == story.size
+        assert row.representative == story.representative.id
+
+
+def test_edges_to_pandas(result: Clustering) -> None:
+    frame = result.edges_to_pandas()
+    assert len(frame) == len(result.edges)
+    if len(frame):
+        assert {"a", "b", "score", "cosine", "jaccard", "containment"} <= set(frame.columns)
+
+
+def test_write_jsonl_to_path_and_stream(result: Clustering, tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    result.write_jsonl(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["id"] for r in records] == [a.id for a in result.articles]
+    assert [r["story"] for r in records] == result.labels.tolist()
+    buffer = io.StringIO()
+    result.write_jsonl(buffer)
+    assert buffer.getvalue() == path.read_text(encoding="utf-8")
+
+
+def test_write_csv(result: Clustering, tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    result.write_csv(str(path))
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [a.id for a in result.articles]
+    assert [int(r["story"]) for r in rows] == result.labels.tolist()
+
+
+def test_html_repr_escapes_and_lists_every_story(result: Clustering) -> None:
+    html = result._repr_html_()
+    assert html.startswith("<p>")
+    assert "<table" in html
+    assert "a&lt;b&gt;.example" in html
+    assert "a<b>.example" not in html
+    for story in result.stories:
+        assert story.representative.id in html
+    assert "<table" in result.stories[0]._repr_html_()
+
+
+def test_html_repr_is_bounded_for_many_stories() -> None:
+    many = cluster([" ".join(f"w{k}x{j}" for j in range(6)) for k in range(80)])
+    assert "more stories" in many._repr_html_()
+
+
+def test_str_and_repr(result: Clustering) -> None:
+    text = str(result)
+    assert repr(result) in text
+    assert f"{result.stats.articles} articles" in repr(result)
+    multi = [s for s in result.stories if s.size > 1]
+    for story in multi:
+        assert f"Story {story.id}" in text
+        assert str(story).startswith(f"Story {story.id} ({story.size} articles)")
+    apart = cluster(["alpha beta gamma delta epsilon", "zeta eta theta iota kappa"])
+    assert "(no story has 2+ articles)" in str(apart)
+
+
+def test_stats_to_dict(result: Clustering) -> None:
+    counts = result.stats.to_dict()
+    assert counts["articles"] == len(result.articles)
+    assert all(isinstance(v, int) for v in counts.values())

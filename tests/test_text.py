@@ -1,0 +1,244 @@
+"""Text preparation: normalization, boilerplate stripping, tokenization."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dedupe_news.text import (
+    is_chrome,
+    normalize,
+    split_lines,
+    split_title,
+    strip_boilerplate,
+    tokenize,
+)
+
+SETTINGS = {
+    "min_articles": 5,
+    "min_share": 0.02,
+    "min_source_articles": 2,
+    "max_line_words": 25,
+}
+
+TRICKY = [
+    "\u2018",  # curly quotes
+    "\u2019",
+    "\u201c",
+    "\u201d",
+    "\u201e",
+    "\u00ab",
+    "\u00bb",
+    "\u2032",
+    "\u2033",
+    "\u2013",  # dashes
+    "\u2014",
+    "\u2212",
+    "\u00a0",  # NBSP and other spaces
+    "\u2009",
+    "\u3000",
+    "\u200b",
+    "\ufeff",
+    "\u0301",  # combining marks
+    "\u0308",
+    "\u0327",
+    "\u1100",  # Hangul jamo compose under NFKC
+    "\u1161",
+    "\ufb01",  # ligature
+    "\u2460",  # circled digit
+    "e",
+    "A",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\r\n",
+    "\u2028",
+    "\x85",
+    "\x0b",
+    "\x1c",
+    "\x1f",
+]
+TEXTS = st.lists(st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=40).map("".join)
+
+
+@settings(max_examples=50, deadline=None)
+@example(text="\n\xa0")  # a trailing whitespace-only line (was a bug)
+@example(text="North Korea\n \t")
+@given(text=TEXTS)
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=st.text(max_size=80))
+def test_normalize_is_idempotent_on_any_text(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+def test_normalize_folds_typography_and_keeps_case() -> None:
+    text = "VP Harris:\u00a0it would be a \u201chuge mistake\u201d \u2014 Kim\u2019s   move"
+    assert normalize(text) == 'VP Harris: it would be a "huge mistake" - Kim\'s move'
+
+
+def test_normalize_strips_lines_and_drops_zero_width() -> None:
+    assert normalize("  one\u200b  \r\n\ttwo\u00a0\u00a0three  ") == "one\ntwo three"
+
+
+def test_normalize_composes_combining_marks() -> None:
+    assert normalize("cafe\u0301") == "caf\u00e9"
+
+
+def test_tokenize_casefolds_and_splits_on_punctuation() -> None:
+    assert tokenize("Kim's 2024 TALKS, in Vladivostok!") == [
+        "kim",
+        "s",
+        "2024",
+        "talks",
+        "in",
+        "vladivostok",
+    ]
+
+
+def test_split_lines_drops_empty_lines() -> None:
+    assert split_lines("a\n\nb\n") == ["a", "b"]
+
+
+def test_split_title_takes_first_short_non_chrome_line() -> None:
+    title, rest = split_title("Skip to main content\nNorth Korea warned\nBody text here.")
+    assert title == "North Korea warned"
+    assert "Body text here." in rest
+    assert "North Korea warned" not in rest
+
+
+def test_split_title_leaves_long_first_line_as_body() -> None:
+    body = "word " * 100
+    title, rest = split_title(body.strip())
+    assert title == ""
+    assert rest == body.strip()
+
+
+CHROME = [
+    "Skip to main content",
+    "Popular in the Community",
+    "Related Articles",
+    "Back to top button",
+    "Data & News supplied by www.cloudquote.io Stock quotes supplied by Barchart",
+]
+
+
+@pytest.mark.parametrize("line", CHROME)
+def test_known_chrome_lines_are_recognised(line: str) -> None:
+    assert is_chrome(line)
+    assert is_chrome(line.upper())
+
+
+@pytest.mark.parametrize("line", CHROME)
+def test_known_chrome_lines_are_stripped_even_from_one_article(line: str) -> None:
+    body = "Vice President Kamala Harris spoke on Thursday.\nShe called it a huge mistake."
+    text = normalize(f"{line}\n{body}\n{line}")
+    report = strip_boilerplate([text], [None], **SETTINGS)
+    assert report.texts == [normalize(body)]
+    assert report.lines_removed == [2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Related articles about North Korea's missile programme are listed below the fold",
+        "Skip to main content of the speech, Sullivan told reporters",
+        "The data supplied by the agency shows a rise",
+    ],
+)
+def test_ordinary_sentences_are_not_chrome(line: str) -> None:
+    assert not is_chrome(line)
+
+
+def distinct_articles(k: int, extra_line: str | None = None) -> list[str]:
+    texts = []
+    for i in range(k):
+        lines = [f"Story number {i} about topic {i * 7} happened in town {i * 13}."]
+        if extra_line is not None:
+            lines.append(extra_line)
+        lines.append(f"Officials in town {i * 13} said item {i * 3} would follow.")
+        texts.append(normalize("\n".join(lines)))
+    return texts
+
+
+def test_short_line_repeated_across_many_distinct_articles_is_stripped() -> None:
+    line = "Follow our live coverage for the latest updates."
+    texts = distinct_articles(12, line)
+    report = strip_boilerplate(texts, [None] * len(texts), **SETTINGS)
+    assert all(line not in t for t in report.texts)
+    assert report.lines_removed == [1] * len(texts)
+    assert all(t.startswith("Story number") for t in report.texts)
+
+
+def test_short_line_in_few_articles_is_kept() -> None:
+    line = "Follow our live coverage for the latest updates."
+    texts = distinct_articles(3, line) + distinct_articles(9)[3:]
+    report = strip_boilerplate(texts, [None] * len(texts), **SETTINGS)
+    assert report.texts == texts
+    assert sum(report.lines_removed) == 0
+
+
+def test_short_line_repeated_within_one_source_is_stripped() -> None:
+    line = "Subscribe to the Daily Example for more."
+    texts = distinct_articles(3, line)
+    report = strip_boilerplate(texts, ["daily.example"] * 3, **SETTINGS)
+    assert all(line not in t for t in report.texts)
+
+
+def test_exact_duplicate_articles_do_not_strip_themselves() -> None:
+    text = normalize("A short wire story.\nIt has a second short line.\nAnd a third one.")
+    texts = [text] * 20
+    for sources in ([None] * 20, ["wire.example"] * 20):
+        report = strip_boilerplate(texts, sources, **SETTINGS)
+        assert report.texts == texts
+        assert report.lines_removed == [0] * 20
+
+
+def test_exact_reprints_from_different_outlets_do_not_strip_themselves() -> None:
+    text = normalize("A short wire story.\nIt has a second short line.\nAnd a third one.")
+    texts = [text] * 8
+    sources = [f"outlet-{k}.example" for k in range(8)]
+    report = strip_boilerplate(texts, sources, **SETTINGS)
+    assert report.texts == texts
+
+
+def test_long_lines_are_never_stripped_as_repeated() -> None:
+    long_line = " ".join(f"word{k}" for k in range(40))
+    texts = distinct_articles(30, long_line)
+    report = strip_boilerplate(texts, ["same.example"] * 30, **SETTINGS)
+    assert all(long_line in t for t in report.texts)
+    assert sum(report.lines_removed) == 0
+
+
+def test_line_limit_is_inclusive_of_max_line_words() -> None:
+    at_limit = " ".join(f"w{k}" for k in range(SETTINGS["max_line_words"]))
+    over = " ".join(f"v{k}" for k in range(SETTINGS["max_line_words"] + 1))
+    texts = [normalize(f"{t}\n{at_limit}\n{over}") for t in distinct_articles(10)]
+    report = strip_boilerplate(texts, [None] * 10, **SETTINGS)
+    assert all(at_limit not in t and over in t for t in report.texts)
+
+
+def test_repeated_lines_compare_by_words() -> None:
+    """Case and punctuation do not hide a repeated line."""
+    variants = [
+        "Read our newsletter today!",
+        "READ OUR NEWSLETTER TODAY",
+        "read our newsletter, today",
+    ]
+    texts = [normalize(f"{t}\n{variants[i % 3]}") for i, t in enumerate(distinct_articles(12))]
+    report = strip_boilerplate(texts, [None] * 12, **SETTINGS)
+    assert all("newsletter" not in t.lower() for t in report.texts)
+
+
+def test_report_is_aligned_with_input() -> None:
+    texts = ["", normalize("Skip to main content"), normalize("Only body.")]
+    report = strip_boilerplate(texts, [None, "a", "b"], **SETTINGS)
+    assert report.texts == ["", "", "Only body."]
+    assert report.lines_removed == [0, 1, 0]
