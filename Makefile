@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## demo: install into .venv and cluster the bundled seeds
 demo: $(STAMP)
-	$(BIN)/dedupe-news cluster
+	$(BIN)/dedupe-news cluster --format table
 
 ## test: install with test extras, lint, type-check and run the tests
 test: lint typecheck pytest

@@ -461,7 +461,15 @@ def test_to_pandas(result: Clustering) -> None:
     assert len(frame) == len(result.articles)
     assert list(frame["id"]) == [a.id for a in result.articles]
     assert list(frame["story"]) == result.labels.tolist()
-    for column in ("story_size", "representative", "similarity", "title", "source", "date"):
+    for column in (
+        "story_size",
+        "representative",
+        "similarity",
+        "title",
+        "headline",
+        "source",
+        "date",
+    ):
         assert column in frame.columns
     for row in frame.itertuples():
         story = result.stories[row.story]

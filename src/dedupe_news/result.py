@@ -222,6 +222,7 @@ class Clustering:
                     "representative": story.representative.id,
                     "similarity": round(sim, 6),
                     "title": article.title,
+                    "headline": _headline(article, width=200),
                     "source": article.source,
                     "date": article.date,
                 }
