@@ -276,9 +276,17 @@ def test_bad_record_in_file_names_the_file(tmp_path: Path) -> None:
     assert_input_error(excinfo, str(path), "'b'", "missing the required 'text' field")
 
 
-def test_undecodable_bytes_in_jsonl(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.jsonl"
-    path.write_bytes(b'{"text": "fine"}\n{"text": "caf\xe9"}\n')
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("latin1.jsonl", b'{"text": "fine"}\n{"text": "caf\xe9"}\n'),
+        ("bad.txt", b"caf\xe9 au lait"),
+        ("bad.csv", b"id,text\na,caf\xe9\n"),
+    ],
+)
+def test_undecodable_bytes_name_the_file(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
     with pytest.raises(InputError) as excinfo:
         read_articles(path)
     assert_input_error(excinfo, str(path), "not valid UTF-8")
@@ -290,22 +298,6 @@ def test_undecodable_bytes_in_txt_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError) as excinfo:
         read_articles(tmp_path)
     assert_input_error(excinfo, str(tmp_path / "bad.txt"), "not valid UTF-8")
-
-
-def test_undecodable_single_txt_file(tmp_path: Path) -> None:
-    path = tmp_path / "bad.txt"
-    path.write_bytes(b"caf\xe9 au lait")
-    with pytest.raises(InputError) as excinfo:
-        read_articles(path)
-    assert_input_error(excinfo, str(path), "not valid UTF-8")
-
-
-def test_undecodable_bytes_in_csv(tmp_path: Path) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_bytes(b"id,text\na,caf\xe9\n")
-    with pytest.raises(InputError) as excinfo:
-        read_articles(path)
-    assert_input_error(excinfo, str(path), "not valid UTF-8")
 
 
 def test_missing_file(tmp_path: Path) -> None:
