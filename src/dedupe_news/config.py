@@ -53,7 +53,7 @@ class Config:
         share a salient term; rewrites share few.
     salient_bands : int or None, default 32
         LSH bands of the rewrite channel (``None``: ``num_perm // salient_rows``).
-    expand_neighbours : int, default 5
+    expand_neighbours : int, default 10
         After LSH, each article's this many most similar candidates are paired with each
         other and with their own best candidates (friends of friends); 0 turns it off.
     max_partners : int, default 8
@@ -105,7 +105,7 @@ class Config:
     salient_bands: int | None = field(
         default=32, metadata=_range(1, 1024, integer=True, optional=True)
     )
-    expand_neighbours: int = field(default=5, metadata=_range(0, 1000, integer=True))
+    expand_neighbours: int = field(default=10, metadata=_range(0, 1000, integer=True))
     max_partners: int = field(default=8, metadata=_range(1, 10**9, integer=True))
     title_weight: float = field(default=3.0, metadata=_range(0.0, 100.0))
     max_df: float = field(default=0.1, metadata=_range(0.0, 1.0))
