@@ -45,6 +45,7 @@ from .text import normalize, split_title, strip_boilerplate, tokenize
 
 __all__ = [
     "Candidates",
+    "Evidence",
     "Features",
     "Prepared",
     "Verified",
@@ -307,6 +308,16 @@ class Verified:
     keep: npt.NDArray[np.bool_]  # which candidates are edges
 
 
+@dataclass
+class Evidence:
+    """Everything the stages computed, kept with a result so it can be explained."""
+
+    prep: Prepared
+    features: Features
+    verified: Verified
+    node_labels: I64
+
+
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:
     """Score candidate pairs only: shingle overlap, and the second-order cosine."""
     pairs = found.pairs
@@ -468,7 +479,13 @@ def _assemble(
         singletons=sum(1 for s in stories if s.size == 1),
     )
     return Clustering(
-        articles=items, labels=labels, stories=stories, edges=edges, stats=stats, config=cfg
+        articles=items,
+        labels=labels,
+        stories=stories,
+        edges=edges,
+        stats=stats,
+        config=cfg,
+        evidence=Evidence(prep, features, verified, node_labels),
     )
 
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,9 @@ import numpy.typing as npt
 from .articles import Article
 from .config import Config
 from .text import is_chrome
+
+if TYPE_CHECKING:
+    from .pipeline import Evidence
 
 __all__ = ["Clustering", "Edge", "Stats", "Story"]
 
@@ -168,6 +171,9 @@ class Clustering:
     edges: list[Edge]
     stats: Stats
     config: Config
+    evidence: Evidence | None = field(default=None, compare=False)
+    """The stage outputs behind the result (tokens, vectors, candidates, scores), for
+    explanations; ``None`` when a result is built from stored data."""
     _by_id: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
