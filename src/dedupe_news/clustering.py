@@ -29,8 +29,14 @@ _SparseVector = tuple[npt.NDArray[np.int32], F64]  # sorted column indices, valu
 
 
 def _dot(u: _SparseVector, v: _SparseVector) -> float:
-    _, iu, iv = np.intersect1d(u[0], v[0], assume_unique=True, return_indices=True)
-    return float(u[1][iu] @ v[1][iv])
+    if u[0].size > v[0].size:
+        u, v = v, u
+    if u[0].size == 0:
+        return 0.0
+    # Look the shorter vector's columns up in the longer one's (both sorted).
+    at = np.minimum(np.searchsorted(v[0], u[0]), v[0].size - 1)
+    hit = v[0][at] == u[0]
+    return float(u[1][hit] @ v[1][at[hit]])
 
 
 def _add(u: _SparseVector, v: _SparseVector) -> _SparseVector:
