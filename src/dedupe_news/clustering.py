@@ -70,6 +70,8 @@ def average_linkage(
     n = vectors.shape[0]
     size = np.ones(n, dtype=np.float64) if weights is None else weights.astype(np.float64)
     vectors = vectors.tocsr()
+    if not vectors.has_sorted_indices:  # the binary-search dot needs sorted columns
+        vectors = vectors.sorted_indices()
     sums: dict[int, _SparseVector] = {}
 
     def summed(c: int) -> _SparseVector:
