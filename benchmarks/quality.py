@@ -396,7 +396,7 @@ def candidate_recall(label: str, records: list[dict[str, Any]]) -> dict[str, Any
     config = dedupe_news.Config()
     prep = prepare(coerce_articles(records), config)
     feats = build_features(prep, config)
-    found, seconds = timed(lambda: find_candidates(feats, config))
+    found, seconds = timed(lambda: find_candidates(prep, feats, config))
     pairs, channels = found.pairs, found.channels
     n = prep.n_nodes
     reference = reference_pairs(feats.tfidf, config.threshold)
@@ -405,7 +405,7 @@ def candidate_recall(label: str, records: list[dict[str, Any]]) -> dict[str, Any
     lsh = (channels & LSH_CHANNELS) != 0
     lsh_codes = pairs[lsh, 0] * n + pairs[lsh, 1]
     lsh_recall = _ratio(int(np.isin(ref_codes, lsh_codes).sum()), len(hit))
-    short = np.asarray(feats.short, dtype=bool)
+    short = prep.short
     eligible = ~(short[reference[:, 0]] | short[reference[:, 1]])
     agreement = (
         exhaustive_agreement(prep, feats, found, config) if n <= AGREEMENT_MAX_NODES else None

@@ -2,13 +2,14 @@
 
 Stages (see the README's "How it works"):
 
-1. prepare: validate, put articles in canonical (id) order, normalize, strip boilerplate,
-   tokenize once, collapse identical texts into one weighted node;
-2. features: word-shingle hash sets (copies), TF-IDF vectors built from the token ids, and each
-   article's salient-term set (rewrites);
-3. candidates: MinHash signatures and LSH banding, one channel per feature set;
-4. verify: exact shingle Jaccard/containment and TF-IDF cosine of candidate pairs only;
-5. cluster: average linkage on the sparse graph of verified edges (no chaining).
+1. prepare: canonical (id) order, normalize, strip boilerplate, tokenize once, collapse
+   identical texts into one weighted node;
+2. build_features: word-shingle hash sets (copies), TF-IDF vectors built from the token ids,
+   and each article's salient-term set (rewrites);
+3. find_candidates: MinHash signatures and LSH banding, one channel per feature set, then
+   friends of friends among each node's best candidates;
+4. verify: shingle Jaccard/containment and the second-order cosine of candidate pairs only;
+5. link: average linkage along the verified edges, with exact means (no chaining).
 
 The canonical order makes every tie-break independent of input order.
 """
@@ -95,7 +96,6 @@ class Features:
     shingles: list[U32]
     salient: list[U32]
     tfidf: sp.csr_matrix
-    short: npt.NDArray[np.bool_]
 
 
 def _days(date: str | None) -> float:
@@ -228,7 +228,7 @@ def build_features(prep: Prepared, config: Config) -> Features:
     tfidf = _tfidf(counts, term_weights, config.idf_power)
     term_hash32 = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
     salient = [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
-    return Features(shingles=shingles, salient=salient, tfidf=tfidf, short=prep.short)
+    return Features(shingles=shingles, salient=salient, tfidf=tfidf)
 
 
 def _tfidf(counts: sp.csr_matrix, term_weights: F64, idf_power: float) -> sp.csr_matrix:
@@ -264,9 +264,9 @@ def _merge(
     return np.stack([unique // n, unique % n], axis=1), channels
 
 
-def find_candidates(features: Features, config: Config) -> Candidates:
+def find_candidates(prep: Prepared, features: Features, config: Config) -> Candidates:
     """Candidate node pairs: both LSH channels, then friends of friends among the best pairs."""
-    n = len(features.shingles)
+    n = prep.n_nodes
     found: list[tuple[I64, npt.NDArray[np.uint8]]] = []
     copy_bands = optimal_bands(config.copy_threshold, config.num_perm)
     rewrite_bands = (
@@ -278,9 +278,7 @@ def find_candidates(features: Features, config: Config) -> Candidates:
         (REWRITE, features.salient, rewrite_bands),
     ):
         sig = signatures(sets, config.num_perm, config.seed)
-        pairs = candidate_pairs(
-            sig, bands, rows, skip=features.short, max_partners=config.max_partners
-        )
+        pairs = candidate_pairs(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
         found.append((pairs, np.full(len(pairs), channel, dtype=np.uint8)))
     pairs, channels = _merge(found, n)
     cosine = pair_cosine(features.tfidf, pairs)
@@ -393,7 +391,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         features = build_features(prep, cfg)
         bar.update()
         bar.set_postfix_str("candidates")
-        found = find_candidates(features, cfg)
+        found = find_candidates(prep, features, cfg)
         bar.update()
         logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(found.pairs))
         bar.set_postfix_str("verify")
@@ -467,7 +465,7 @@ def _assemble(
     ]
     stats = Stats(
         articles=n,
-        short_articles=int(prep.node_weight[features.short].sum()),
+        short_articles=int(prep.node_weight[prep.short].sum()),
         identical_articles=int(n - prep.n_nodes),
         boilerplate_lines=prep.boilerplate_lines,
         candidates=len(pairs),
