@@ -400,22 +400,15 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         bar.set_postfix_str("cluster")
         node_labels = link(prep, verified, cfg)
         bar.update()
-    return _assemble(items, prep, features, verified, node_labels, cfg)
+    return _assemble(items, Evidence(prep, features, verified, node_labels), cfg)
 
 
-def _assemble(
-    items: list[Article],
-    prep: Prepared,
-    features: Features,
-    verified: Verified,
-    node_labels: I64,
-    cfg: Config,
-) -> Clustering:
+def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clustering:
     """Number stories canonically, pick representatives and map everything back to input order."""
+    prep, verified, node_labels = evidence.prep, evidence.verified, evidence.node_labels
     n = len(prep.articles)
     pairs, channels, keep = verified.candidates.pairs, verified.candidates.channels, verified.keep
     article_root = node_labels[prep.node_of]  # canonical article -> cluster root
-    # Similarity between canonical articles: copies of one node are identical (1.0).
     members: dict[int, list[int]] = {}
     for k, root in enumerate(article_root.tolist()):
         members.setdefault(root, []).append(k)
@@ -448,9 +441,7 @@ def _assemble(
     labels = np.empty(n, dtype=np.int64)
     labels[prep.input_position] = canonical_labels
 
-    first_article = np.full(prep.n_nodes, -1, dtype=np.int64)
-    for k in range(n - 1, -1, -1):
-        first_article[prep.node_of[k]] = k
+    _, first_article = np.unique(prep.node_of, return_index=True)  # an article per node
     edges = [
         Edge(
             a=prep.articles[first_article[i]].id,
@@ -483,7 +474,7 @@ def _assemble(
         edges=edges,
         stats=stats,
         config=cfg,
-        evidence=Evidence(prep, features, verified, node_labels),
+        evidence=evidence,
     )
 
 
