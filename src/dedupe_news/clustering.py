@@ -28,15 +28,21 @@ I64 = npt.NDArray[np.int64]
 _SparseVector = tuple[npt.NDArray[np.int32], F64]  # sorted column indices, values
 
 
-def _dot(u: _SparseVector, v: _SparseVector) -> float:
-    if u[0].size > v[0].size:
-        u, v = v, u
-    if u[0].size == 0:
-        return 0.0
-    # Look the shorter vector's columns up in the longer one's (both sorted).
-    at = np.minimum(np.searchsorted(v[0], u[0]), v[0].size - 1)
-    hit = v[0][at] == u[0]
-    return float(u[1][hit] @ v[1][at[hit]])
+def _dots(center: _SparseVector, others: list[_SparseVector], scratch: F64) -> F64:
+    """Dot product of ``center`` with each of ``others``, in one vectorized pass.
+
+    ``scratch`` is a zeroed dense buffer as long as the vectors; it is left zeroed.
+    """
+    if not others:
+        return np.empty(0, dtype=np.float64)
+    lengths = np.fromiter((o[0].size for o in others), dtype=np.int64, count=len(others))
+    columns = np.concatenate([o[0] for o in others])
+    values = np.concatenate([o[1] for o in others])
+    scratch[center[0]] = center[1]
+    products = values * scratch[columns]
+    scratch[center[0]] = 0.0
+    group = np.repeat(np.arange(len(others)), lengths)
+    return np.bincount(group, weights=products, minlength=len(others)).astype(np.float64)
 
 
 def _add(u: _SparseVector, v: _SparseVector) -> _SparseVector:
@@ -70,8 +76,7 @@ def average_linkage(
     n = vectors.shape[0]
     size = np.ones(n, dtype=np.float64) if weights is None else weights.astype(np.float64)
     vectors = vectors.tocsr()
-    if not vectors.has_sorted_indices:  # the binary-search dot needs sorted columns
-        vectors = vectors.sorted_indices()
+    scratch = np.zeros(vectors.shape[1], dtype=np.float64)
     sums: dict[int, _SparseVector] = {}
 
     def summed(c: int) -> _SparseVector:
@@ -115,15 +120,18 @@ def average_linkage(
         keep, gone = (a, b) if len(links[a]) >= len(links[b]) else (b, a)
         keep_links, gone_links = links[keep], links.pop(gone)
         del keep_links[gone]
-        for other in keep_links.keys() - gone_links.keys():
-            keep_links[other] += _dot(summed(gone), summed(other))
-        for other, w in gone_links.items():
-            if other == keep:
-                continue
-            known = keep_links.get(other)
-            keep_links[other] = w + (
-                known if known is not None else _dot(summed(keep), summed(other))
-            )
+        # Pairs that had no edge still count with their true similarity, computed in bulk.
+        only_keep = [o for o in keep_links if o not in gone_links]
+        only_gone = [o for o in gone_links if o != keep and o not in keep_links]
+        both = [o for o in gone_links if o != keep and o in keep_links]
+        gone_dots = _dots(summed(gone), [summed(o) for o in only_keep], scratch)
+        keep_dots = _dots(summed(keep), [summed(o) for o in only_gone], scratch)
+        for other, dot in zip(only_keep, gone_dots.tolist(), strict=True):
+            keep_links[other] += dot
+        for other, dot in zip(only_gone, keep_dots.tolist(), strict=True):
+            keep_links[other] = gone_links[other] + dot
+        for other in both:
+            keep_links[other] += gone_links[other]
         for other in gone_links:
             if other != keep:
                 del links[other][gone]
