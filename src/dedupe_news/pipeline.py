@@ -26,7 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 from sklearn.preprocessing import normalize as normalize_rows
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
