@@ -29,6 +29,7 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbmake examples/explore.ipynb
 
 ## bench: quality benchmark against peers (reads ../shared/data)
 bench: $(STAMP)

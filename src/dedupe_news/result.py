@@ -20,9 +20,11 @@ import numpy.typing as npt
 
 from .articles import Article
 from .config import Config
+from .errors import InputError
 from .text import is_chrome
 
 if TYPE_CHECKING:
+    from .explain import PairExplanation, StoryExplanation
     from .pipeline import Evidence
 
 __all__ = ["Clustering", "Edge", "Stats", "Story"]
@@ -96,6 +98,15 @@ class Story:
     similarity: tuple[float, ...]
     representative: Article
     reason: str
+    _owner: Clustering | None = field(default=None, compare=False, repr=False)
+
+    def explain(self) -> StoryExplanation:
+        """The edges that hold this story together, its cohesion and its weakest member."""
+        from .explain import explain_story
+
+        if self._owner is None:
+            raise InputError("this story belongs to no result; explanations need cluster()")
+        return explain_story(self._owner, self)
 
     @property
     def ids(self) -> list[str]:
@@ -178,6 +189,17 @@ class Clustering:
 
     def __post_init__(self) -> None:
         self._by_id.update((a.id, i) for i, a in enumerate(self.articles))
+        for story in self.stories:
+            object.__setattr__(story, "_owner", self)
+
+    def explain(self, id_a: str, id_b: str) -> PairExplanation:
+        """Why two articles match (or not): shared quotes and passages, terms, scores, channels.
+
+        Works for any two articles of the result, whether or not they were a candidate pair.
+        """
+        from .explain import explain_pair
+
+        return explain_pair(self, id_a, id_b)
 
     def __len__(self) -> int:
         return len(self.stories)
