@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -84,13 +85,6 @@ def test_unknown_id_is_an_input_error(result: Clustering) -> None:
 
 def test_results_without_evidence_say_so() -> None:
     plain = cluster([Article("a", "one text with enough words in it"), Article("b", "")])
-    bare = Clustering(
-        articles=plain.articles,
-        labels=plain.labels,
-        stories=plain.stories,
-        edges=plain.edges,
-        stats=plain.stats,
-        config=plain.config,
-    )
+    bare = dataclasses.replace(plain, evidence=None)
     with pytest.raises(InputError, match="evidence"):
         bare.explain("a", "b")

@@ -3,6 +3,7 @@ numbers equal what ``cluster`` + ``evaluate`` give at the same thresholds."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Any
 
@@ -81,14 +82,7 @@ def test_score_distribution_splits_kept_and_rejected(
 
 
 def test_score_distribution_needs_evidence(seed_result: dedupe_news.Clustering) -> None:
-    stored = dedupe_news.Clustering(
-        articles=seed_result.articles,
-        labels=seed_result.labels,
-        stories=seed_result.stories,
-        edges=seed_result.edges,
-        stats=seed_result.stats,
-        config=seed_result.config,
-    )
+    stored = dataclasses.replace(seed_result, evidence=None)
     with pytest.raises(InputError, match="evidence"):
         plot.score_distribution(stored)
 
