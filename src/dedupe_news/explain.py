@@ -18,6 +18,8 @@ import numpy as np
 
 from .articles import Article
 from .errors import InputError
+from .pipeline import channel_names
+from .similarity import pair_cosine
 from .text import normalize, tokenize
 
 if TYPE_CHECKING:
@@ -167,9 +169,7 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
     a, b = prep.articles[position[id_a]], prep.articles[position[id_b]]
     na, nb = int(prep.node_of[position[id_a]]), int(prep.node_of[position[id_b]])
 
-    def dot(matrix: object, i: int, j: int) -> float:
-        return 1.0 if i == j else float((matrix[i] @ matrix[j].T).toarray()[0, 0])  # type: ignore[index]
-
+    pair = np.array([[na, nb]], dtype=np.int64)
     sa, sb = features.shingles[na], features.shingles[nb]
     overlap = np.intersect1d(sa, sb).size
     union = sa.size + sb.size - overlap
@@ -177,9 +177,7 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
     pairs = verified.candidates.pairs
     lo, hi = min(na, nb), max(na, nb)
     hit = np.flatnonzero((pairs[:, 0] == lo) & (pairs[:, 1] == hi))
-    from .pipeline import _channel_names
-
-    channels = _channel_names(int(verified.candidates.channels[hit[0]])) if hit.size else ()
+    channels = channel_names(int(verified.candidates.channels[hit[0]])) if hit.size else ()
     products = features.tfidf[na].multiply(features.tfidf[nb]).tocoo()
     tokens = prep.vocabulary.tokens
     order = np.argsort(-products.data, kind="stable")[:10]
@@ -187,8 +185,8 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
     return PairExplanation(
         a=a,
         b=b,
-        score=dot(verified.vectors, na, nb),
-        cosine=dot(features.tfidf, na, nb),
+        score=1.0 if na == nb else float(pair_cosine(verified.vectors, pair)[0]),
+        cosine=1.0 if na == nb else float(pair_cosine(features.tfidf, pair)[0]),
         jaccard=overlap / union if union else 0.0,
         containment=overlap / smaller if smaller else 0.0,
         channels=channels,

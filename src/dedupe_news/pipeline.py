@@ -51,6 +51,7 @@ __all__ = [
     "Prepared",
     "Verified",
     "build_features",
+    "channel_names",
     "cluster",
     "find_candidates",
     "link",
@@ -290,7 +291,8 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
     return Candidates(pairs, channels, cosine)
 
 
-def _channel_names(bits: int) -> tuple[str, ...]:
+def channel_names(bits: int) -> tuple[str, ...]:
+    """Names of the candidate channels set in ``bits``."""
     return tuple(name for bit, name in _CHANNELS if bits & bit)
 
 
@@ -450,7 +452,7 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
             cosine=float(verified.candidates.cosine[e]),
             jaccard=float(verified.jaccard[e]),
             containment=float(verified.containment[e]),
-            channels=_channel_names(int(channels[e])),
+            channels=channel_names(int(channels[e])),
         )
         for e, (i, j) in zip(np.flatnonzero(keep).tolist(), edge_pairs.tolist(), strict=True)
     ]
