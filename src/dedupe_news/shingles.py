@@ -48,6 +48,7 @@ class Vocabulary:
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
+        self._tokens: list[str] = []
 
     def encode(self, tokens: Sequence[str]) -> I64:
         """Token ids of one document, adding unseen tokens."""
@@ -58,7 +59,10 @@ class Vocabulary:
 
     @property
     def tokens(self) -> list[str]:
-        return list(self.index)
+        """Tokens by id (ids are dense and in first-seen order); rebuilt only after growth."""
+        if len(self._tokens) != len(self.index):
+            self._tokens = list(self.index)
+        return self._tokens
 
     def hashes(self) -> U64:
         return token_hashes(self.tokens)
