@@ -88,3 +88,22 @@ def test_results_without_evidence_say_so() -> None:
     bare = dataclasses.replace(plain, evidence=None)
     with pytest.raises(InputError, match="evidence"):
         bare.explain("a", "b")
+
+
+def test_lsh_bands_match_the_proposing_channel() -> None:
+    # With uncapped buckets, an LSH channel proposes a pair exactly when a band collides.
+    from corpus import make_corpus
+
+    articles, _ = make_corpus(n_stories=6, per_story=4, n_singletons=3, seed=5, reprints=2)
+    result = cluster(articles, max_partners=10_000, expand_neighbours=0)
+    ids = [a.id for a in result.articles]
+    for a in ids[:12]:
+        for b in ids[:12]:
+            if a >= b:
+                continue
+            why = result.explain(a, b)
+            for channel in ("copy", "rewrite"):
+                shared = [band for name, band in why.bands if name == channel]
+                assert bool(shared) == (channel in why.channels), (a, b, channel)
+            if why.bands:
+                assert "LSH bands shared" in str(why)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConfigError
+from .lsh import optimal_bands
 
 __all__ = ["EVENT_THRESHOLD", "Config"]
 
@@ -143,12 +144,26 @@ class Config:
                 or (isinstance(value, float) and math.isnan(value))
             ):
                 raise ConfigError(f"{f.name} must be {allowed}, got {value!r}")
-        bands = self.salient_bands or self.num_perm // self.salient_rows
+        bands, _ = self.lsh_bands("rewrite")
         if bands * self.salient_rows > self.num_perm:
             raise ConfigError(
                 f"salient_bands * salient_rows ({bands} * {self.salient_rows}) must not exceed "
                 f"num_perm ({self.num_perm})"
             )
+
+    def lsh_bands(self, channel: Literal["rewrite", "copy"]) -> tuple[int, int]:
+        """``(bands, rows)`` of an LSH candidate channel, as the pipeline uses them.
+
+        Raises
+        ------
+        ValueError
+            For a channel other than ``"rewrite"`` or ``"copy"``.
+        """
+        if channel == "copy":
+            return optimal_bands(self.copy_threshold, self.num_perm)
+        if channel == "rewrite":
+            return (self.salient_bands or self.num_perm // self.salient_rows, self.salient_rows)
+        raise ValueError(f"channel must be 'rewrite' or 'copy', got {channel!r}")
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with some fields replaced; unknown names raise :class:`ConfigError`."""

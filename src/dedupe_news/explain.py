@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .articles import Article
+from .config import Config
 from .errors import InputError
-from .pipeline import channel_names
+from .minhash import signatures
+from .pipeline import Features
 from .similarity import pair_cosine
 from .text import normalize, tokenize
 
@@ -55,6 +57,7 @@ class PairExplanation:
     jaccard: float  # word-shingle Jaccard
     containment: float  # word-shingle overlap / smaller set
     channels: tuple[str, ...]  # candidate channels that proposed the pair; () if none did
+    bands: tuple[tuple[str, int], ...]  # (channel, LSH band) where the two signatures collide
     shared_quotes: tuple[str, ...]
     passages: tuple[Passage, ...]  # longest first
     shared_terms: tuple[tuple[str, float], ...]  # term, contribution to the cosine
@@ -65,6 +68,8 @@ class PairExplanation:
             f"shingle Jaccard {self.jaccard:.2f}, containment {self.containment:.2f}); "
             f"proposed by: {', '.join(self.channels) or 'no channel (not a candidate)'}",
         ]
+        if self.bands:
+            lines.append(f"  LSH bands shared: {_format_bands(self.bands)}")
         lines += [f'  quote: "{q}"' for q in self.shared_quotes]
         lines += [f"  passage: {p.text!r}" for p in self.passages[:3]]
         terms = ", ".join(term for term, _ in self.shared_terms)
@@ -111,6 +116,33 @@ class StoryExplanation:
             f"<p>{html.escape(str(self).splitlines()[0])}</p><table><tr><th>a</th><th>b</th>"
             f"<th>score</th><th>cosine</th><th>channels</th></tr>{rows}</table>"
         )
+
+
+def _format_bands(bands: tuple[tuple[str, int], ...]) -> str:
+    by_channel: dict[str, list[str]] = {}
+    for channel, band in bands:
+        by_channel.setdefault(channel, []).append(str(band))
+    return "; ".join(f"{channel} {', '.join(ids)}" for channel, ids in by_channel.items())
+
+
+def _shared_bands(
+    features: Features, config: Config, na: int, nb: int
+) -> tuple[tuple[str, int], ...]:
+    """LSH bands in which the two nodes' signatures agree on every row, per channel.
+
+    A shared band is where the pair can be proposed; with capped buckets (``max_partners``)
+    a pair sharing a crowded band may still have met in another one.
+    """
+    shared: list[tuple[str, int]] = []
+    channels = (
+        ("copy", features.shingles, config.lsh_bands("copy")),
+        ("rewrite", features.salient, config.lsh_bands("rewrite")),
+    )
+    for name, sets, (bands, rows) in channels:
+        sig = signatures([sets[na], sets[nb]], config.num_perm, config.seed)
+        same = (sig[0, : bands * rows] == sig[1, : bands * rows]).reshape(bands, rows).all(axis=1)
+        shared += [(name, int(band)) for band in np.flatnonzero(same)]
+    return tuple(shared)
 
 
 def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
@@ -162,7 +194,7 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
     if evidence is None:
         raise InputError("this result keeps no evidence; explanations need a result of cluster()")
     prep, features, verified = evidence.prep, evidence.features, evidence.verified
-    position = {article.id: k for k, article in enumerate(prep.articles)}
+    position = evidence.position
     for article_id in (id_a, id_b):
         if article_id not in position:
             raise InputError(f"unknown article id {article_id!r}")
@@ -174,10 +206,7 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
     overlap = np.intersect1d(sa, sb).size
     union = sa.size + sb.size - overlap
     smaller = min(sa.size, sb.size)
-    pairs = verified.candidates.pairs
-    lo, hi = min(na, nb), max(na, nb)
-    hit = np.flatnonzero((pairs[:, 0] == lo) & (pairs[:, 1] == hi))
-    channels = channel_names(int(verified.candidates.channels[hit[0]])) if hit.size else ()
+    short = bool(prep.short[na] or prep.short[nb])  # short articles take no part in LSH
     products = features.tfidf[na].multiply(features.tfidf[nb]).tocoo()
     tokens = prep.vocabulary.tokens
     order = np.argsort(-products.data, kind="stable")[:10]
@@ -189,7 +218,8 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
         cosine=1.0 if na == nb else float(pair_cosine(features.tfidf, pair)[0]),
         jaccard=overlap / union if union else 0.0,
         containment=overlap / smaller if smaller else 0.0,
-        channels=channels,
+        channels=evidence.channels_of(na, nb),
+        bands=() if short else _shared_bands(features, clustering.config, na, nb),
         shared_quotes=_shared_quotes(a, b),
         passages=_passages(a, b),
         shared_terms=terms,

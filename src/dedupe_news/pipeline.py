@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from tqdm import tqdm
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
-from .lsh import candidate_pairs, optimal_bands
+from .lsh import candidate_pairs
 from .minhash import signatures
 from .result import Clustering, Edge, Stats, Story
 from .shingles import Vocabulary, ngram_hashes
@@ -269,14 +270,9 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
     """Candidate node pairs: both LSH channels, then friends of friends among the best pairs."""
     n = prep.n_nodes
     found: list[tuple[I64, npt.NDArray[np.uint8]]] = []
-    copy_bands = optimal_bands(config.copy_threshold, config.num_perm)
-    rewrite_bands = (
-        config.salient_bands or config.num_perm // config.salient_rows,
-        config.salient_rows,
-    )
     for channel, sets, (bands, rows) in (
-        (COPY, features.shingles, copy_bands),
-        (REWRITE, features.salient, rewrite_bands),
+        (COPY, features.shingles, config.lsh_bands("copy")),
+        (REWRITE, features.salient, config.lsh_bands("rewrite")),
     ):
         sig = signatures(sets, config.num_perm, config.seed)
         pairs = candidate_pairs(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
@@ -316,6 +312,25 @@ class Evidence:
     features: Features
     verified: Verified
     node_labels: I64
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Article id -> canonical index, built once for all explanations of a result."""
+        return {article.id: k for k, article in enumerate(self.prep.articles)}
+
+    def channels_of(self, a: int, b: int) -> tuple[str, ...]:
+        """Candidate channels that proposed the node pair ``(a, b)``; ``()`` if none did."""
+        code = min(a, b) * self.prep.n_nodes + max(a, b)
+        codes = self._pair_codes  # sorted: candidate pairs are kept in code order
+        at = int(np.searchsorted(codes, code))
+        if at < codes.size and codes[at] == code:
+            return channel_names(int(self.verified.candidates.channels[at]))
+        return ()
+
+    @cached_property
+    def _pair_codes(self) -> I64:
+        pairs = self.verified.candidates.pairs
+        return np.asarray(pairs[:, 0] * self.prep.n_nodes + pairs[:, 1], dtype=np.int64)
 
 
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:

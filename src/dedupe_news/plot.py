@@ -27,7 +27,7 @@ from .articles import coerce_articles
 from .config import Config
 from .errors import InputError
 from .evaluate import Evaluation, evaluate
-from .lsh import collision_probability, optimal_bands
+from .lsh import collision_probability
 from .pipeline import build_features, find_candidates, link, prepare, verify
 from .result import Clustering
 
@@ -66,21 +66,6 @@ def _target(fig: Figure, ax: Axes | None) -> Axes:
     return ax if ax is not None else fig.axes[0]
 
 
-def _channel_bands(config: Config, channel: Literal["rewrite", "copy"]) -> tuple[int, int]:
-    """``(bands, rows)`` of an LSH channel, derived exactly as the pipeline derives them.
-
-    Raises
-    ------
-    ValueError
-        For a channel other than ``"rewrite"`` or ``"copy"``.
-    """
-    if channel == "copy":
-        return optimal_bands(config.copy_threshold, config.num_perm)
-    if channel == "rewrite":
-        return (config.salient_bands or config.num_perm // config.salient_rows, config.salient_rows)
-    raise ValueError(f"channel must be 'rewrite' or 'copy', got {channel!r}")
-
-
 def s_curve(
     config: Config | None = None,
     *,
@@ -109,7 +94,7 @@ def s_curve(
     matplotlib.figure.Figure
     """
     cfg = config or Config()
-    bands, rows = _channel_bands(cfg, channel)
+    bands, rows = cfg.lsh_bands(channel)
     fig = _figure_and_axes(ax)
     axes = _target(fig, ax)
     similarity = np.linspace(0.0, 1.0, 201)
