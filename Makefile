@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest browser bench report-screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,28 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q --nbmake examples/explore.ipynb
+
+## browser: Debian's chromium for the HTML report's browser test (skipped if it can't be had;
+## CI sets DEDUPE_NEWS_REQUIRE_BROWSER=1 so a missing browser fails instead)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the report's browser test"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	} || echo "could not install chromium: the browser test will be skipped"
+
+## report-screenshot: regenerate docs/report.png (the README's picture) from the seeds
+report-screenshot: $(STAMP) browser
+	mkdir -p build docs
+	$(BIN)/dedupe-news report -q -o build/report.html
+	profile=$$(mktemp -d) && chromium --headless --no-sandbox --disable-gpu \
+	  --disable-quic --no-first-run --disable-background-networking --disable-component-update \
+	  --disable-sync --user-data-dir=$$profile --hide-scrollbars --window-size=1280,720 \
+	  --screenshot=docs/report.png file://$(CURDIR)/build/report.html 2>/dev/null
 
 ## bench: quality benchmark against peers (reads ../shared/data)
 bench: $(STAMP)

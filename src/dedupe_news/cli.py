@@ -26,6 +26,7 @@ _EPILOG = """examples:
   dedupe-news cluster articles.jsonl -o out.jsonl
   dedupe-news cluster news/ --format table     a folder of .txt files, as a table
   cat a.jsonl | dedupe-news cluster - --threshold 0.3 > stories.jsonl
+  dedupe-news report articles.jsonl -o report.html   a searchable HTML report
 """
 
 _PROGRESS_FROM = 5_000  # show progress on a terminal from this many articles
@@ -40,8 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    inputs = argparse.ArgumentParser(add_help=False)
+    inputs.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
+    inputs.add_argument(
+        "--threshold", type=float, help="merge threshold in [0, 1]; higher is stricter"
+    )
+    inputs.add_argument("--seed", type=int, help="MinHash seed")
+    inputs.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
     run = commands.add_parser(
         "cluster",
+        parents=[inputs],
         help="cluster articles into stories",
         description=(
             "Cluster articles from JSONL/CSV/Parquet files, folders of .txt files or '-' "
@@ -50,18 +59,28 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
     run.add_argument("-o", "--output", metavar="OUT", help="write results here (default stdout)")
     run.add_argument(
         "--format",
         choices=("table", "jsonl", "csv"),
         help="output format (default: table on a terminal, otherwise jsonl; csv if OUT ends .csv)",
     )
-    run.add_argument(
-        "--threshold", type=float, help="merge threshold in [0, 1]; higher is stricter"
+    report = commands.add_parser(
+        "report",
+        parents=[inputs],
+        help="cluster articles and write a searchable HTML report",
+        description=(
+            "Cluster the inputs (as 'cluster' does) and write one self-contained HTML file: "
+            "stories by size, their members, the passages each shares with the story's "
+            "representative highlighted, and the scores."
+        ),
+        epilog="example:\n  dedupe-news report articles.jsonl -o report.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--seed", type=int, help="MinHash seed")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    report.add_argument(
+        "-o", "--output", metavar="OUT", default="report.html", help="default: report.html"
+    )
+    report.add_argument("--title", default="dedupe-news report", help="the page title")
     return parser
 
 
@@ -105,14 +124,33 @@ def _write(result: Clustering, fmt: str, out: TextIO) -> None:
         result.write_jsonl(out)
 
 
-def _run_cluster(args: argparse.Namespace) -> int:
-    paths = args.paths or [str(seeds_path())]
-    articles = _read_all(paths)
+def _cluster_inputs(args: argparse.Namespace) -> Clustering:
+    articles = _read_all(args.paths or [str(seeds_path())])
     overrides = {
         k: v for k, v in (("threshold", args.threshold), ("seed", args.seed)) if v is not None
     }
     show_progress = not args.quiet and sys.stderr.isatty() and len(articles) >= _PROGRESS_FROM
-    result = cluster(articles, progress=show_progress, **overrides)
+    return cluster(articles, progress=show_progress, **overrides)
+
+
+def _summary(result: Clustering) -> str:
+    s = result.stats
+    return (
+        f"dedupe-news: {s.articles} articles -> {s.stories} stories "
+        f"({s.stories - s.singletons} with 2+ articles)"
+    )
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    result = _cluster_inputs(args)
+    path = result.write_report(args.output, title=args.title)
+    if not args.quiet:
+        print(f"{_summary(result)}; report written to {path}", file=sys.stderr)
+    return 0
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    result = _cluster_inputs(args)
     fmt = args.format
     if fmt is None:
         if args.output:
@@ -125,12 +163,7 @@ def _run_cluster(args: argparse.Namespace) -> int:
     else:
         _write(result, fmt, sys.stdout)
     if not args.quiet and (args.output or fmt != "table"):
-        s = result.stats
-        print(
-            f"dedupe-news: {s.articles} articles -> {s.stories} stories "
-            f"({s.stories - s.singletons} with 2+ articles)",
-            file=sys.stderr,
-        )
+        print(_summary(result), file=sys.stderr)
     return 0
 
 
@@ -143,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return _run_cluster(args)
+        return _run_report(args) if args.command == "report" else _run_cluster(args)
     except DedupeNewsError as err:
         print(f"dedupe-news: error: {err}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ and memory-light at millions of rows.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -25,6 +27,7 @@ def collision_probability(similarity: F64 | float, bands: int, rows: int) -> F64
     return np.asarray(1.0 - (1.0 - s**rows) ** bands, dtype=np.float64)
 
 
+@lru_cache(maxsize=64)  # pure, and called per explanation / plot
 def optimal_bands(
     threshold: float,
     num_perm: int,

@@ -201,6 +201,16 @@ class Clustering:
 
         return explain_pair(self, id_a, id_b)
 
+    def write_report(self, path: str | Path, *, title: str = "dedupe-news report") -> Path:
+        """Write a self-contained, searchable HTML report of the stories and their evidence.
+
+        Each member's passages shared with its story's representative are highlighted; see
+        :mod:`dedupe_news.report`. Returns the path written.
+        """
+        from .report import write_report
+
+        return write_report(self, path, title=title)
+
     def __len__(self) -> int:
         return len(self.stories)
 
