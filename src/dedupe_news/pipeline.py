@@ -297,8 +297,8 @@ class Verified:
     """Candidates with their evidence, and the vectors the clustering compares."""
 
     candidates: Candidates
-    jaccard: F64  # word-shingle Jaccard
-    containment: F64  # word-shingle containment (overlap / smaller set)
+    jaccard: F64  # word-shingle Jaccard of edges; NaN for candidates that are not edges
+    containment: F64  # word-shingle containment (overlap / smaller set), as ``jaccard``
     vectors: sp.csr_matrix  # TF-IDF blended with close neighbours, L2-normalized
     score: F64  # cosine of the blended vectors
     keep: npt.NDArray[np.bool_]  # which candidates are edges
@@ -334,9 +334,12 @@ class Evidence:
 
 
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:
-    """Score candidate pairs only: shingle overlap, and the second-order cosine."""
+    """Score candidate pairs only: the second-order cosine, then the shingle overlap of edges.
+
+    The overlap is evidence for users (copy or rewrite), not a criterion, so it is computed for
+    the edges alone: they are a small share of the candidates and long shingle sets are costly.
+    """
     pairs = found.pairs
-    jaccard, containment = pair_overlap(set_matrix(features.shingles), pairs)
     vectors = neighbour_smoothing(
         features.tfidf,
         pairs,
@@ -350,6 +353,9 @@ def verify(prep: Prepared, features: Features, found: Candidates, config: Config
     if config.max_days is not None:
         gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
         keep &= ~(gap > config.max_days)  # NaN (undated) never excludes
+    jaccard = np.full(len(pairs), np.nan)
+    containment = np.full(len(pairs), np.nan)
+    jaccard[keep], containment[keep] = pair_overlap(set_matrix(features.shingles), pairs[keep])
     return Verified(found, jaccard, containment, vectors, score, keep)
 
 
