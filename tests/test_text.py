@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -242,3 +245,50 @@ def test_report_is_aligned_with_input() -> None:
     report = strip_boilerplate(texts, [None, "a", "b"], **SETTINGS)
     assert report.texts == ["", "", "Only body."]
     assert report.lines_removed == [0, 1, 0]
+
+
+# Straightforward reference implementations the fast paths must agree with.
+_REF_FOLD = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"',
+     "\u00bb": '"', "\u2013": "-", "\u2014": " - ", "\u2212": "-", "\u00a0": " ",
+     "\u200b": "", "\ufeff": ""}
+)  # fmt: skip
+
+
+def _reference_normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).translate(_REF_FOLD))
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(lines).strip("\n")
+
+
+def _reference_tokenize(text: str) -> list[str]:
+    return re.findall(r"\d+(?:[.,]\d+)+|\w+", re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.casefold()))
+
+
+@settings(max_examples=300, deadline=None)
+@example(text="a \t\x0b b\r\n  c")
+@given(text=TEXTS)
+def test_normalize_matches_the_reference(text: str) -> None:
+    assert normalize(text) == _reference_normalize(text)
+
+
+@settings(max_examples=300, deadline=None)
+@example(text="6,000,000 and 1,23 or 12,3456, 7,890")
+@given(
+    text=st.lists(st.sampled_from(["1", "23", ",", "456", ".", " ", "a", "\n", "7890"])).map(
+        "".join
+    )
+)
+def test_tokenize_matches_the_reference(text: str) -> None:
+    assert tokenize(text) == _reference_tokenize(text)
+
+
+def test_boilerplate_tokens_are_the_kept_texts_tokens() -> None:
+    texts = [
+        normalize(f"Subscribe now\nStory {k} about the 1,200 bridges.\nShare this")
+        for k in range(6)
+    ]
+    report = strip_boilerplate(texts, ["daily.example"] * 6, **SETTINGS)
+    assert report.tokens == [tokenize(text) for text in report.texts]
+    assert all("subscribe" not in words for words in report.tokens)

@@ -136,9 +136,15 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     weights: list[int] = []
     days: list[float] = []
     short: list[bool] = []
-    for k, (article, title, body) in enumerate(zip(canonical, titles, report.texts, strict=True)):
-        t_ids = vocabulary.encode(tokenize(title))
-        b_ids = vocabulary.encode(tokenize(body))
+    ids = vocabulary.encode_many(
+        [
+            words
+            for title, body in zip(titles, report.tokens, strict=True)
+            for words in (tokenize(title), body)
+        ]
+    )
+    for k, article in enumerate(canonical):
+        t_ids, b_ids = ids[2 * k], ids[2 * k + 1]
         is_short = t_ids.size + b_ids.size < config.min_tokens
         # Identical texts share a node; short ones never do (two empty scrapes are no story).
         key = (str(k).encode(), b"") if is_short else (t_ids.tobytes(), b_ids.tobytes())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -52,10 +53,23 @@ class Vocabulary:
 
     def encode(self, tokens: Sequence[str]) -> I64:
         """Token ids of one document, adding unseen tokens."""
+        return self.encode_many([tokens])[0]
+
+    def encode_many(self, documents: Sequence[Sequence[str]]) -> list[I64]:
+        """Token ids of each document, adding unseen tokens in first-seen order.
+
+        Works on the whole batch with C-level dict operations (``dict.fromkeys``, ``map``)
+        instead of a Python step per token.
+        """
         index = self.index
-        return np.fromiter(
-            (index.setdefault(t, len(index)) for t in tokens), dtype=np.int64, count=len(tokens)
-        )
+        flat = list(chain.from_iterable(documents))
+        new = [t for t in dict.fromkeys(flat) if t not in index]
+        index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
+        ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+        if not documents:
+            return []
+        bounds = np.cumsum([len(d) for d in documents])[:-1]
+        return list(np.split(ids, bounds))
 
     @property
     def tokens(self) -> list[str]:

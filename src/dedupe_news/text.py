@@ -26,26 +26,24 @@ __all__ = [
 ]
 
 # Curly quotes, dashes and odd spaces folded to ASCII so "huge mistake" and “huge mistake” agree.
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2013": "-",
-        "\u2014": " - ",
-        "\u2212": "-",
-        "\u00a0": " ",
-        "\u200b": "",
-        "\ufeff": "",
-    }
+_FOLD = (
+    ("\u2018", "'"),
+    ("\u2019", "'"),
+    ("\u201a", "'"),
+    ("\u201b", "'"),
+    ("\u2032", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u201e", '"'),
+    ("\u201f", '"'),
+    ("\u00ab", '"'),
+    ("\u00bb", '"'),
+    ("\u2013", "-"),
+    ("\u2014", " - "),
+    ("\u2212", "-"),
+    ("\u00a0", " "),
+    ("\u200b", ""),
+    ("\ufeff", ""),
 )
 
 # Page chrome seen in scraped news. Matched against a whole line, case-insensitively.
@@ -79,8 +77,8 @@ _CHROME_LINE = re.compile(
 
 # Decimal numbers stay whole ("29.3", "6,000"): split, they would become generic "29", "3".
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+", re.UNICODE)
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_SPACE = re.compile(r"[ \t\r\f\v]+")
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}\b)")  # starts with the literal: a fast scan
+_SPACE = re.compile(r"[ \t]{2,}|\t")  # runs of spaces and tabs; single spaces stay
 
 
 def normalize(text: str) -> str:
@@ -89,10 +87,17 @@ def normalize(text: str) -> str:
     Case is kept (names matter downstream); tokens are case-folded by :func:`tokenize`.
     Idempotent: ``normalize(normalize(t)) == normalize(t)``.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    text = unicodedata.normalize("NFKC", text)
-    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(lines).strip("\n")
+    if not text.isascii():  # ASCII is already NFKC and has nothing to fold
+        text = unicodedata.normalize("NFKC", text)
+        for char, ascii_char in _FOLD:
+            if char in text:
+                text = text.replace(char, ascii_char)
+        text = unicodedata.normalize("NFKC", text)
+    # splitlines also breaks at \r, \v, \f: after it, only spaces and tabs can run together.
+    text = "\n".join(text.splitlines())
+    if "  " in text or "\t" in text:
+        text = _SPACE.sub(" ", text)
+    return "\n".join(line.strip() for line in text.split("\n")).strip("\n")
 
 
 def is_chrome(line: str) -> bool:
@@ -129,16 +134,16 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(_THOUSANDS.sub("", text.casefold()))
 
 
-def _line_key(line: str) -> str:
-    """Lines compare equal when their words do (case and punctuation aside)."""
-    return " ".join(tokenize(line))
-
-
 @dataclass(frozen=True)
 class BoilerplateReport:
-    """What :func:`strip_boilerplate` removed: per-article kept text and line counts."""
+    """What :func:`strip_boilerplate` kept and removed, per article.
+
+    ``tokens`` are :func:`tokenize` of the kept text, computed on the way (each line is
+    tokenized once, for comparing lines and for the features alike).
+    """
 
     texts: list[str]
+    tokens: list[list[str]]
     lines_removed: list[int]
 
 
@@ -159,14 +164,20 @@ def strip_boilerplate(
     ``min_source_articles`` distinct texts of one source. Texts must already be normalized.
     """
     lines_per_text = [split_lines(t) for t in texts]
-    keys_per_text = [[_line_key(line) for line in lines] for lines in lines_per_text]
+    tokens_per_text = [[tokenize(line) for line in lines] for lines in lines_per_text]
+    # Lines compare equal when their words do (case and punctuation aside); long lines are
+    # never boilerplate, so they get no key.
+    keys_per_text = [
+        [" ".join(words) if 0 < len(words) <= max_line_words else None for words in tokens]
+        for tokens in tokens_per_text
+    ]
 
     batch_counts: Counter[str] = Counter()
     source_counts: Counter[tuple[str, str]] = Counter()
     seen_texts: set[str] = set()
     seen_in_source: set[tuple[str, str]] = set()
     for text, keys, source in zip(texts, keys_per_text, sources, strict=True):
-        unique_keys = {k for k in keys if k and len(k.split()) <= max_line_words}
+        unique_keys = {k for k in keys if k is not None}
         if text not in seen_texts:  # a verbatim reprint counts once, whoever printed it
             seen_texts.add(text)
             batch_counts.update(unique_keys)
@@ -180,15 +191,19 @@ def strip_boilerplate(
     repeated_by_source = {sk for sk, c in source_counts.items() if c >= min_source_articles}
 
     kept_texts: list[str] = []
+    kept_tokens: list[list[str]] = []
     removed: list[int] = []
-    for lines, keys, source in zip(lines_per_text, keys_per_text, sources, strict=True):
+    for lines, tokens, keys, source in zip(
+        lines_per_text, tokens_per_text, keys_per_text, sources, strict=True
+    ):
         kept = [
-            line
-            for line, key in zip(lines, keys, strict=True)
+            k
+            for k, (line, key) in enumerate(zip(lines, keys, strict=True))
             if key not in repeated
             and (source, key) not in repeated_by_source
             and not is_chrome(line)
         ]
-        kept_texts.append("\n".join(kept))
+        kept_texts.append("\n".join(lines[k] for k in kept))
+        kept_tokens.append([word for k in kept for word in tokens[k]])
         removed.append(len(lines) - len(kept))
-    return BoilerplateReport(texts=kept_texts, lines_removed=removed)
+    return BoilerplateReport(texts=kept_texts, tokens=kept_tokens, lines_removed=removed)
