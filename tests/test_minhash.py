@@ -8,7 +8,7 @@ from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news.minhash import EMPTY, permutations, signatures, to_datasketch
+from dedupe_news.minhash import EMPTY, oph_signatures, permutations, signatures, to_datasketch
 
 UINT32 = st.integers(min_value=0, max_value=2**32 - 1)
 HASH_SETS = st.lists(st.lists(UINT32, max_size=40), min_size=1, max_size=6)
@@ -118,3 +118,66 @@ def test_to_datasketch_round_trip_in_minhash_lsh() -> None:
     assert lsh.query(wrapped[2]) == ["c"]
     assert wrapped[0].jaccard(native) == 1.0
     assert wrapped[0].jaccard(wrapped[1]) == pytest.approx(380 / 420, abs=0.1)
+
+
+# ----------------------------------------------------------------- one-permutation hashing
+
+
+def _oph_reference(values: list[int], num_perm: int, seed: int) -> np.ndarray:
+    """One document, bin by bin, with the probe sequence spelled out (no vectorization)."""
+    from dedupe_news.minhash import _bins, fmix32
+
+    key = np.uint32(np.random.RandomState(seed).randint(0, 1 << 32, dtype=np.uint64))
+    sig = np.full(num_perm, EMPTY, dtype=np.uint32)
+    for v in values:
+        h = fmix32(np.array([v], dtype=np.uint32) ^ key)
+        b = int(_bins(h, num_perm)[0])
+        sig[b] = min(sig[b], h[0])
+    if not values:
+        return sig
+    full = sig.copy()
+    for j in np.flatnonzero(full == EMPTY):
+        for probe in range(1, 10**6):
+            with np.errstate(over="ignore"):
+                mixed = fmix32(
+                    np.array([j * 0x9E3779B1 + probe], dtype=np.uint64).astype(np.uint32)
+                )
+            source = int(_bins(mixed, num_perm)[0])
+            if full[source] != EMPTY:
+                sig[j] = full[source]
+                break
+    return sig
+
+
+@settings(max_examples=25, deadline=None)
+@given(sets=HASH_SETS, num_perm=st.sampled_from([1, 2, 16, 64]), seed=SEED)
+def test_oph_matches_the_per_document_reference(
+    sets: list[list[int]], num_perm: int, seed: int
+) -> None:
+    got = oph_signatures([np.asarray(s, dtype=np.uint32) for s in sets], num_perm, seed)
+    for row, values in zip(got, sets, strict=True):
+        np.testing.assert_array_equal(row, _oph_reference(values, num_perm, seed))
+
+
+def test_oph_estimates_jaccard_like_minhash() -> None:
+    rng = np.random.default_rng(7)
+    errors = []
+    for size in (5, 30, 400):
+        for _ in range(100):
+            a = rng.integers(0, 2**32, size, dtype=np.uint64).astype(np.uint32)
+            shared = int(rng.integers(0, size + 1))
+            fresh = rng.integers(0, 2**32, size - shared, dtype=np.uint64).astype(np.uint32)
+            b = np.concatenate((a[:shared], fresh))
+            sig = oph_signatures([a, b], 128, 1)
+            errors.append(np.mean(sig[0] == sig[1]) - shared / (2 * size - shared))
+    assert abs(np.mean(errors)) < 0.01  # unbiased
+    assert np.std(errors) < 0.05  # MinHash with 128 permutations: about 0.035
+
+
+def test_oph_of_a_document_does_not_depend_on_the_batch() -> None:
+    rng = np.random.default_rng(3)
+    sets = [rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32) for n in (0, 3, 50, 700)]
+    together = oph_signatures(sets, 64, 5)
+    for k, values in enumerate(sets):
+        np.testing.assert_array_equal(together[k], oph_signatures([values], 64, 5)[0])
+    assert (together[0] == EMPTY).all() and not (together[1:] == EMPTY).any()

@@ -16,6 +16,10 @@ from .lsh import optimal_bands
 __all__ = ["EVENT_THRESHOLD", "Config"]
 
 
+def _choice(*choices: str) -> Any:
+    return {"choices": choices}
+
+
 def _range(low: float, high: float, *, integer: bool = False, optional: bool = False) -> Any:
     return {"low": low, "high": high, "integer": integer, "optional": optional}
 
@@ -47,6 +51,10 @@ class Config:
         Words per shingle in the copy channel.
     copy_threshold : float, default 0.3
         Jaccard threshold the copy channel's LSH bands are tuned for.
+    copy_signature : {"oph", "minhash"}, default "oph"
+        Signature scheme of the copy channel's long shingle sets: one-permutation hashing with
+        densification (as accurate, about 100 times cheaper), or datasketch-compatible MinHash
+        (``affine32``). The rewrite channel's small salient sets always use MinHash.
     salient_terms : int, default 20
         Number of highest-weighted TF-IDF terms per article in the rewrite channel.
     salient_rows : int, default 1
@@ -101,6 +109,9 @@ class Config:
     seed: int = field(default=1, metadata=_range(0, 2**32 - 1, integer=True))
     shingle_size: int = field(default=3, metadata=_range(1, 16, integer=True))
     copy_threshold: float = field(default=0.3, metadata=_range(0.01, 1.0))
+    copy_signature: Literal["oph", "minhash"] = field(
+        default="oph", metadata=_choice("oph", "minhash")
+    )
     salient_terms: int = field(default=20, metadata=_range(1, 1000, integer=True))
     salient_rows: int = field(default=1, metadata=_range(1, 1024, integer=True))
     salient_bands: int | None = field(
@@ -128,6 +139,11 @@ class Config:
             if not spec:
                 if not isinstance(value, bool):
                     raise ConfigError(f"{f.name} must be True or False, got {value!r}")
+                continue
+            if "choices" in spec:
+                if value not in spec["choices"]:
+                    allowed = " or ".join(repr(c) for c in spec["choices"])
+                    raise ConfigError(f"{f.name} must be {allowed}, got {value!r}")
                 continue
             if value is None and spec["optional"]:
                 continue

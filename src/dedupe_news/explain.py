@@ -12,15 +12,14 @@ import difflib
 import html
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from .articles import Article
 from .config import Config
 from .errors import InputError
-from .minhash import signatures
-from .pipeline import Features
+from .pipeline import U32, Features, lsh_signatures
 from .similarity import pair_cosine
 from .text import normalize, tokenize
 
@@ -134,12 +133,13 @@ def _shared_bands(
     a pair sharing a crowded band may still have met in another one.
     """
     shared: list[tuple[str, int]] = []
-    channels = (
-        ("copy", features.shingles, config.lsh_bands("copy")),
-        ("rewrite", features.salient, config.lsh_bands("rewrite")),
+    channels: tuple[tuple[Literal["copy", "rewrite"], list[U32]], ...] = (
+        ("copy", features.shingles),
+        ("rewrite", features.salient),
     )
-    for name, sets, (bands, rows) in channels:
-        sig = signatures([sets[na], sets[nb]], config.num_perm, config.seed)
+    for name, sets in channels:
+        bands, rows = config.lsh_bands(name)
+        sig = lsh_signatures([sets[na], sets[nb]], name, config)
         same = (sig[0, : bands * rows] == sig[1, : bands * rows]).reshape(bands, rows).all(axis=1)
         shared += [(name, int(band)) for band in np.flatnonzero(same)]
     return tuple(shared)

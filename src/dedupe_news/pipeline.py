@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +34,7 @@ from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
 from .lsh import candidate_pairs
-from .minhash import signatures
+from .minhash import oph_signatures, signatures
 from .result import Clustering, Edge, Stats, Story
 from .shingles import Vocabulary, ngram_hashes
 from .similarity import (
@@ -272,6 +273,13 @@ def _merge(
     return np.stack([unique // n, unique % n], axis=1), channels
 
 
+def lsh_signatures(sets: Sequence[U32], channel: Literal["rewrite", "copy"], config: Config) -> U32:
+    """Signatures of a candidate channel's feature sets, in the scheme the channel uses."""
+    if channel == "copy" and config.copy_signature == "oph":
+        return oph_signatures(sets, config.num_perm, config.seed)
+    return signatures(sets, config.num_perm, config.seed)
+
+
 def find_candidates(prep: Prepared, features: Features, config: Config) -> Candidates:
     """Candidate node pairs: both LSH channels, then friends of friends among the best pairs."""
     n = prep.n_nodes
@@ -280,7 +288,7 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
         (COPY, features.shingles, config.lsh_bands("copy")),
         (REWRITE, features.salient, config.lsh_bands("rewrite")),
     ):
-        sig = signatures(sets, config.num_perm, config.seed)
+        sig = lsh_signatures(sets, "copy" if channel == COPY else "rewrite", config)
         pairs = candidate_pairs(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
         found.append((pairs, np.full(len(pairs), channel, dtype=np.uint8)))
     pairs, channels = _merge(found, n)
