@@ -195,6 +195,16 @@ def test_synthetic_stories_are_recovered(
     assert score.ari >= 0.9, str(score)
 
 
+def test_threads_and_signature_scheme_do_not_change_the_answer() -> None:
+    articles, _ = make_corpus(8, 5, 4, seed=3, reprints=2)
+    base = cluster(articles, n_jobs=1)
+    assert labels_by_id(cluster(articles, n_jobs=2)) == labels_by_id(base)
+    assert [e.score for e in cluster(articles, n_jobs=3).edges] == [e.score for e in base.edges]
+    # The datasketch-compatible scheme proposes slightly different copy candidates; the
+    # stories stay the same.
+    assert partition_of(cluster(articles, copy_signature="minhash")) == partition_of(base)
+
+
 def test_synthetic_recovery_example() -> None:
     articles, truth = make_corpus(5, 4, 3, seed=0, reprints=1)
     result = cluster(articles)
@@ -368,6 +378,8 @@ def _watched() -> tuple[list[int], Any]:
         ({"progress": "yes"}, ["progress", "True or False"]),
         ({"max_days": -1.0}, ["max_days", "or None"]),
         ({"treshold": 0.3}, ["unknown setting", "treshold", "threshold"]),
+        ({"copy_signature": "simhash"}, ["copy_signature", "'oph' or 'minhash'", "'simhash'"]),
+        ({"n_jobs": 0}, ["n_jobs", "-1", "got 0"]),
     ],
 )
 def test_config_errors_are_raised_before_any_work(

@@ -97,6 +97,9 @@ class Config:
         A short line repeated in this many distinct articles of one source is boilerplate.
     boilerplate_max_line_words : int, default 25
         Longer lines are never treated as repeated boilerplate.
+    n_jobs : int, default -1
+        Threads for the numeric kernels that release the GIL (pair scoring): -1 uses every
+        CPU, 1 none. Results do not depend on it.
     progress : bool, default False
         Show a progress bar for long runs.
     """
@@ -130,6 +133,7 @@ class Config:
     boilerplate_min_share: float = field(default=0.02, metadata=_range(0.0, 1.0))
     boilerplate_min_source_articles: int = field(default=3, metadata=_range(2, 10**9, integer=True))
     boilerplate_max_line_words: int = field(default=25, metadata=_range(0, 10**6, integer=True))
+    n_jobs: int = field(default=-1, metadata=_range(-(2**16), 2**16, integer=True))
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -160,6 +164,10 @@ class Config:
                 or (isinstance(value, float) and math.isnan(value))
             ):
                 raise ConfigError(f"{f.name} must be {allowed}, got {value!r}")
+        if self.n_jobs == 0:
+            raise ConfigError(
+                "n_jobs must be a positive number of threads or -1 (every CPU), got 0"
+            )
         bands, _ = self.lsh_bands("rewrite")
         if bands * self.salient_rows > self.num_perm:
             raise ConfigError(

@@ -292,12 +292,16 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
         pairs = candidate_pairs(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
         found.append((pairs, np.full(len(pairs), channel, dtype=np.uint8)))
     pairs, channels = _merge(found, n)
-    cosine = pair_cosine(features.tfidf, pairs)
-    extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)
+    cosine = pair_cosine(features.tfidf, pairs, n_jobs=config.n_jobs)
+    extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
     if len(extra):
-        neighbour_bits = np.full(len(extra), NEIGHBOUR, dtype=np.uint8)
-        pairs, channels = _merge([(pairs, channels), (extra, neighbour_bits)], n)
-        cosine = pair_cosine(features.tfidf, pairs)
+        both = np.concatenate((pairs, extra))
+        order = np.argsort(both[:, 0] * n + both[:, 1], kind="stable")  # back to code order
+        pairs = both[order]
+        channels = np.concatenate((channels, np.full(len(extra), NEIGHBOUR, np.uint8)))[order]
+        cosine = np.concatenate((cosine, pair_cosine(features.tfidf, extra, n_jobs=config.n_jobs)))[
+            order
+        ]
     return Candidates(pairs, channels, cosine)
 
 
@@ -362,14 +366,16 @@ def verify(prep: Prepared, features: Features, found: Candidates, config: Config
         weight=config.neighbour_weight,
         node_weights=prep.node_weight,
     )
-    score = pair_cosine(vectors, pairs)
+    score = pair_cosine(vectors, pairs, n_jobs=config.n_jobs)
     keep = score >= config.edge_threshold
     if config.max_days is not None:
         gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
         keep &= ~(gap > config.max_days)  # NaN (undated) never excludes
     jaccard = np.full(len(pairs), np.nan)
     containment = np.full(len(pairs), np.nan)
-    jaccard[keep], containment[keep] = pair_overlap(set_matrix(features.shingles), pairs[keep])
+    jaccard[keep], containment[keep] = pair_overlap(
+        set_matrix(features.shingles), pairs[keep], n_jobs=config.n_jobs
+    )
     return Verified(found, jaccard, containment, vectors, score, keep)
 
 

@@ -6,7 +6,9 @@ cost is linear in the number of candidates and memory stays bounded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -40,19 +42,42 @@ def set_matrix(hash_sets: Sequence[U32]) -> sp.csr_matrix:
     return sp.csr_matrix((data, columns.ravel(), indptr), shape=(len(hash_sets), width))
 
 
-def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64) -> F64:
+def workers(n_jobs: int) -> int:
+    """Threads for ``n_jobs`` (scikit-learn's convention: -1 is every CPU this process may use)."""
+    if n_jobs > 0:
+        return n_jobs
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) + 1 + n_jobs)
+
+
+def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
+    """Row-wise dot products of the pairs' rows, chunk by chunk.
+
+    scipy's sparse kernels release the GIL, so chunks run on threads; each writes its own slice,
+    so the result does not depend on ``n_jobs``.
+    """
     out = np.empty(len(pairs), dtype=np.float64)
-    for start in range(0, len(pairs), _CHUNK):
+
+    def run(start: int) -> None:
         chunk = pairs[start : start + _CHUNK]
         left = matrix[chunk[:, 0]]
         right = matrix[chunk[:, 1]]
         out[start : start + len(chunk)] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
+
+    starts = range(0, len(pairs), _CHUNK)
+    threads = min(workers(n_jobs), len(starts))
+    if threads <= 1:
+        for start in starts:
+            run(start)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, starts))
     return out
 
 
-def pair_overlap(sets: sp.csr_matrix, pairs: I64) -> tuple[F64, F64]:
+def pair_overlap(sets: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> tuple[F64, F64]:
     """Exact Jaccard and containment (overlap / smaller set) of each pair's sets."""
-    inter = _rowwise_dot(sets, pairs)
+    inter = _rowwise_dot(sets, pairs, n_jobs)
     sizes = np.diff(sets.indptr).astype(np.float64)
     a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     union = a + b - inter
@@ -62,9 +87,9 @@ def pair_overlap(sets: sp.csr_matrix, pairs: I64) -> tuple[F64, F64]:
     return jaccard, containment
 
 
-def pair_cosine(vectors: sp.csr_matrix, pairs: I64) -> F64:
+def pair_cosine(vectors: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> F64:
     """Cosine of each pair's rows of an L2-normalized matrix (clipped to [0, 1])."""
-    return np.clip(_rowwise_dot(vectors, pairs), 0.0, 1.0)
+    return np.clip(_rowwise_dot(vectors, pairs, n_jobs), 0.0, 1.0)
 
 
 def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
@@ -88,7 +113,8 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
     Rewrites of one story that LSH did not pair are usually both close to a third report:
     pairing the top partners of each node with each other and with their own top partners
     recovers them at a cost linear in the number of nodes (about ``1.5 * k**2`` per node).
-    Returns sorted distinct pairs ``(i, j)``, ``i < j``, not already in ``pairs``.
+    ``pairs`` must be sorted by ``(i, j)``. Returns sorted distinct pairs ``(i, j)``, ``i < j``,
+    not already in ``pairs``.
     """
     if len(pairs) == 0 or k == 0:
         return np.empty((0, 2), dtype=np.int64)
@@ -98,7 +124,10 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
     two_steps = (best @ best + best.T @ best).tocoo()  # i->j->l, and j<-i->l (siblings)
     i, j = two_steps.row.astype(np.int64), two_steps.col.astype(np.int64)
     keep = i < j
-    codes = np.setdiff1d(i[keep] * n + j[keep], pairs[:, 0] * n + pairs[:, 1])
+    codes = np.unique(i[keep] * n + j[keep])
+    known = pairs[:, 0] * n + pairs[:, 1]  # sorted: pairs come in code order
+    at = np.minimum(np.searchsorted(known, codes), max(known.size - 1, 0))
+    codes = codes[known[at] != codes]
     return np.stack([codes // n, codes % n], axis=1)
 
 
