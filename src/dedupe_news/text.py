@@ -10,6 +10,7 @@ erasing themselves.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -164,7 +165,10 @@ def strip_boilerplate(
     ``min_source_articles`` distinct texts of one source. Texts must already be normalized.
     """
     lines_per_text = [split_lines(t) for t in texts]
-    tokens_per_text = [[tokenize(line) for line in lines] for lines in lines_per_text]
+    # Interned: a batch holds every token until it is encoded, and news repeats its words.
+    tokens_per_text = [
+        [list(map(sys.intern, tokenize(line))) for line in lines] for lines in lines_per_text
+    ]
     # Lines compare equal when their words do (case and punctuation aside); long lines are
     # never boilerplate, so they get no key.
     keys_per_text = [
