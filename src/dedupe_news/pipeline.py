@@ -299,15 +299,20 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
         order = np.argsort(both[:, 0] * n + both[:, 1], kind="stable")  # back to code order
         pairs = both[order]
         channels = np.concatenate((channels, np.full(len(extra), NEIGHBOUR, np.uint8)))[order]
-        cosine = np.concatenate((cosine, pair_cosine(features.tfidf, extra, n_jobs=config.n_jobs)))[
-            order
-        ]
+        extra_cosine = pair_cosine(features.tfidf, extra, n_jobs=config.n_jobs)
+        cosine = np.concatenate((cosine, extra_cosine))[order]
     return Candidates(pairs, channels, cosine)
 
 
 def channel_names(bits: int) -> tuple[str, ...]:
     """Names of the candidate channels set in ``bits``."""
-    return tuple(name for bit, name in _CHANNELS if bits & bit)
+    return _CHANNEL_NAMES[bits]
+
+
+_CHANNEL_NAMES = [
+    tuple(name for bit, name in _CHANNELS if bits & bit)
+    for bits in range((COPY | REWRITE | NEIGHBOUR) + 1)
+]
 
 
 @dataclass
@@ -485,17 +490,26 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
     labels[prep.input_position] = canonical_labels
 
     _, first_article = np.unique(prep.node_of, return_index=True)  # an article per node
+    node_id = [prep.articles[k].id for k in first_article.tolist()]
     edges = [
         Edge(
-            a=prep.articles[first_article[i]].id,
-            b=prep.articles[first_article[j]].id,
-            score=float(verified.score[e]),
-            cosine=float(verified.candidates.cosine[e]),
-            jaccard=float(verified.jaccard[e]),
-            containment=float(verified.containment[e]),
-            channels=channel_names(int(channels[e])),
+            a=node_id[i],
+            b=node_id[j],
+            score=score,
+            cosine=cosine,
+            jaccard=jaccard,
+            containment=containment,
+            channels=_CHANNEL_NAMES[bits],
         )
-        for e, (i, j) in zip(np.flatnonzero(keep).tolist(), edge_pairs.tolist(), strict=True)
+        for (i, j), score, cosine, jaccard, containment, bits in zip(
+            edge_pairs.tolist(),
+            verified.score[keep].tolist(),
+            verified.candidates.cosine[keep].tolist(),
+            verified.jaccard[keep].tolist(),
+            verified.containment[keep].tolist(),
+            channels[keep].tolist(),
+            strict=True,
+        )
     ]
     stats = Stats(
         articles=n,
