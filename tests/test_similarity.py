@@ -55,3 +55,21 @@ def test_neighbour_pairs_are_the_two_step_pairs_not_yet_known(seed: int, k: int)
     expected -= {tuple(p) for p in pairs.tolist()}
     got = neighbour_pairs(pairs, sims, k)
     assert [tuple(p) for p in got.tolist()] == sorted(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 10**6), k=st.integers(0, 5))
+def test_top_neighbours_matches_sorting_each_node(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    pairs = _random_pairs(rng, 12, 40)
+    sims = rng.random(len(pairs)).round(1)  # many ties
+    expected = []
+    for node in range(12):
+        partners = [
+            (-s, int(b if a == node else a))
+            for (a, b), s in zip(pairs.tolist(), sims.tolist(), strict=True)
+            if node in (a, b)
+        ]
+        expected += [(node, t, -neg) for neg, t in sorted(partners)[:k]]
+    source, target, got = top_neighbours(pairs, sims, k)
+    assert list(zip(source.tolist(), target.tolist(), got.tolist(), strict=True)) == expected

@@ -95,11 +95,27 @@ def pair_cosine(vectors: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> F64:
 def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
     """Each node's ``k`` most similar partners among ``pairs``: ``(source, target, sim)`` arrays.
 
-    Sorted by source, most similar first; ties go to the smaller target index.
+    Sorted by source, most similar first; ties go to the smaller target index. Only entries
+    at or above each source's ``k``-th largest distinct similarity (found with ``k`` grouped
+    maxima, no sort) take part in the final sort, a small share of them.
     """
     source = np.concatenate((pairs[:, 0], pairs[:, 1]))
     target = np.concatenate((pairs[:, 1], pairs[:, 0]))
     both = np.concatenate((sims, sims))
+    if source.size == 0 or k == 0:
+        return source[:0], target[:0], both[:0]
+    n = int(source.max()) + 1
+    floor = np.full(n, -np.inf)  # each source's k-th largest distinct similarity (so far)
+    remaining = np.ones(source.size, dtype=bool)
+    for _ in range(k):
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, source[remaining], both[remaining])
+        floor = np.where(np.isfinite(best), best, floor)
+        remaining &= both < best[source]
+        if not remaining.any():
+            break
+    near = both >= floor[source]
+    source, target, both = source[near], target[near], both[near]
     order = np.lexsort((target, -both, source))
     source, target, both = source[order], target[order], both[order]
     rank = np.arange(source.size) - np.searchsorted(source, source, side="left")
