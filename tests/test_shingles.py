@@ -22,3 +22,14 @@ def test_encode_many_matches_token_by_token_encoding(
     assert [ids.tolist() for ids in got] == expected
     assert vocabulary.index == reference
     assert vocabulary.tokens == list(reference)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(0, 50), max_size=60))
+def test_sorted_unique_is_numpy_unique(values: list[int]) -> None:
+    import numpy as np
+
+    from dedupe_news._arrays import sorted_unique
+
+    array = np.asarray(values, dtype=np.int64)
+    np.testing.assert_array_equal(sorted_unique(array), np.unique(array))

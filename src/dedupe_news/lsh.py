@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import sorted_unique
 from .shingles import fmix64
 
 __all__ = ["candidate_pairs", "collision_probability", "optimal_bands"]
@@ -119,5 +120,5 @@ def candidate_pairs(
             codes.append(i * n + j)
     if not codes:
         return np.empty((0, 2), dtype=np.int64)
-    unique = np.unique(np.concatenate(codes))
+    unique = sorted_unique(np.concatenate(codes))
     return np.stack([unique // n, unique % n], axis=1)

@@ -14,6 +14,8 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import sorted_unique
+
 __all__ = ["Vocabulary", "fmix64", "ngram_hashes", "token_hashes"]
 
 U64 = npt.NDArray[np.uint64]
@@ -100,4 +102,4 @@ def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
         for k in range(1, width):
             h = h * _MIX + hashes[ids[k : k + count]]
         mixed = fmix64(h)
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+    return sorted_unique((mixed >> np.uint64(32)).astype(np.uint32))

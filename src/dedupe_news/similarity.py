@@ -15,6 +15,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
+from ._arrays import sorted_unique
+
 __all__ = [
     "neighbour_pairs",
     "neighbour_smoothing",
@@ -140,7 +142,7 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
     two_steps = (best @ best + best.T @ best).tocoo()  # i->j->l, and j<-i->l (siblings)
     i, j = two_steps.row.astype(np.int64), two_steps.col.astype(np.int64)
     keep = i < j
-    codes = np.unique(i[keep] * n + j[keep])
+    codes = sorted_unique(i[keep] * n + j[keep])
     known = pairs[:, 0] * n + pairs[:, 1]  # sorted: pairs come in code order
     at = np.minimum(np.searchsorted(known, codes), max(known.size - 1, 0))
     codes = codes[known[at] != codes]

@@ -1,0 +1,27 @@
+"""Small array helpers the hot paths share.
+
+``np.unique`` without ``return_inverse`` takes a hash-table path in NumPy 2.x that is many
+times slower than sorting on large integer arrays (and has a high per-call cost on small ones);
+a SIMD sort plus a mask gives the same sorted distinct values.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+
+__all__ = ["sorted_unique"]
+
+A = TypeVar("A", bound=np.ndarray)
+
+
+def sorted_unique(values: A) -> A:
+    """Sorted distinct values of a 1-D array (what ``np.unique`` returns)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered  # type: ignore[return-value]
+    distinct = np.empty(ordered.size, dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    return ordered[distinct]  # type: ignore[return-value]
