@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest browser bench report-screenshot clean
+.PHONY: demo test lint typecheck pytest browser bench bench-speed report-screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ report-screenshot: $(STAMP) browser
 ## bench: quality benchmark against peers (reads ../shared/data)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/quality.py
+
+## bench-speed: speed benchmark against datasketch and rensa on 20,000 synthetic articles
+bench-speed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,553 @@
+"""Speed benchmark: dedupe_news end to end and per stage against MinHash-LSH reference pipelines.
+
+What it measures
+----------------
+All pipelines run on the same JSON-lines file of ``--n`` articles: synthetic news from
+``synth.py`` (default), the first ``--n`` Reuters-21578 articles, or the first ``--n`` records
+of any JSON-lines file (copied to a temporary plain file first, so every pipeline reads the
+same bytes). Each pipeline runs in a fresh interpreter (this script with a hidden
+``--worker NAME`` flag), so its peak RSS (``ru_maxrss``) is its own. Imports and a warm-up on
+a few articles happen before the clock starts; the peak at that point ("RSS at start": the
+interpreter, numpy, scipy, scikit-learn, ...) is shown too, as every worker carries it. Times
+are wall-clock seconds from reading the file to the final labels, best of ``--repeat`` runs;
+CPU seconds show whether a pipeline used more than one core.
+
+* ``read``: reading the file and ``json.loads`` of every line, nothing else (the floor);
+* ``dedupe_news``: ``dedupe_news.read_articles(path)`` then ``dedupe_news.cluster(articles)``;
+* ``dedupe_news stages`` (its own run): the same work stage by stage with the public stage
+  functions of ``dedupe_news.pipeline``, as ``cluster()`` calls them;
+* ``datasketch reference``: word 5-gram shingles of the lowercased ``\\w+`` tokens of title and
+  text, ``MinHash.bulk`` with 128 permutations, ``MinHashLSH(threshold=0.5)`` insert and query
+  for candidate pairs, TF-IDF cosine of each pair (scikit-learn ``TfidfVectorizer`` defaults)
+  kept at >= 0.29, connected components;
+* ``rensa reference``: the same with ``rensa.RMinHash.from_token_sets`` and ``RMinHashLSH``
+  (32 bands of 4 rows: the split of 128 closest to datasketch's 25 x 5 for threshold 0.5);
+  skipped with a message when rensa is not installed.
+
+Targets (issue 4): dedupe_news at least 10x faster than the datasketch reference and 2x faster
+than the rensa reference, and at most 10x the time of just reading the file.
+
+How to run
+----------
+    .venv/bin/python benchmarks/speed.py [--n 20000] [--corpus synth|reuters|PATH] [--seed 1]
+        [--repeat 1] [--data DIR] [--out results/speed.json] [--skip-peers]
+
+Tables are printed as markdown and everything is written to ``--out`` as JSON (no texts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import itertools
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from datasketch import MinHash, MinHashLSH
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score
+
+import dedupe_news
+from _common import (
+    ARTICLE_FIELDS,
+    DEFAULT_DATA,
+    DEFAULT_RESULTS,
+    REPO_ROOT,
+    full_text,
+    load_dataset,
+    machine_info,
+    machine_line,
+    markdown_table,
+    read_jsonl,
+    word_shingles,
+    write_json,
+)
+from dedupe_news.articles import coerce_articles
+from dedupe_news.pipeline import (
+    Evidence,
+    _assemble,
+    build_features,
+    find_candidates,
+    link,
+    prepare,
+    verify,
+)
+
+NUM_PERM = 128
+SHINGLE_SIZE = 5
+LSH_THRESHOLD = 0.5
+RENSA_BANDS = 32  # 32 x 4 rows; datasketch picks 25 x 5 for 0.5, rensa needs a divisor of 128
+COSINE_THRESHOLD = 0.29  # dedupe_news' Config().threshold
+PAIR_CHUNK = 20_000  # candidate pairs per block of the reference cosine
+WARMUP_ARTICLES = 200
+_TOKEN = re.compile(r"\w+")  # what word_shingles tokenizes
+TARGETS = {"datasketch": 10.0, "rensa": 2.0, "read": 10.0}
+
+Details = dict[str, Any]
+Pipeline = Callable[[Path], Details]
+Pairs = npt.NDArray[np.int64]
+
+
+# --------------------------------------------------------------------------- pipelines
+# Each takes the JSON-lines path and returns details (counts, per-stage seconds); it runs in
+# its own worker process.
+
+
+def run_read(path: Path) -> Details:
+    """The floor: read the file and parse every line, nothing else."""
+    return {"articles": len(list(read_jsonl(path)))}
+
+
+def run_dedupe_news(path: Path) -> Details:
+    """What a user runs: ``read_articles`` then ``cluster``."""
+    result = dedupe_news.cluster(dedupe_news.read_articles(path))
+    stats = result.stats
+    return {
+        "articles": stats.articles,
+        "stories": stats.stories,
+        "candidate_pairs": stats.candidates,
+        "kept_pairs": stats.edges,
+        "labels": result.labels,
+    }
+
+
+def run_dedupe_news_stages(path: Path) -> Details:
+    """The same work stage by stage (the sequence of ``dedupe_news.pipeline.cluster``)."""
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = now - clock
+        clock = now
+
+    records = list(read_jsonl(path))
+    lap("read JSONL")
+    cfg = dedupe_news.Config()
+    items = coerce_articles(records)
+    lap("coerce_articles")
+    prep = prepare(items, cfg)
+    lap("prepare")
+    features = build_features(prep, cfg)
+    lap("build_features")
+    found = find_candidates(prep, features, cfg)
+    lap("find_candidates")
+    verified = verify(prep, features, found, cfg)
+    lap("verify")
+    node_labels = link(prep, verified, cfg)
+    lap("link")
+    result = _assemble(items, Evidence(prep, features, verified, node_labels), cfg)
+    lap("_assemble")
+    return {
+        "articles": result.stats.articles,
+        "stories": result.stats.stories,
+        "candidate_pairs": result.stats.candidates,
+        "kept_pairs": result.stats.edges,
+        "stages": stages,
+        "labels": result.labels,
+    }
+
+
+def _texts(path: Path) -> tuple[list[str], list[int]]:
+    """Title + text of each article, and the positions of those with at least one token."""
+    texts = [full_text(record) for record in read_jsonl(path)]
+    return texts, [k for k, text in enumerate(texts) if _TOKEN.search(text)]
+
+
+def _shingles(texts: list[str], keys: list[int]) -> Iterator[set[str]]:
+    """Word shingles of each keyed text, one at a time (all at once would take gigabytes)."""
+    return (word_shingles(texts[k], SHINGLE_SIZE) for k in keys)
+
+
+def _refine(texts: list[str], pairs: Pairs) -> Details:
+    """Keep candidate pairs with TF-IDF cosine >= ``COSINE_THRESHOLD``; connected components."""
+    vectors = TfidfVectorizer().fit_transform(texts)  # rows are L2-normalized
+    blocks = [
+        np.asarray(vectors[b[:, 0]].multiply(vectors[b[:, 1]]).sum(axis=1)).ravel()
+        for b in (pairs[k : k + PAIR_CHUNK] for k in range(0, len(pairs), PAIR_CHUNK))
+    ]
+    cosine = np.concatenate(blocks) if blocks else np.zeros(0)
+    kept = pairs[cosine >= COSINE_THRESHOLD]
+    n = len(texts)
+    graph = sp.coo_matrix((np.ones(len(kept)), (kept[:, 0], kept[:, 1])), shape=(n, n))
+    stories, labels = connected_components(graph, directed=False)
+    return {
+        "articles": n,
+        "stories": int(stories),
+        "candidate_pairs": len(pairs),
+        "kept_pairs": len(kept),
+        "labels": labels,
+    }
+
+
+def _pairs(neighbours: list[Any], keys: list[int]) -> Pairs:
+    """Unique pairs ``(i, j)``, ``i < j``, from each key's LSH query result."""
+    found = [(i, j) for i, near in zip(keys, neighbours, strict=True) for j in near if j > i]
+    return np.asarray(found, dtype=np.int64).reshape(-1, 2)
+
+
+def run_datasketch(path: Path) -> Details:
+    """datasketch MinHash + MinHashLSH candidates, then the TF-IDF refinement."""
+    texts, keys = _texts(path)
+    encoded = ([s.encode("utf-8") for s in sh] for sh in _shingles(texts, keys))
+    sketches = MinHash.bulk(encoded, num_perm=NUM_PERM)
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    with lsh.insertion_session() as session:
+        for key, sketch in zip(keys, sketches, strict=True):
+            session.insert(key, sketch)
+    pairs = _pairs([lsh.query(sketch) for sketch in sketches], keys)
+    return _refine(texts, pairs)
+
+
+def run_rensa(path: Path) -> Details:
+    """rensa RMinHash + RMinHashLSH candidates, then the TF-IDF refinement."""
+    from rensa import RMinHash, RMinHashLSH  # optional: the parent checks it is installed
+
+    texts, keys = _texts(path)
+    sketches = RMinHash.from_token_sets(_shingles(texts, keys), NUM_PERM, 42)
+    lsh = RMinHashLSH(LSH_THRESHOLD, NUM_PERM, RENSA_BANDS)
+    lsh.insert_pairs(list(zip(keys, sketches, strict=True)))
+    pairs = _pairs(lsh.query_all(sketches), keys)
+    return _refine(texts, pairs)
+
+
+PIPELINES: dict[str, tuple[str, Pipeline]] = {
+    # key: (row label, function)
+    "read": ("read + json.loads", run_read),
+    "dedupe_news": ("dedupe_news", run_dedupe_news),
+    "stages": ("dedupe_news stages", run_dedupe_news_stages),
+    "datasketch": ("datasketch reference", run_datasketch),
+    "rensa": ("rensa reference", run_rensa),
+}
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def _max_rss_mib() -> float:
+    """Peak resident set size of this process so far (kB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker(name: str, path: Path, repeat: int) -> int:
+    """Run one pipeline ``repeat`` times in this process; print one JSON line with the best."""
+    func = PIPELINES[name][1]
+    with tempfile.TemporaryDirectory(prefix="dedupe-speed-warmup-") as tmp:
+        sample = Path(tmp) / "warmup.jsonl"
+        with path.open(encoding="utf-8") as source:
+            head = itertools.islice(source, WARMUP_ARTICLES)
+            sample.write_text("".join(head), encoding="utf-8")
+        func(sample)  # imports and first-call costs stay out of the timing
+    rss_before = _max_rss_mib()
+    runs = []
+    for _ in range(repeat):
+        cpu, start = _cpu_seconds(), time.perf_counter()
+        details = func(path)
+        seconds = time.perf_counter() - start
+        runs.append({"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, **details})
+    best = min(runs, key=lambda run: run["seconds"])
+    for run in runs:
+        labels = run.pop("labels", None)
+    truth = [record.get("cluster") for record in read_jsonl(path)]
+    if labels is not None and None not in truth:  # after the clock: quality of the answer
+        best["ari"] = float(adjusted_rand_score(truth, np.asarray(labels)))
+    result = {
+        **best,
+        "runs_seconds": [run["seconds"] for run in runs],
+        "peak_rss_mib": _max_rss_mib(),
+        "rss_before_run_mib": rss_before,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+def run_worker(name: str, path: Path, repeat: int) -> dict[str, Any]:
+    """Run one pipeline in a fresh interpreter and return its JSON result."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", name]
+    command += ["--input", str(path), "--repeat", str(repeat)]
+    print(f"[run] {PIPELINES[name][0]} ...", flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": f"worker exited with status {done.returncode} (see its stderr above)"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def prepare_corpus(args: argparse.Namespace, folder: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The JSON-lines file all pipelines read, and what it holds; None when unavailable."""
+    path = folder / "articles.jsonl"
+    if args.corpus == "synth":
+        from synth import write_corpus
+
+        start = time.perf_counter()
+        write_corpus(path, args.n, args.seed, labels=True)  # pipelines ignore "cluster"
+        seconds = time.perf_counter() - start
+        info = {
+            "corpus": "synth",
+            "seed": args.seed,
+            "articles": args.n,
+            "true_stories": len({record["cluster"] for record in read_jsonl(path)}),
+            "generation_seconds": seconds,
+            "generation_articles_per_second": args.n / max(seconds, 1e-9),
+        }
+        return path, info | {"mib": path.stat().st_size / 2**20}
+    if args.corpus == "reuters":
+        dataset = load_dataset(args.data, "reuters21578", limit=args.n)
+        if dataset is None:
+            return None
+        records = dataset.records
+        name = "reuters21578"
+    else:
+        source = Path(args.corpus)
+        if not source.is_file():
+            print(f"[error] --corpus {source}: no such file (expected synth, reuters or a path)")
+            return None
+        records = []
+        for raw in read_jsonl(source):
+            if len(records) >= args.n:
+                break
+            records.append({key: raw.get(key) for key in ARTICLE_FIELDS})
+        name = str(source)
+    if len(records) < args.n:
+        print(f"[note] {name} has only {len(records):,} articles, not {args.n:,}")
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(json.dumps(record) + "\n" for record in records)
+    info = {"corpus": name, "articles": len(records), "mib": path.stat().st_size / 2**20}
+    return path, info
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _mib(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def pipeline_table(results: dict[str, dict[str, Any]], n: int) -> str:
+    base = results.get("dedupe_news", {}).get("seconds")
+    header = [
+        "pipeline",
+        "seconds",
+        "CPU s",
+        "articles/s",
+        "peak RSS MiB",
+        "RSS at start MiB",
+        "time / dedupe_news",
+        "stories",
+        "ARI vs truth",
+    ]
+    rows = []
+    for key, result in results.items():
+        label = PIPELINES[key][0]
+        if "seconds" not in result:
+            rows.append([label, *(["n/a"] * 7), result.get("error") or result.get("skipped")])
+            continue
+        seconds = result["seconds"]
+        rows.append(
+            [
+                label,
+                f"{seconds:.2f}",
+                f"{result['cpu_seconds']:.2f}",
+                f"{n / seconds:,.0f}",
+                _mib(result["peak_rss_mib"]),
+                _mib(result["rss_before_run_mib"]),
+                f"{seconds / base:.2f}x" if base else "n/a",
+                result.get("stories", ""),
+                f"{result['ari']:.3f}" if "ari" in result else "",
+            ]
+        )
+    return markdown_table(header, rows)
+
+
+def stage_table(stages: dict[str, float]) -> str:
+    total = sum(stages.values())
+    rows = [[name, f"{s:.2f}", f"{s / total:.0%}"] for name, s in stages.items()]
+    rows.append(["total", f"{total:.2f}", "100%"])
+    return markdown_table(["stage", "seconds", "share"], rows)
+
+
+def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The ratios the targets are about (None when a row is missing)."""
+    ours = results.get("dedupe_news", {}).get("seconds")
+    out: dict[str, dict[str, Any]] = {}
+    for key, description in (
+        ("datasketch", "dedupe_news speed / datasketch reference speed"),
+        ("rensa", "dedupe_news speed / rensa reference speed"),
+        ("read", "dedupe_news time / read time"),
+    ):
+        other = results.get(key, {}).get("seconds")
+        value = None
+        if ours and other:
+            value = ours / other if key == "read" else other / ours
+        met = None
+        if value is not None:
+            met = value <= TARGETS[key] if key == "read" else value >= TARGETS[key]
+        out[key] = {"description": description, "value": value, "target": TARGETS[key], "met": met}
+    return out
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` imports here (says why not when it does not)."""
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        print(
+            f"[skip] {module} reference: {module} is not importable ({err}); pip install {module}"
+        )
+        return False
+    return True
+
+
+def git_state() -> dict[str, Any]:
+    """The commit measured, and whether src/ had uncommitted changes (None outside git)."""
+
+    def git(*command: str) -> str | None:
+        done = subprocess.run(
+            ["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--", "src")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "src_dirty": bool(status)}
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.input, args.repeat)
+    info = machine_info()
+    print(machine_line(info))
+    code = git_state()
+    dirty = " + uncommitted changes in src/" if code["src_dirty"] else ""
+    print(f"code: commit {code['commit']}{dirty}")
+    versions = {p: _version(p) for p in ("dedupe-news", "datasketch", "rensa", "scikit-learn")}
+    report: dict[str, Any] = {
+        "machine": info,
+        "settings": vars(args) | {"data": str(args.data), "out": str(args.out)},
+        "versions": versions,
+        "code": code,
+    }
+    keys = ["read", "dedupe_news", "stages"]
+    if not args.skip_peers:
+        keys.append("datasketch")
+        if _importable("rensa"):
+            keys.append("rensa")
+    with tempfile.TemporaryDirectory(prefix="dedupe-speed-") as tmp:
+        prepared = prepare_corpus(args, Path(tmp))
+        if prepared is None:
+            print(f"[error] corpus {args.corpus!r} is not available; nothing measured")
+            return 1
+        path, corpus = prepared
+        n = corpus["articles"]
+        line = f"corpus: {corpus['corpus']}, {n:,} articles, {corpus['mib']:.1f} MiB"
+        if "generation_seconds" in corpus:
+            line += (
+                f", {corpus['true_stories']:,} true stories (generated in "
+                f"{corpus['generation_seconds']:.2f} s, "
+                f"{corpus['generation_articles_per_second']:,.0f} articles/s)"
+            )
+        print(line)
+        results = {key: run_worker(key, path, args.repeat) for key in keys}
+    if args.skip_peers:
+        print("[skip] reference pipelines (--skip-peers)")
+    elif "rensa" not in results:
+        results["rensa"] = {"skipped": "rensa not importable"}
+    stages = results.pop("stages")
+    report |= {"corpus": corpus, "pipelines": results, "stages": stages}
+
+    print(f"\n## Speed on {n:,} articles ({corpus['corpus']}, best of {args.repeat})\n")
+    print(pipeline_table(results, n))
+    if "stages" in stages:
+        print(f"\ndedupe_news by stage (separate run, {stages['seconds']:.2f} s in all):\n")
+        print(stage_table(stages["stages"]))
+    report["ratios"] = ratios(results)
+    print("\nTargets:\n")
+    for key, r in report["ratios"].items():
+        relation = "<=" if key == "read" else ">="
+        value = "n/a" if r["value"] is None else f"{r['value']:.2f}"
+        verdict = {True: "met", False: "NOT met", None: "not measured"}[r["met"]]
+        print(f"- {r['description']}: {value} (target {relation} {r['target']:g}): {verdict}")
+    print(f"\nrensa {versions['rensa'] or 'not installed'}, datasketch {versions['datasketch']}")
+    write_json(args.out, report)
+    print(f"results written to {args.out}")
+    failed = [key for key, result in results.items() if "error" in result]
+    return 1 if failed or "error" in stages else 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--n", type=_positive, default=20_000, help="articles (default 20000)")
+    parser.add_argument(
+        "--corpus",
+        default="synth",
+        help="synth (default: benchmarks/synth.py), reuters (Reuters-21578 under --data) "
+        "or the path of a JSON-lines file",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic corpus")
+    parser.add_argument("--repeat", type=_positive, default=1, help="runs per pipeline, best kept")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"folder holding reuters21578/ (default {DEFAULT_DATA})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_RESULTS / "speed.json",
+        help=f"JSON output (default {(DEFAULT_RESULTS / 'speed.json').relative_to(REPO_ROOT)})",
+    )
+    parser.add_argument("--skip-peers", action="store_true", help="run dedupe_news only")
+    parser.add_argument("--worker", choices=sorted(PIPELINES), help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker and args.input is None:
+        parser.error("--worker needs --input")
+    return args
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
