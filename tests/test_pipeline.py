@@ -549,3 +549,17 @@ def test_stats_to_dict(result: Clustering) -> None:
     counts = result.stats.to_dict()
     assert counts["articles"] == len(result.articles)
     assert all(isinstance(v, int) for v in counts.values())
+
+
+def test_garbage_collector_state_is_restored(seed_articles: list[Article]) -> None:
+    import gc
+
+    assert gc.isenabled()
+    cluster(seed_articles)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        cluster(seed_articles)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -17,8 +17,10 @@ The canonical order makes every tie-break independent of input order.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -396,6 +398,22 @@ def link(prep: Prepared, verified: Verified, config: Config) -> I64:
     )
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a run.
+
+    The stages allocate millions of small objects (tokens, lists) and no reference cycles; the
+    collector's full passes over that growing heap cost a quarter of a large run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> Clustering:
     """Group articles that report the same story.
 
@@ -431,7 +449,10 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     """
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
     items = coerce_articles(articles)
-    with tqdm(total=5, desc="dedupe-news", unit="stage", disable=not cfg.progress) as bar:
+    with (
+        _collector_paused(),
+        tqdm(total=5, desc="dedupe-news", unit="stage", disable=not cfg.progress) as bar,
+    ):
         bar.set_postfix_str("prepare")
         prep = prepare(items, cfg)
         bar.update()
