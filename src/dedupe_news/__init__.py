@@ -1,7 +1,8 @@
 """dedupe_news: group news articles that report the same story.
 
 Copies, reprints and rewrites of one event end up in one :class:`Story`. Start with
-:func:`cluster`; see the README for the data flow and every setting in :class:`Config`.
+:func:`cluster` for a batch, or :class:`StoryIndex` for articles that keep arriving; see the
+README for the data flow and every setting in :class:`Config`.
 """
 
 from __future__ import annotations
@@ -14,22 +15,29 @@ from .config import EVENT_THRESHOLD, Config
 from .errors import ConfigError, DedupeNewsError, InputError
 from .estimator import StoryClusterer
 from .evaluate import Evaluation, evaluate
+from .index import Assignment, Match, StoryIndex, StoryInfo
 from .pipeline import cluster
 from .result import Clustering, Edge, Stats, Story
+from .store import IndexFormatError
 
 __all__ = [
     "EVENT_THRESHOLD",
     "Article",
+    "Assignment",
     "Clustering",
     "Config",
     "ConfigError",
     "DedupeNewsError",
     "Edge",
     "Evaluation",
+    "IndexFormatError",
     "InputError",
+    "Match",
     "Stats",
     "Story",
     "StoryClusterer",
+    "StoryIndex",
+    "StoryInfo",
     "__version__",
     "cluster",
     "evaluate",

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from ._arrays import sorted_unique
 from .shingles import fmix64
 
-__all__ = ["candidate_pairs", "collision_probability", "optimal_bands"]
+__all__ = ["band_keys", "candidate_pairs", "collision_probability", "optimal_bands"]
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
@@ -60,6 +60,13 @@ def _band_keys(signatures: U32, band: int, rows: int) -> npt.NDArray[np.uint64]:
         for c in range(cols.shape[1]):
             key = fmix64(key * np.uint64(0x100000001B3) + cols[:, c])
     return key
+
+
+def band_keys(signatures: U32, bands: int, rows: int) -> npt.NDArray[np.uint64]:
+    """``(n, bands)`` bucket keys: each band's ``rows`` values (and the band index) folded."""
+    if signatures.shape[0] == 0:
+        return np.empty((0, bands), dtype=np.uint64)
+    return np.stack([_band_keys(signatures, band, rows) for band in range(bands)], axis=1)
 
 
 def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> I64:

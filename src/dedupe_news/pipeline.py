@@ -174,20 +174,24 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     )
 
 
+def term_weight(token: str, number_weight: float) -> float:
+    """Weight of a token as a TF-IDF term: 0 for stop words and single characters."""
+    if len(token) < 2 or token in ENGLISH_STOP_WORDS:
+        return 0.0
+    return number_weight if any(ch.isdigit() for ch in token) else 1.0
+
+
 def _term_weights(vocabulary: Vocabulary, number_weight: float) -> F64:
-    """Weight of each token as a TF-IDF term: 0 for stop words and single characters."""
     return np.fromiter(
-        (
-            0.0
-            if len(t) < 2 or t in ENGLISH_STOP_WORDS
-            else number_weight
-            if any(ch.isdigit() for ch in t)
-            else 1.0
-            for t in vocabulary.tokens
-        ),
+        (term_weight(t, number_weight) for t in vocabulary.tokens),
         dtype=np.float64,
         count=len(vocabulary),
     )
+
+
+def hash32(hashes: npt.NDArray[np.uint64]) -> U32:
+    """32-bit term hashes (the salient-term sets' elements) from the 64-bit token hashes."""
+    return np.asarray(hashes ^ (hashes >> np.uint64(32)), dtype=np.uint64).astype(np.uint32)
 
 
 def _count_matrix(prep: Prepared, title_weight: float, lead_tokens: int) -> sp.csr_matrix:
@@ -237,7 +241,7 @@ def build_features(prep: Prepared, config: Config) -> Features:
     counts = (counts @ sp.diags((term_weights > 0).astype(np.float64))).tocsr()
     counts.eliminate_zeros()
     tfidf = _tfidf(counts, term_weights, config.idf_power)
-    term_hash32 = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
+    term_hash32 = hash32(hashes)
     salient = [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
     return Features(shingles=shingles, salient=salient, tfidf=tfidf)
 

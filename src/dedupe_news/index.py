@@ -1,0 +1,763 @@
+"""Continuous clustering: a persistent index that assigns arriving articles to stories.
+
+The same evidence as :func:`dedupe_news.cluster`, kept up to date one article at a time:
+
+* **Statistics evolve.** Document frequencies and the batch size grow with every article; an
+  article's TF-IDF vector is recomputed from its stored term counts with the current IDF
+  whenever it is compared, so early articles are not stuck with early statistics.
+* **Candidates** come from the same two LSH channels (salient terms, word shingles), kept as
+  in-memory buckets of the active articles, plus each candidate's closest articles.
+* **Second-order similarity** uses an incremental neighbour table: each article keeps its
+  closest articles, and a newcomer that beats one of them takes its place, so vectors are
+  blended with neighbours that arrived later too, as in a batch.
+* **Stories** grow by average linkage: a newcomer joins the story whose members it resembles
+  most on average (at least ``threshold``). When it also resembles other stories that much, it
+  shows they are one: each merges in while the mean similarity over all member pairs of the two
+  stays at least ``threshold`` (no chaining). A merge is recorded (``merged_into``); articles
+  keep the story id they were given.
+* **Time:** an article may only join stories active within ``window_days`` of its date (its
+  arrival time when undated); older stories stay stored and queryable.
+
+With ``path`` the index lives in SQLite (see :mod:`dedupe_news.store`): each ``add`` is one
+transaction, reopening continues where it left off, and readers may open it while one writer
+adds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize as normalize_rows
+
+from .articles import Article, coerce_articles
+from .config import Config
+from .errors import ConfigError, InputError
+from .lsh import band_keys
+from .pipeline import hash32, lsh_signatures, term_weight
+from .shingles import fmix64, ngram_hashes, token_hashes
+from .store import ArticleRow, Store, StoryRow
+from .text import is_chrome, normalize, split_lines, split_title, tokenize
+
+__all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+_MAX_DF_FLOOR = 20  # as in batch: a term is never "too common" in fewer articles
+_BUCKET_RECENT = 32  # members of a crowded LSH bucket compared with a newcomer (most recent)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where :meth:`StoryIndex.add` put an article."""
+
+    article_id: str
+    story_id: int
+    new_story: bool
+    match: str | None  # the member of the story most similar to the article
+    score: float  # mean similarity to the story's other members (0 for a new story)
+    cosine: float  # TF-IDF cosine to ``match``
+    merged: tuple[int, ...] = ()  # stories this article showed to be the same, now merged
+
+
+@dataclass(frozen=True)
+class Match:
+    """A story an article would join (:meth:`StoryIndex.query`)."""
+
+    story_id: int
+    score: float  # mean similarity to the story's members
+    match: str  # its most similar member
+    cosine: float
+
+
+@dataclass(frozen=True)
+class StoryInfo:
+    """A story as stored: members in arrival order, and its history."""
+
+    id: int
+    articles: tuple[Article, ...]
+    representative: Article
+    first_seen: str  # ISO date of its earliest member
+    last_seen: str
+    merged_into: int | None  # set when this story was merged into another
+    merged_from: tuple[int, ...]  # stories merged into this one
+
+    @property
+    def size(self) -> int:
+        return len(self.articles)
+
+    @property
+    def ids(self) -> list[str]:
+        return [a.id for a in self.articles]
+
+
+@dataclass
+class _Live:
+    """The in-memory state of one stored article."""
+
+    seq: int
+    story: int  # as assigned; the surviving story is found through merges
+    day: float
+    source: str | None
+    terms: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.float32]
+    bands: npt.NDArray[np.uint64]
+    lines: npt.NDArray[np.uint64]
+    neighbours: list[int] = field(default_factory=list)
+    similarity: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Story:
+    first_day: float
+    last_day: float
+    merged_into: int | None
+    members: list[int]  # seqs, for surviving stories (including merged stories' members)
+
+
+@dataclass
+class _Parsed:
+    """An article's text turned into features (vocabulary not yet updated)."""
+
+    article: Article
+    day: float
+    tokens: list[str]  # title tokens then kept body tokens
+    title_tokens: int
+    line_hashes: npt.NDArray[np.uint64]
+    short: bool
+
+
+def _day(article: Article, now: float) -> float:
+    if article.date is None:
+        return now
+    parsed = dt.datetime.fromisoformat(article.date.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return (parsed - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+def _iso(day: float) -> str:
+    return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
+
+
+def _line_hash(words: list[str]) -> int:
+    return int(token_hashes([" ".join(words)])[0])
+
+
+class StoryIndex:
+    """Stories of a growing collection of articles, kept in memory or in a SQLite file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        SQLite database to create or continue; ``None`` keeps the index in memory.
+    config : Config, optional
+        Clustering settings (as for :func:`dedupe_news.cluster`); stored with a new index and
+        read back when an existing one is opened (passing different ones is an error).
+    window_days : float or None, default 30
+        An article may join only stories with a member dated within this many days of it;
+        ``None`` never retires a story.
+
+    Examples
+    --------
+    >>> import dedupe_news
+    >>> index = dedupe_news.StoryIndex()
+    >>> articles = dedupe_news.read_articles(dedupe_news.seeds_path())
+    >>> [a.new_story for a in index.add(articles)]
+    [True, False, False, False, True]
+    >>> len(index), len(index.stories())
+    (5, 2)
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        config: Config | None = None,
+        window_days: float | None = 30.0,
+    ) -> None:
+        if window_days is not None and not (window_days > 0 and math.isfinite(window_days)):
+            raise ConfigError(f"window_days must be a positive number or None, got {window_days!r}")
+        wanted = config or Config()
+        settings = {"config": dataclasses.asdict(wanted), "window_days": window_days}
+        existed = path is not None and Path(path).exists()
+        self._store = Store(path, settings)
+        stored = self._store.settings
+        if existed and config is not None and stored["config"] != settings["config"]:
+            raise ConfigError(
+                f"{path} was created with other settings; open it without config= to use them"
+            )
+        self.config = Config(**stored["config"])
+        self.window_days: float | None = stored["window_days"]
+        self._load()
+
+    # ------------------------------------------------------------------ state
+
+    def _load(self) -> None:
+        cfg = self.config
+        self._tokens: list[str] = self._store.tokens()
+        self._vocab = {t: k for k, t in enumerate(self._tokens)}
+        self._hashes = token_hashes(self._tokens)
+        self._weights = np.array(
+            [term_weight(t, cfg.number_weight) for t in self._tokens], dtype=np.float64
+        )
+        self._df = np.zeros(len(self._tokens), dtype=np.int64)
+        self._live: dict[int, _Live] = {}
+        self._seq_of: dict[str, int] = {}
+        self._id_of: dict[int, str] = {}
+        self._buckets: dict[int, list[int]] = {}
+        self._lines: Counter[int] = Counter()
+        self._source_lines: Counter[tuple[str, int]] = Counter()
+        self._stories: dict[int, _Story] = {}
+        for story in self._store.stories():
+            self._stories[story.id] = _Story(story.first_day, story.last_day, story.merged_into, [])
+        for row in self._store.articles():
+            live = _Live(
+                row.seq,
+                row.story,
+                row.day,
+                row.source,
+                row.terms,
+                row.counts,
+                row.bands,
+                row.lines,
+                row.neighbours.tolist(),
+                row.similarity.tolist(),
+            )
+            self._remember(live, row.id)
+        self._next_seq = max(self._live, default=-1) + 1
+        self._next_story = max(self._stories, default=-1) + 1
+        self._centroid = np.zeros(len(self._tokens), dtype=np.float64)
+        scale = self._idf_weights()
+        for live in self._live.values():
+            self._centroid_add(live, scale)
+
+    def _remember(self, live: _Live, article_id: str) -> None:
+        self._live[live.seq] = live
+        self._seq_of[article_id] = live.seq
+        self._id_of[live.seq] = article_id
+        np.add.at(self._df, live.terms, 1)
+        for key in live.bands.tolist():
+            self._buckets.setdefault(key, []).append(live.seq)
+        unique = set(live.lines.tolist())
+        self._lines.update(unique)
+        if live.source is not None:
+            self._source_lines.update((live.source, h) for h in unique)
+        self._stories[self._root(live.story)].members.append(live.seq)
+
+    def _root(self, story: int) -> int:
+        while (parent := self._stories[story].merged_into) is not None:
+            story = parent
+        return story
+
+    # ------------------------------------------------------------------ vectors
+
+    def _idf_weights(self) -> F64:
+        """Per term: IDF times the term weight, 0 for terms in too many articles (as in batch)."""
+        n = len(self._live)
+        df = self._df.astype(np.float64)
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        too_common = df > max(self.config.max_df * n, _MAX_DF_FLOOR)
+        return np.where(too_common, 0.0, idf * self._weights)
+
+    def _raw(self, seqs: list[int], scale: F64) -> sp.csr_matrix:
+        """Rows of L2-normalized TF-IDF vectors with the current statistics."""
+        lives = [self._live[s] for s in seqs]
+        lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
+        terms = np.concatenate([lv.terms for lv in lives]) if lives else np.empty(0, np.int32)
+        counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
+        values = (1.0 + np.log(counts.astype(np.float64))) * scale[terms]
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        matrix = sp.csr_matrix((values, terms, indptr), shape=(len(lives), scale.size))
+        return normalize_rows(matrix)
+
+    def _centroid_add(self, live: _Live, scale: F64) -> None:
+        """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
+        the article arrived; times the current IDF weights it approximates the batch centroid.
+        """
+        tf = 1.0 + np.log(live.counts.astype(np.float64))
+        norm = float(np.linalg.norm(tf * scale[live.terms])) or 1.0
+        if self._centroid.size < len(self._tokens):
+            self._centroid = np.pad(self._centroid, (0, len(self._tokens) - self._centroid.size))
+        np.add.at(self._centroid, live.terms, tf / norm)
+
+    def _smoothed(self, seqs: list[int], scale: F64) -> sp.csr_matrix:
+        """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
+        cfg = self.config
+        extra = {
+            nb
+            for s in seqs
+            for nb in self._live[s].neighbours[: cfg.neighbours]
+            if nb in self._live
+        }
+        rows = list(dict.fromkeys([*seqs, *sorted(extra)]))
+        position = {s: k for k, s in enumerate(rows)}
+        raw = self._raw(rows, scale)
+        n = len(self._live)
+        centroid = self._centroid[: scale.size] * scale
+        background = (raw[: len(seqs)] @ centroid - 1.0) / max(n - 1.0, 1.0)
+        r, c, v = [], [], []
+        for k, s in enumerate(seqs):
+            r.append(k)
+            c.append(k)
+            v.append(1.0)
+            live = self._live[s]
+            for nb, sim in zip(live.neighbours[: cfg.neighbours], live.similarity, strict=False):
+                lift = sim - background[k]
+                if nb in position and lift > 0 and cfg.neighbour_weight > 0:
+                    r.append(k)
+                    c.append(position[nb])
+                    v.append(cfg.neighbour_weight * lift)
+        blend = sp.csr_matrix((v, (r, c)), shape=(len(seqs), len(rows)))
+        smoothed: sp.csr_matrix = normalize_rows(blend @ raw)
+        return smoothed
+
+    # ------------------------------------------------------------------ text
+
+    def _parse(self, article: Article, now: float) -> _Parsed:
+        cfg = self.config
+        body = normalize(article.text)
+        if article.title is None:
+            title, body = split_title(body)
+        else:
+            title = normalize(article.title)
+        n = len(self._live)
+        floor = max(cfg.boilerplate_min_articles, math.ceil(cfg.boilerplate_min_share * n))
+        kept: list[str] = []
+        hashes: list[int] = []
+        for line in split_lines(body):
+            words = tokenize(line)
+            if is_chrome(line):
+                continue
+            if 0 < len(words) <= cfg.boilerplate_max_line_words:
+                h = _line_hash(words)
+                hashes.append(h)
+                seen_by_source = (
+                    self._source_lines[(article.source, h)] if article.source is not None else 0
+                )
+                if self._lines[h] >= floor or seen_by_source >= cfg.boilerplate_min_source_articles:
+                    continue
+            kept.extend(words)
+        title_tokens = tokenize(title)
+        tokens = title_tokens + kept
+        return _Parsed(
+            article=article,
+            day=_day(article, now),
+            tokens=tokens,
+            title_tokens=len(title_tokens),
+            line_hashes=np.array(sorted(set(hashes)), dtype=np.uint64),
+            short=len(tokens) < cfg.min_tokens,
+        )
+
+    def _encode(self, tokens: list[str], *, grow: bool) -> I64:
+        """Term ids; unseen tokens get new ids when ``grow``, else ``-1``."""
+        if grow:
+            new = [t for t in dict.fromkeys(tokens) if t not in self._vocab]
+            if new:
+                start = len(self._tokens)
+                self._vocab.update((t, start + k) for k, t in enumerate(new))
+                self._tokens.extend(new)
+                self._hashes = np.concatenate((self._hashes, token_hashes(new)))
+                weights = [term_weight(t, self.config.number_weight) for t in new]
+                self._weights = np.concatenate((self._weights, weights))
+                self._df = np.concatenate((self._df, np.zeros(len(new), dtype=np.int64)))
+        return np.array([self._vocab.get(t, -1) for t in tokens], dtype=np.int64)
+
+    def _term_counts(self, ids: I64, title_tokens: int) -> tuple[Any, Any]:
+        """Distinct terms and weighted counts: the title ``title_weight`` times, the lead once."""
+        cfg = self.config
+        body = ids[title_tokens:]
+        if cfg.lead_tokens:
+            body = body[: cfg.lead_tokens]
+        title = ids[:title_tokens]
+        weights = np.concatenate((np.full(title.size, cfg.title_weight), np.ones(body.size)))
+        all_ids = np.concatenate((title, body))
+        keep = all_ids >= 0
+        terms, inverse = np.unique(all_ids[keep], return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=weights[keep], minlength=terms.size)
+        positive = counts > 0
+        return terms[positive].astype(np.int32), counts[positive].astype(np.float32)
+
+    def _bands(self, ids: I64, terms: npt.NDArray[np.int32], vector: F64) -> Any:
+        """LSH bucket keys of both channels (salient terms, word shingles)."""
+        cfg = self.config
+        order = np.lexsort((terms, -vector))[: cfg.salient_terms]
+        salient = np.sort(hash32(self._hashes[terms[order]]))
+        known = ids[ids >= 0]
+        shingles = ngram_hashes(known, self._hashes, cfg.shingle_size)
+        channels: tuple[tuple[Literal["rewrite", "copy"], Any, int], ...] = (
+            ("rewrite", salient, 2),
+            ("copy", shingles, 1),
+        )
+        keys = []
+        for channel, hashes, salt in channels:
+            bands, rows = cfg.lsh_bands(channel)
+            sig = lsh_signatures([hashes], channel, cfg)
+            keys.append(fmix64(band_keys(sig, bands, rows)[0] ^ np.uint64(salt)))
+        return np.concatenate(keys)
+
+    # ------------------------------------------------------------------ matching
+
+    def _active(self, story: int, day: float) -> bool:
+        if self.window_days is None:
+            return True
+        return self._stories[self._root(story)].last_day >= day - self.window_days
+
+    def _candidates(self, bands: Any, day: float, exclude: int | None) -> list[int]:
+        found: dict[int, None] = {}
+        for key in bands.tolist():
+            for seq in self._buckets.get(key, ())[-_BUCKET_RECENT:]:
+                found[seq] = None
+        for seq in list(found):  # friends of friends
+            for nb in self._live[seq].neighbours[: self.config.expand_neighbours]:
+                found.setdefault(nb, None)
+        return sorted(
+            s
+            for s in found
+            if s != exclude and s in self._live and self._active(self._live[s].story, day)
+        )
+
+    def _story_scores(
+        self, vector: sp.csr_matrix, stories: list[int], scale: F64
+    ) -> list[tuple[float, int, int, float]]:
+        """``(mean similarity, story, best member, its similarity)`` for each story."""
+        out = []
+        for story in stories:
+            members = self._stories[story].members
+            sims = np.asarray((self._smoothed(members, scale) @ vector.T).todense()).ravel()
+            best = int(np.argmax(sims))
+            out.append((float(sims.mean()), story, members[best], float(sims[best])))
+        return out
+
+    # ------------------------------------------------------------------ public API
+
+    def add(self, articles: Iterable[object]) -> list[Assignment]:
+        """Add articles (dated ones in date order, then by id) and return where each went.
+
+        The whole call is one transaction: on error nothing is added.
+
+        Raises
+        ------
+        InputError
+            Before any change: for a malformed article, or an id that is already in the index
+            or twice in the batch.
+        """
+        items = coerce_articles(articles)  # refuses ids repeated within the batch
+        for article in items:
+            if article.id in self._seq_of:
+                raise InputError(
+                    f"article {article.id!r} is already in the index; ids must be unique "
+                    "(remove() it first to replace it)"
+                )
+        now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
+        ordered = sorted(items, key=lambda a: (_day(a, now), a.id))
+        assignments = []
+        try:
+            with self._store.transaction():
+                for article in ordered:  # parsed in turn: boilerplate counts include the earlier
+                    assignments.append(self._add_one(self._parse(article, now)))
+        except BaseException:
+            self._load()  # back to the committed state
+            raise
+        order = {a.id: k for k, a in enumerate(items)}
+        return sorted(assignments, key=lambda a: order[a.article_id])
+
+    def _add_one(self, item: _Parsed) -> Assignment:
+        cfg = self.config
+        ids = self._encode(item.tokens, grow=True)
+        terms, counts = self._term_counts(ids, item.title_tokens)
+        seq = self._next_seq
+        self._next_seq += 1
+        story = self._next_story
+        self._next_story += 1
+        live = _Live(seq, story, item.day, item.article.source, terms, counts,
+                     np.empty(0, np.uint64), item.line_hashes)  # fmt: skip
+        self._stories[story] = _Story(item.day, item.day, None, [])
+        self._remember(live, item.article.id)
+        scale = self._idf_weights()
+        self._centroid_add(live, scale)
+        merged: tuple[int, ...] = ()
+        best: tuple[float, int, int, float] | None = None
+        touched: set[int] = set()
+        if not item.short and terms.size:
+            vector = self._raw([seq], scale)
+            live.bands = self._bands(ids, terms, vector.toarray().ravel()[terms])
+            candidates = self._candidates(live.bands, item.day, exclude=seq)
+            if candidates:
+                sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
+                touched = self._link(live, candidates, sims)
+            for key in live.bands.tolist():
+                self._buckets.setdefault(key, []).append(seq)
+            stories = sorted({self._root(self._live[c].story) for c in live.neighbours} - {story})
+            stories = [s for s in stories if self._active(s, item.day)]
+            if stories:
+                smoothed = self._smoothed([seq], scale)
+                scores = self._story_scores(smoothed, stories, scale)
+                best = max(scores, key=lambda t: (t[0], -t[1]))
+                if best[0] >= cfg.threshold:  # joins: the provisional story was never a story
+                    self._stories[best[1]].members.append(seq)
+                    del self._stories[story]
+                    self._next_story -= 1
+                    live.story = best[1]
+                    also = [t for mean, t, _, _ in scores if t != best[1] and mean >= cfg.threshold]
+                    merged = self._cascade(best[1], also, scale)
+        root = self._root(live.story)
+        state = self._stories[root]
+        state.last_day = max(state.last_day, item.day)
+        state.first_day = min(state.first_day, item.day)
+        self._persist(item, live, touched, {root, *merged})
+        if best is not None and live.story != story:
+            return Assignment(
+                item.article.id,
+                live.story,
+                False,
+                self._id_of[best[2]],
+                best[0],
+                best[3],
+                merged,
+            )
+        return Assignment(item.article.id, story, True, None, 0.0, 0.0)
+
+    def _link(self, live: _Live, candidates: list[int], sims: F64) -> set[int]:
+        """Update the neighbour table with the newcomer; return the articles whose lists changed."""
+        keep = self.config.expand_neighbours or self.config.neighbours
+        ranked = sorted(zip(sims.tolist(), candidates, strict=True), key=lambda t: (-t[0], t[1]))
+        ranked = [(s, c) for s, c in ranked if s > 0][:keep]
+        live.neighbours = [c for _, c in ranked]
+        live.similarity = [s for s, _ in ranked]
+        touched = set()
+        for sim, other in zip(sims.tolist(), candidates, strict=True):
+            peer = self._live[other]
+            entries = sorted(
+                [*zip(peer.similarity, peer.neighbours, strict=True), (sim, live.seq)],
+                key=lambda t: (-t[0], t[1]),
+            )[:keep]
+            if any(n == live.seq for _, n in entries) and sim > 0:
+                peer.neighbours = [n for _, n in entries]
+                peer.similarity = [s for s, _ in entries]
+                touched.add(other)
+        return touched
+
+    def _merge(self, keep: int, gone: int) -> None:
+        a, b = self._stories[keep], self._stories[gone]
+        b.merged_into = keep
+        a.members.extend(b.members)
+        b.members = []
+        a.first_day = min(a.first_day, b.first_day)
+        a.last_day = max(a.last_day, b.last_day)
+
+    def _cascade(self, story: int, others: list[int], scale: F64) -> tuple[int, ...]:
+        """Merge into ``story`` the ``others`` the newcomer also joins on average, most similar
+        first, while the mean similarity over all member pairs stays >= threshold (no chaining).
+        """
+        merged: list[int] = []
+        remaining = list(others)
+        while remaining:
+            members = self._stories[story].members
+            total = np.asarray(self._smoothed(members, scale).sum(axis=0)).ravel()
+            best_mean, best = -1.0, -1
+            for other in remaining:
+                other_members = self._stories[other].members
+                other_total = np.asarray(self._smoothed(other_members, scale).sum(axis=0)).ravel()
+                mean = float(other_total @ total) / (len(members) * len(other_members))
+                if (mean, -other) > (best_mean, -best):
+                    best_mean, best = mean, other
+            if best_mean < self.config.threshold:
+                break
+            remaining.remove(best)
+            big, small = (
+                (story, best)
+                if (len(members), -story) >= (len(self._stories[best].members), -best)
+                else (best, story)
+            )
+            self._merge(big, small)
+            merged.append(small)
+            story = big
+        return tuple(merged)
+
+    def _persist(self, item: _Parsed, live: _Live, touched: set[int], stories: set[int]) -> None:
+        store = self._store
+        known = store.db.execute("SELECT COUNT(*) FROM terms").fetchone()[0]
+        if known < len(self._tokens):
+            store.add_terms(known, self._tokens[known:])
+        for story_id in sorted(stories | {live.story}):
+            self._save_story(story_id)
+        a = item.article
+        store.insert_article(
+            ArticleRow(
+                live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
+                live.terms, live.counts, live.bands, live.lines,
+                np.asarray(live.neighbours, dtype=np.int64),
+                np.asarray(live.similarity, dtype=np.float64),
+            )
+        )  # fmt: skip
+        for other in sorted(touched):
+            peer = self._live[other]
+            store.update_neighbours(other, peer.neighbours, peer.similarity)
+
+    def _save_story(self, story_id: int) -> None:
+        state = self._stories[story_id]
+        self._store.upsert_story(
+            StoryRow(story_id, state.first_day, state.last_day, state.merged_into)
+        )
+
+    def query(self, article: object) -> list[Match]:
+        """Stories the article would join or be compared with, best first; nothing is added."""
+        (item,) = coerce_articles([article])
+        now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
+        parsed = self._parse(item, now)
+        ids = self._encode(parsed.tokens, grow=False)
+        terms, counts = self._term_counts(ids, parsed.title_tokens)
+        if parsed.short or terms.size == 0:
+            return []
+        scale = self._idf_weights()
+        probe = _Live(-1, -1, parsed.day, item.source, terms, counts, np.empty(0, np.uint64),
+                      parsed.line_hashes)  # fmt: skip
+        self._live[-1] = probe
+        try:
+            vector = self._raw([-1], scale)
+            bands = self._bands(ids, terms, vector.toarray().ravel()[terms])
+            candidates = self._candidates(bands, parsed.day, exclude=-1)
+            if not candidates:
+                return []
+            sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
+            keep = self.config.expand_neighbours or self.config.neighbours
+            ranked = sorted(
+                zip(sims.tolist(), candidates, strict=True), key=lambda t: (-t[0], t[1])
+            )
+            ranked = [(s, c) for s, c in ranked if s > 0][:keep]
+            probe.neighbours = [c for _, c in ranked]
+            probe.similarity = [s for s, _ in ranked]
+            stories = sorted({self._root(self._live[c].story) for c in probe.neighbours})
+            scores = self._story_scores(self._smoothed([-1], scale), stories, scale)
+        finally:
+            del self._live[-1]
+        scores.sort(key=lambda t: (-t[0], t[1]))
+        return [Match(s, mean, self._id_of[m], sim) for mean, s, m, sim in scores]
+
+    def story(self, story_id: int) -> StoryInfo:
+        """A story with its members (those of stories merged into it included).
+
+        Raises
+        ------
+        KeyError
+            For an unknown story id.
+        """
+        if story_id not in self._stories:
+            raise KeyError(f"no story {story_id} in this index")
+        root = self._root(story_id)
+        rows = list(
+            self._store.articles(
+                f"WHERE seq IN ({', '.join('?' * len(self._stories[root].members))})",
+                tuple(self._stories[root].members),
+            )
+        )
+        articles = tuple(
+            Article(id=r.id, text=r.text, title=r.title, date=r.date, source=r.source, url=r.url)
+            for r in rows
+        )
+        state = self._stories[story_id]
+        merged_from = tuple(sorted(s for s, st in self._stories.items() if st.merged_into == root))
+        representative = self._representative(root, rows)
+        first = min(r.day for r in rows)
+        last = max(r.day for r in rows)
+        return StoryInfo(
+            id=root if state.merged_into is None else story_id,
+            articles=articles,
+            representative=representative,
+            first_seen=_iso(first),
+            last_seen=_iso(last),
+            merged_into=None if state.merged_into is None else root,
+            merged_from=merged_from if state.merged_into is None else (),
+        )
+
+    def story_of(self, article_id: str) -> StoryInfo:
+        """The (surviving) story holding an article.
+
+        Raises
+        ------
+        KeyError
+            For an id that is not in the index.
+        """
+        if article_id not in self._seq_of:
+            raise KeyError(f"article {article_id!r} is not in the index")
+        return self.story(self._root(self._live[self._seq_of[article_id]].story))
+
+    def _representative(self, root: int, rows: list[ArticleRow]) -> Article:
+        members = [r.seq for r in rows]
+        if len(members) > 1:
+            vectors = self._smoothed(members, self._idf_weights())
+            total = np.asarray(vectors.sum(axis=0)).ravel()
+            best = int(np.argmax(vectors @ total))
+        else:
+            best = 0
+        r = rows[best]
+        return Article(id=r.id, text=r.text, title=r.title, date=r.date, source=r.source, url=r.url)
+
+    def stories(self, since: str | None = None, until: str | None = None) -> list[StoryInfo]:
+        """Surviving stories with a member dated in ``[since, until]`` (ISO dates), newest first."""
+        low = -math.inf if since is None else _day(Article(id="since", text="", date=since), 0)
+        high = math.inf if until is None else _day(Article(id="until", text="", date=until), 0)
+        chosen = [
+            (state.last_day, story)
+            for story, state in self._stories.items()
+            if state.merged_into is None
+            and state.members
+            and state.last_day >= low
+            and state.first_day <= high
+        ]
+        return [self.story(s) for _, s in sorted(chosen, key=lambda t: (-t[0], t[1]))]
+
+    def remove(self, article_id: str) -> None:
+        """Remove an article; its story keeps its other members.
+
+        Raises
+        ------
+        KeyError
+            For an id that is not in the index.
+        """
+        if article_id not in self._seq_of:
+            raise KeyError(f"article {article_id!r} is not in the index")
+        seq = self._seq_of[article_id]
+        with self._store.transaction():
+            self._store.delete_article(seq)
+            for peer in self._live.values():
+                if seq in peer.neighbours:
+                    k = peer.neighbours.index(seq)
+                    del peer.neighbours[k], peer.similarity[k]
+                    self._store.update_neighbours(peer.seq, peer.neighbours, peer.similarity)
+        self._load()
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._seq_of
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._seq_of))
+
+    def close(self) -> None:
+        """Close the database (an index is also closed when garbage-collected)."""
+        self._store.close()
+
+    def __enter__(self) -> StoryIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = self._store.path or "memory"
+        alive = sum(1 for s in self._stories.values() if s.merged_into is None and s.members)
+        return f"<StoryIndex {where}: {len(self)} articles in {alive} stories>"

@@ -1,0 +1,255 @@
+"""SQLite persistence of a :class:`~dedupe_news.index.StoryIndex`.
+
+One file, WAL mode (one writer and any number of readers at once), a schema version checked on
+open, and no pickle: arrays are stored as little-endian bytes of a fixed dtype, settings as
+JSON. Every ``add`` is one transaction, so a writer killed mid-way leaves the last committed
+state and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import DedupeNewsError
+
+__all__ = ["SCHEMA_VERSION", "ArticleRow", "IndexFormatError", "Store", "StoryRow"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE terms (id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE);
+CREATE TABLE stories (
+    id INTEGER PRIMARY KEY,
+    first_day REAL NOT NULL,
+    last_day REAL NOT NULL,
+    merged_into INTEGER REFERENCES stories(id)
+);
+CREATE TABLE articles (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    story INTEGER NOT NULL REFERENCES stories(id),
+    day REAL NOT NULL,
+    date TEXT,
+    source TEXT,
+    title TEXT,
+    url TEXT,
+    text TEXT NOT NULL,
+    terms BLOB NOT NULL,      -- int32 term ids, sorted
+    counts BLOB NOT NULL,     -- float32 weighted term counts, aligned with terms
+    bands BLOB NOT NULL,      -- uint64 LSH band keys (empty for short articles)
+    lines BLOB NOT NULL,      -- uint64 hashes of its short lines (boilerplate counting)
+    neighbours BLOB NOT NULL, -- int64 seqs of its closest articles, best first
+    similarity BLOB NOT NULL  -- float64 cosine to each of them
+);
+CREATE INDEX articles_story ON articles(story);
+CREATE INDEX articles_day ON articles(day);
+"""
+
+
+class IndexFormatError(DedupeNewsError):
+    """The database was written by an incompatible version of dedupe_news (or is not an index)."""
+
+
+def blob(values: npt.ArrayLike, dtype: str) -> bytes:
+    """Array as little-endian bytes of ``dtype``."""
+    return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+
+
+def unblob(data: bytes, dtype: str) -> npt.NDArray[Any]:
+    """Array from :func:`blob` bytes, in native byte order."""
+    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+
+
+@dataclass
+class ArticleRow:
+    """An article as stored, with its features."""
+
+    seq: int
+    id: str
+    story: int
+    day: float
+    date: str | None
+    source: str | None
+    title: str | None
+    url: str | None
+    text: str
+    terms: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.float32]
+    bands: npt.NDArray[np.uint64]
+    lines: npt.NDArray[np.uint64]
+    neighbours: npt.NDArray[np.int64]
+    similarity: npt.NDArray[np.float64]
+
+
+@dataclass
+class StoryRow:
+    id: int
+    first_day: float
+    last_day: float
+    merged_into: int | None
+
+
+_ARTICLE_COLUMNS = (
+    "seq, id, story, day, date, source, title, url, text, terms, counts, bands, lines, "
+    "neighbours, similarity"
+)
+
+
+def _article(row: tuple[Any, ...]) -> ArticleRow:
+    seq, article_id, story, day, date, source, title, url, text = row[:9]
+    return ArticleRow(
+        seq,
+        article_id,
+        story,
+        day,
+        date,
+        source,
+        title,
+        url,
+        text,
+        terms=unblob(row[9], "int32"),
+        counts=unblob(row[10], "float32"),
+        bands=unblob(row[11], "uint64"),
+        lines=unblob(row[12], "uint64"),
+        neighbours=unblob(row[13], "int64"),
+        similarity=unblob(row[14], "float64"),
+    )
+
+
+class Store:
+    """The tables of one index; ``path=None`` keeps them in memory."""
+
+    def __init__(self, path: str | Path | None, settings: dict[str, Any]) -> None:
+        self.path = None if path is None else Path(path)
+        target = ":memory:" if self.path is None else str(self.path)
+        self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if self.path is not None:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA busy_timeout = 10000")
+        self.settings = self._open(settings)
+
+    def _open(self, settings: dict[str, Any]) -> dict[str, Any]:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        where = self.path or "the in-memory index"
+        if not tables:
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("settings", json.dumps(settings))],
+                )
+            return settings
+        if "meta" not in tables:
+            raise IndexFormatError(f"{where} is not a dedupe_news index (no meta table)")
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        version = int(meta.get("schema_version", -1))
+        if version != SCHEMA_VERSION:
+            raise IndexFormatError(
+                f"{where} has index schema version {version}; this dedupe_news reads version "
+                f"{SCHEMA_VERSION}. Rebuild it: export with the version that wrote it "
+                "(`dedupe-news index stories DB --format jsonl`) and add the articles to a new "
+                "index."
+            )
+        stored: dict[str, Any] = json.loads(meta["settings"])
+        return stored
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write (``BEGIN IMMEDIATE``: waits for other writers, not for readers)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ reads
+
+    def tokens(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT token FROM terms ORDER BY id")]
+
+    def articles(self, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[ArticleRow]:
+        query = f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} ORDER BY seq"
+        for row in self.db.execute(query, params):
+            yield _article(row)
+
+    def article(self, article_id: str) -> ArticleRow | None:
+        rows = list(self.articles("WHERE id = ?", (article_id,)))
+        return rows[0] if rows else None
+
+    def stories(self) -> Iterator[StoryRow]:
+        query = "SELECT id, first_day, last_day, merged_into FROM stories ORDER BY id"
+        for row in self.db.execute(query):
+            yield StoryRow(*row)
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def contains(self, article_id: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return found is not None
+
+    # ------------------------------------------------------------------ writes (in a transaction)
+
+    def add_terms(self, first_id: int, tokens: list[str]) -> None:
+        self.db.executemany(
+            "INSERT INTO terms (id, token) VALUES (?, ?)",
+            [(first_id + k, t) for k, t in enumerate(tokens)],
+        )
+
+    def insert_article(self, row: ArticleRow) -> None:
+        self.db.execute(
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+            (
+                row.seq,
+                row.id,
+                row.story,
+                row.day,
+                row.date,
+                row.source,
+                row.title,
+                row.url,
+                row.text,
+                blob(row.terms, "int32"),
+                blob(row.counts, "float32"),
+                blob(row.bands, "uint64"),
+                blob(row.lines, "uint64"),
+                blob(row.neighbours, "int64"),
+                blob(row.similarity, "float64"),
+            ),
+        )
+
+    def update_neighbours(self, seq: int, neighbours: list[int], similarity: list[float]) -> None:
+        self.db.execute(
+            "UPDATE articles SET neighbours = ?, similarity = ? WHERE seq = ?",
+            (blob(neighbours, "int64"), blob(similarity, "float64"), seq),
+        )
+
+    def upsert_story(self, story: StoryRow) -> None:
+        self.db.execute(
+            "INSERT INTO stories (id, first_day, last_day, merged_into) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET first_day = excluded.first_day, "
+            "last_day = excluded.last_day, merged_into = excluded.merged_into",
+            (story.id, story.first_day, story.last_day, story.merged_into),
+        )
+
+    def delete_article(self, seq: int) -> None:
+        self.db.execute("DELETE FROM articles WHERE seq = ?", (seq,))
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,278 @@
+"""StoryIndex: assignments, persistence, time windows, merges, safety under SIGKILL, readers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import dedupe_news
+from corpus import make_corpus
+from dedupe_news import (
+    Article,
+    ConfigError,
+    IndexFormatError,
+    InputError,
+    StoryIndex,
+    cluster,
+    evaluate,
+)
+
+
+def _partition(index: StoryIndex) -> set[frozenset[str]]:
+    return {frozenset(s.ids) for s in index.stories()}
+
+
+def _labels(index: StoryIndex, ids: list[str]) -> list[int]:
+    story = {a: s.id for s in index.stories() for a in s.ids}
+    return [story[i] for i in ids]
+
+
+def _dated(n_stories: int = 6, seed: int = 2) -> list[dict[str, Any]]:
+    articles, _ = make_corpus(n_stories, 4, 3, seed=seed, reprints=1)
+    for k, a in enumerate(articles):
+        a["date"] = f"2024-03-{1 + k % 20:02d}"
+    return articles
+
+
+def test_seeds_form_the_batch_stories(seed_articles: list[Article]) -> None:
+    index = StoryIndex()
+    assignments = index.add(seed_articles)
+    assert [a.article_id for a in assignments] == [a.id for a in seed_articles]
+    assert _partition(index) == {frozenset(s.ids) for s in cluster(seed_articles).stories}
+    joined = [a for a in assignments if not a.new_story]
+    assert joined and all(a.match is not None and a.score >= 0.29 for a in joined)
+    assert len(index) == 5 and seed_articles[0].id in index and "nope" not in index
+
+
+def test_chunk_size_does_not_change_the_stories() -> None:
+    articles = _dated()
+    one = StoryIndex()
+    for a in articles:
+        one.add([a])
+    many = StoryIndex()
+    for k in range(0, len(articles), 7):
+        many.add(articles[k : k + 7])
+    whole = StoryIndex()
+    whole.add(articles)
+    assert _partition(one) == _partition(many) == _partition(whole)
+
+
+def test_stream_recovers_synthetic_stories() -> None:
+    articles, truth = make_corpus(8, 5, 4, seed=11, reprints=1)
+    index = StoryIndex()
+    index.add(articles)
+    assert evaluate(truth, _labels(index, [a["id"] for a in articles])).ari >= 0.9
+
+
+def test_query_matches_without_adding(seed_articles: list[Article]) -> None:
+    index = StoryIndex()
+    index.add(seed_articles[:3])
+    matches = index.query(seed_articles[3])
+    assert seed_articles[3].id not in index and len(index) == 3
+    assert matches and matches[0].score >= 0.29
+    assert matches[0].story_id == index.add([seed_articles[3]])[0].story_id
+
+
+def test_duplicates_and_bad_input_are_refused_before_any_change(
+    seed_articles: list[Article],
+) -> None:
+    index = StoryIndex()
+    index.add(seed_articles[:2])
+    with pytest.raises(InputError, match=seed_articles[0].id):
+        index.add([seed_articles[2], seed_articles[0]])
+    with pytest.raises(InputError, match="date"):
+        index.add([{"id": "x", "text": "words enough for an article here", "date": "yesterday"}])
+    assert len(index) == 2 and seed_articles[2].id not in index
+
+
+def test_window_retires_old_stories() -> None:
+    text = "The harbour bridge in Calder reopened after repairs costing 40 million, the mayor said."
+    index = StoryIndex(window_days=5)
+    index.add([{"id": "a", "text": text, "date": "2024-01-01"}])
+    late = index.add([{"id": "b", "text": text + " Traffic resumed.", "date": "2024-02-01"}])[0]
+    soon = index.add([{"id": "c", "text": text + " Buses too.", "date": "2024-02-03"}])[0]
+    assert late.new_story  # the January story is no longer active
+    assert not soon.new_story and soon.story_id == late.story_id
+    assert index.story(0).ids == ["a"]  # retired stories stay stored and queryable
+
+
+def test_story_and_stories_report_members_and_dates(seed_articles: list[Article]) -> None:
+    index = StoryIndex()
+    dated = [dataclasses.replace(a, date=f"2024-05-0{k + 1}") for k, a in enumerate(seed_articles)]
+    index.add(dated)
+    biggest = max(index.stories(), key=lambda s: s.size)
+    assert biggest.size == 4 and biggest.representative in biggest.articles
+    assert biggest.first_seen.startswith("2024-05-01") and biggest.merged_into is None
+    assert [s.id for s in index.stories(since="2024-05-05")] == [
+        index.story_of(seed_articles[4].id).id
+    ]
+    assert index.stories(until="2024-04-30") == []
+    with pytest.raises(KeyError):
+        index.story(99)
+
+
+def test_remove(seed_articles: list[Article]) -> None:
+    index = StoryIndex()
+    index.add(seed_articles)
+    index.remove(seed_articles[1].id)
+    assert seed_articles[1].id not in index and len(index) == 4
+    assert seed_articles[1].id not in index.story_of(seed_articles[0].id).ids
+    with pytest.raises(KeyError):
+        index.remove("nope")
+    index.add([seed_articles[1]])  # can come back
+    assert len(index) == 5
+
+
+def test_merges_are_recorded_not_relabelled() -> None:
+    articles = _dated(10, seed=4)
+    index = StoryIndex(window_days=None)
+    assignments = index.add(articles)
+    given = {a.article_id: a.story_id for a in assignments}
+    for story in index.stories():
+        for source in story.merged_from:
+            old = index.story(source)
+            assert old.merged_into == story.id and set(old.ids) == set(story.ids)
+        for article_id in story.ids:  # members keep the id they were given
+            assert index.story(given[article_id]).ids == story.ids
+
+
+# ---------------------------------------------------------------------------- persistence
+
+
+def test_reopening_continues_where_it_left_off(
+    tmp_path: Path, seed_articles: list[Article]
+) -> None:
+    path = tmp_path / "stories.db"
+    with StoryIndex(path, config=dedupe_news.Config(threshold=0.3)) as index:
+        index.add(seed_articles[:3])
+    with StoryIndex(path) as index:
+        assert index.config.threshold == 0.3 and len(index) == 3
+        index.add(seed_articles[3:])
+        stream = _partition(index)
+    memory = StoryIndex(config=dedupe_news.Config(threshold=0.3))
+    memory.add(seed_articles[:3])
+    memory.add(seed_articles[3:])
+    assert stream == _partition(memory)
+    with pytest.raises(ConfigError, match="other settings"):
+        StoryIndex(path, config=dedupe_news.Config(threshold=0.5))
+
+
+def test_incompatible_database_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    StoryIndex(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(IndexFormatError, match=r"version 999.*new index"):
+        StoryIndex(path)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(IndexFormatError, match="not a dedupe_news index"):
+        StoryIndex(other)
+
+
+def test_bad_window_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="window_days"):
+        StoryIndex(window_days=0)
+
+
+_WRITER = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {tests!r})
+    from corpus import make_corpus
+    from dedupe_news import StoryIndex
+    articles, _ = make_corpus(30, 5, 20, seed=9)
+    index = StoryIndex({path!r})
+    index.add(articles[:40])
+    print("committed", flush=True)
+    index.add(articles[40:])  # killed during this one
+    print("done", flush=True)
+    """
+)
+
+
+def test_sigkill_mid_add_leaves_the_committed_batches(tmp_path: Path) -> None:
+    path = tmp_path / "killed.db"
+    script = _WRITER.format(tests=str(Path(__file__).parent), path=str(path))
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "committed"
+    time.sleep(0.3)  # inside the second add's transaction
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    index = StoryIndex(path)
+    assert len(index) == 40  # every article of the committed batch, none of the killed one
+    articles, _ = make_corpus(30, 5, 20, seed=9)
+    assert all(a["id"] in index for a in articles[:40])
+    assert sum(s.size for s in index.stories()) == 40
+    assert index.query(articles[0])  # queries work
+    index.add(articles[40:45])  # and the writer can carry on
+    assert len(index) == 45
+
+
+_READER = textwrap.dedent(
+    """
+    import sys, time
+    from dedupe_news import StoryIndex
+    seen = 0
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        index = StoryIndex({path!r})
+        seen = max(seen, len(index))
+        index.close()
+        if seen >= {target}:
+            break
+        time.sleep(0.05)
+    print(seen)
+    """
+)
+
+
+def test_one_writer_and_readers_share_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    articles, _ = make_corpus(12, 4, 10, seed=5)
+    writer = StoryIndex(path)
+    writer.add(articles[:5])
+    script = _READER.format(path=str(path), target=len(articles))
+    readers = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for k in range(5, len(articles), 5):
+        writer.add(articles[k : k + 5])
+    outputs = [r.communicate(timeout=120)[0] for r in readers]
+    assert [int(o.strip()) for o in outputs] == [len(articles)] * 2
+
+
+# ---------------------------------------------------------------------------- real news
+
+
+def test_stream_agrees_with_batch_on_newscluster(shared_data: Path) -> None:
+    path = shared_data / "newscluster" / "newscluster.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    truth = [r.pop("cluster") for r in records]
+    batch = cluster(records)
+    ordered = sorted(records, key=lambda r: (r["date"], r["id"]))
+    index = StoryIndex(window_days=None)
+    for k in range(0, len(ordered), 25):
+        index.add(ordered[k : k + 25])
+    stream = _labels(index, [r["id"] for r in records])
+    agreement = evaluate(batch.labels.tolist(), stream).ari
+    # Measured 0.872 (and 0.851 against the truth, batch 0.892): below the 0.95 the design
+    # aimed for, see the README ("Continuous use") for why. These floors catch regressions.
+    assert agreement >= 0.85
+    assert evaluate(truth, stream).ari >= evaluate(truth, batch.labels).ari - 0.05
