@@ -192,3 +192,54 @@ def test_undecodable_txt_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes(b"caf\xe9 au lait")
     assert_one_line_error(run("cluster", path), str(path), "UTF-8")
+
+
+# ---------------------------------------------------------------------------- index commands
+
+
+def _write_jsonl(path: Path, articles: list[Article], dates: list[str]) -> Path:
+    rows = [
+        {"id": a.id, "title": a.title, "text": a.text, "date": d}
+        for a, d in zip(articles, dates, strict=True)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_index_add_query_and_stories(tmp_path: Path, seed_articles: list[Article]) -> None:
+    db = tmp_path / "news.db"
+    first = _write_jsonl(tmp_path / "a.jsonl", seed_articles[:3], ["2024-05-01"] * 3)
+    later = _write_jsonl(tmp_path / "b.jsonl", seed_articles[3:], ["2024-05-03"] * 2)
+    added = run("index", "add", db, first)
+    assert added.returncode == 0, added.stderr
+    rows = records(added.stdout)
+    assert [r["id"] for r in rows] == [a.id for a in seed_articles[:3]]
+    assert sum(not r["new_story"] for r in rows) == 2
+    assert "added 3 articles" in added.stderr
+    queried = run("index", "query", db, later)
+    assert queried.returncode == 0, queried.stderr
+    matches = {r["id"]: r for r in records(queried.stdout)}
+    harris_story = rows[0]["story"]
+    assert matches[seed_articles[3].id]["story"] == harris_story
+    assert matches[seed_articles[3].id]["joins"] is True
+    assert run("index", "add", db, later).returncode == 0
+    listed = run("index", "stories", db, "--since", "2024-05-02")
+    assert listed.returncode == 0, listed.stderr
+    stories = records(listed.stdout)
+    assert {s["story"] for s in stories} >= {harris_story}
+    assert all(s["last_seen"] >= "2024-05-02" for s in stories)
+    table = run("index", "stories", db, "--format", "table", "--since", "10000d")
+    assert table.stdout.splitlines()[0].split()[:2] == ["story", "size"]
+
+
+def test_index_errors_are_one_line(tmp_path: Path, seed_articles: list[Article]) -> None:
+    missing = run("index", "stories", tmp_path / "none.db")
+    assert missing.returncode == 2 and "no such index" in missing.stderr
+    db = tmp_path / "news.db"
+    source = _write_jsonl(tmp_path / "a.jsonl", seed_articles[:1], ["2024-05-01"])
+    assert run("index", "add", db, source).returncode == 0
+    again = run("index", "add", db, source)
+    assert again.returncode == 2 and "already in the index" in again.stderr
+    assert again.stderr.count("\n") == 1
+    bad_age = run("index", "stories", db, "--since", "yesterday")
+    assert bad_age.returncode == 2 and "12h, 2d, 1w" in bad_age.stderr

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from . import __version__, seeds_path
 from .articles import Article, coerce_articles, read_articles
+from .cli_index import add_index_commands, run_index
 from .errors import DedupeNewsError, InputError
 from .pipeline import cluster
 from .result import Clustering, _headline
@@ -27,6 +28,7 @@ _EPILOG = """examples:
   dedupe-news cluster news/ --format table     a folder of .txt files, as a table
   cat a.jsonl | dedupe-news cluster - --threshold 0.3 > stories.jsonl
   dedupe-news report articles.jsonl -o report.html   a searchable HTML report
+  dedupe-news index add news.db today.jsonl          a persistent story index
 """
 
 _PROGRESS_FROM = 5_000  # show progress on a terminal from this many articles
@@ -81,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="OUT", default="report.html", help="default: report.html"
     )
     report.add_argument("--title", default="dedupe-news report", help="the page title")
+    add_index_commands(commands)
     return parser
 
 
@@ -176,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command == "index":
+            return run_index(args)
         return _run_report(args) if args.command == "report" else _run_cluster(args)
     except DedupeNewsError as err:
         print(f"dedupe-news: error: {err}", file=sys.stderr)
