@@ -193,7 +193,11 @@ _WRITER = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from corpus import make_corpus
     from dedupe_news import StoryIndex
-    articles, _ = make_corpus(30, 5, 20, seed=9)
+    articles = [
+        dict(a, id=f"{{seed}}-{{a['id']}}")
+        for seed in range(9, 25)
+        for a in make_corpus(30, 5, 20, seed=seed)[0]
+    ]
     index = StoryIndex({path!r})
     index.add(articles[:40])
     print("committed", flush=True)
@@ -209,16 +213,17 @@ def test_sigkill_mid_add_leaves_the_committed_batches(tmp_path: Path) -> None:
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "committed"
-    time.sleep(0.3)  # inside the second add's transaction
+    time.sleep(1.0)  # inside the second add's transaction (it takes several seconds)
     os.kill(writer.pid, signal.SIGKILL)
-    writer.wait()
+    rest = writer.communicate()[0]
+    assert "done" not in rest, "the second add finished before the kill: make it bigger"
     index = StoryIndex(path)
     assert len(index) == 40  # every article of the committed batch, none of the killed one
-    articles, _ = make_corpus(30, 5, 20, seed=9)
-    assert all(a["id"] in index for a in articles[:40])
+    first = [dict(a, id=f"9-{a['id']}") for a in make_corpus(30, 5, 20, seed=9)[0][:40]]
+    assert all(a["id"] in index for a in first)
     assert sum(s.size for s in index.stories()) == 40
-    assert index.query(articles[0])  # queries work
-    index.add(articles[40:45])  # and the writer can carry on
+    assert index.query(first[0])  # queries work
+    index.add([dict(a, id=f"new-{a['id']}") for a in first[:5]])  # the writer can carry on
     assert len(index) == 45
 
 

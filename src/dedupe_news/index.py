@@ -37,7 +37,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize as normalize_rows
 
 from .articles import Article, coerce_articles
 from .config import Config
@@ -54,7 +53,6 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 _MAX_DF_FLOOR = 20  # as in batch: a term is never "too common" in fewer articles
-_BUCKET_RECENT = 32  # members of a crowded LSH bucket compared with a newcomer (most recent)
 
 
 @dataclass(frozen=True)
@@ -144,6 +142,16 @@ def _day(article: Article, now: float) -> float:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return (parsed - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+def _unit_rows(values: F64, indptr: I64) -> F64:
+    """CSR row values scaled to unit L2 norm (all-zero rows stay zero)."""
+    if values.size == 0:
+        return values
+    lengths = np.diff(indptr)
+    squares = np.add.reduceat(values * values, np.minimum(indptr[:-1], values.size - 1))
+    norms = np.sqrt(np.where(lengths > 0, squares, 0.0))
+    return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), lengths))
 
 
 def _iso(day: float) -> str:
@@ -278,8 +286,7 @@ class StoryIndex:
         counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
         values = (1.0 + np.log(counts.astype(np.float64))) * scale[terms]
         indptr = np.concatenate(([0], np.cumsum(lengths)))
-        matrix = sp.csr_matrix((values, terms, indptr), shape=(len(lives), scale.size))
-        return normalize_rows(matrix)
+        return sp.csr_matrix((_unit_rows(values, indptr), terms, indptr), (len(lives), scale.size))
 
     def _centroid_add(self, live: _Live, scale: F64) -> None:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
@@ -319,7 +326,8 @@ class StoryIndex:
                     c.append(position[nb])
                     v.append(cfg.neighbour_weight * lift)
         blend = sp.csr_matrix((v, (r, c)), shape=(len(seqs), len(rows)))
-        smoothed: sp.csr_matrix = normalize_rows(blend @ raw)
+        smoothed = (blend @ raw).tocsr()
+        smoothed.data = _unit_rows(smoothed.data, smoothed.indptr.astype(np.int64))
         return smoothed
 
     # ------------------------------------------------------------------ text
@@ -414,12 +422,15 @@ class StoryIndex:
         return self._stories[self._root(story)].last_day >= day - self.window_days
 
     def _candidates(self, bands: Any, day: float, exclude: int | None) -> list[int]:
+        """Active articles sharing an LSH bucket: a crowded bucket gives its most recent
+        ``max_partners`` (as batch caps buckets), then the friends of those found."""
+        recent = self.config.max_partners
         found: dict[int, None] = {}
         for key in bands.tolist():
-            for seq in self._buckets.get(key, ())[-_BUCKET_RECENT:]:
+            for seq in self._buckets.get(key, ())[-recent:]:
                 found[seq] = None
         for seq in list(found):  # friends of friends
-            for nb in self._live[seq].neighbours[: self.config.expand_neighbours]:
+            for nb in self._live[seq].neighbours[: self.config.neighbours]:
                 found.setdefault(nb, None)
         return sorted(
             s
@@ -431,12 +442,17 @@ class StoryIndex:
         self, vector: sp.csr_matrix, stories: list[int], scale: F64
     ) -> list[tuple[float, int, int, float]]:
         """``(mean similarity, story, best member, its similarity)`` for each story."""
-        out = []
-        for story in stories:
-            members = self._stories[story].members
-            sims = np.asarray((self._smoothed(members, scale) @ vector.T).todense()).ravel()
-            best = int(np.argmax(sims))
-            out.append((float(sims.mean()), story, members[best], float(sims[best])))
+        groups = [self._stories[story].members for story in stories]
+        members = [m for group in groups for m in group]
+        if not members:
+            return []
+        sims = np.asarray((self._smoothed(members, scale) @ vector.T).todense()).ravel()
+        out, at = [], 0
+        for story, group in zip(stories, groups, strict=True):
+            part = sims[at : at + len(group)]
+            at += len(group)
+            best = int(np.argmax(part))
+            out.append((float(part.mean()), story, group[best], float(part[best])))
         return out
 
     # ------------------------------------------------------------------ public API
@@ -531,21 +547,24 @@ class StoryIndex:
     def _link(self, live: _Live, candidates: list[int], sims: F64) -> set[int]:
         """Update the neighbour table with the newcomer; return the articles whose lists changed."""
         keep = self.config.expand_neighbours or self.config.neighbours
-        ranked = sorted(zip(sims.tolist(), candidates, strict=True), key=lambda t: (-t[0], t[1]))
-        ranked = [(s, c) for s, c in ranked if s > 0][:keep]
-        live.neighbours = [c for _, c in ranked]
-        live.similarity = [s for s, _ in ranked]
+        order = np.lexsort((np.asarray(candidates), -sims))
+        best = [k for k in order[:keep].tolist() if sims[k] > 0]
+        live.neighbours = [candidates[k] for k in best]
+        live.similarity = [float(sims[k]) for k in best]
         touched = set()
-        for sim, other in zip(sims.tolist(), candidates, strict=True):
-            peer = self._live[other]
+        for k in np.flatnonzero(sims > 0).tolist():
+            peer = self._live[candidates[k]]
+            sim = float(sims[k])
+            full = len(peer.similarity) >= keep
+            if full and (sim, -live.seq) <= (peer.similarity[-1], -peer.neighbours[-1]):
+                continue  # does not make its list
             entries = sorted(
                 [*zip(peer.similarity, peer.neighbours, strict=True), (sim, live.seq)],
                 key=lambda t: (-t[0], t[1]),
             )[:keep]
-            if any(n == live.seq for _, n in entries) and sim > 0:
-                peer.neighbours = [n for _, n in entries]
-                peer.similarity = [s for s, _ in entries]
-                touched.add(other)
+            peer.neighbours = [n for _, n in entries]
+            peer.similarity = [s for s, _ in entries]
+            touched.add(peer.seq)
         return touched
 
     def _merge(self, keep: int, gone: int) -> None:

@@ -63,10 +63,17 @@ def _band_keys(signatures: U32, band: int, rows: int) -> npt.NDArray[np.uint64]:
 
 
 def band_keys(signatures: U32, bands: int, rows: int) -> npt.NDArray[np.uint64]:
-    """``(n, bands)`` bucket keys: each band's ``rows`` values (and the band index) folded."""
-    if signatures.shape[0] == 0:
-        return np.empty((0, bands), dtype=np.uint64)
-    return np.stack([_band_keys(signatures, band, rows) for band in range(bands)], axis=1)
+    """``(n, bands)`` bucket keys: each band's ``rows`` values (and the band index) folded.
+
+    The same keys as :func:`candidate_pairs` uses, all bands at once.
+    """
+    n = signatures.shape[0]
+    cols = signatures[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    key = np.broadcast_to(np.arange(bands, dtype=np.uint64), (n, bands)).copy()
+    with np.errstate(over="ignore"):
+        for c in range(rows):
+            key = fmix64(key * np.uint64(0x100000001B3) + cols[:, :, c])
+    return np.asarray(key, dtype=np.uint64)
 
 
 def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> I64:

@@ -17,6 +17,7 @@ shingle sets.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,11 +44,13 @@ def fmix32(h: U32) -> U32:
     return np.asarray(h ^ (h >> np.uint32(16)), dtype=np.uint32)
 
 
+@lru_cache(maxsize=16)  # pure; a stream asks for the same ones per article
 def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
     """The ``(a, b)`` affine parameters datasketch draws for ``num_perm`` and ``seed``."""
     gen = np.random.RandomState(seed)
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    a.flags.writeable = b.flags.writeable = False  # cached: shared by every caller
     return a, b
 
 
@@ -99,6 +102,12 @@ def _bins(values: U32, num_perm: int) -> npt.NDArray[np.int64]:
     return np.asarray(scaled, dtype=np.int64)
 
 
+@lru_cache(maxsize=16)
+def _oph_key(seed: int) -> int:
+    """The seed's 32-bit mixing key for one-permutation hashing."""
+    return int(np.random.RandomState(seed).randint(0, 1 << 32, dtype=np.uint64))
+
+
 def oph_signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     """One-permutation-hashing signatures, densified, of shape ``(len(hash_sets), num_perm)``.
 
@@ -107,7 +116,7 @@ def oph_signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     depends on its own set only (not on the batch), like :func:`signatures`.
     """
     n = len(hash_sets)
-    key = np.uint32(np.random.RandomState(seed).randint(0, 1 << 32, dtype=np.uint64))
+    key = np.uint32(_oph_key(seed))
     out = np.full((n, num_perm), EMPTY, dtype=np.uint32)
     flat_out = out.reshape(-1)
     sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=n)
