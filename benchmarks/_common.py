@@ -6,6 +6,7 @@ their texts anywhere.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import gzip
 import json
@@ -168,6 +169,22 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
         ":" + "-" * (w + 1) if k == 0 else "-" * (w + 1) + ":" for k, w in enumerate(widths)
     )
     return "\n".join([line(cells[0]), rule + "|", *(line(r) for r in cells[1:])])
+
+
+def add_io_arguments(parser: argparse.ArgumentParser, out_name: str, data_holds: str) -> None:
+    """The ``--data`` and ``--out`` options every benchmark script takes."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"folder holding {data_holds} (default {DEFAULT_DATA})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_RESULTS / out_name,
+        help=f"JSON output (default {(DEFAULT_RESULTS / out_name).relative_to(REPO_ROOT)})",
+    )
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

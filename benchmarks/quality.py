@@ -58,10 +58,8 @@ from threadpoolctl import threadpool_limits
 
 import dedupe_news
 from _common import (
-    DEFAULT_DATA,
-    DEFAULT_RESULTS,
-    REPO_ROOT,
     Dataset,
+    add_io_arguments,
     full_text,
     jaccard,
     load_dataset,
@@ -576,18 +574,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=DEFAULT_DATA,
-        help=f"folder holding ecbplus/, newscluster/, reuters21578/ (default {DEFAULT_DATA})",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=DEFAULT_RESULTS / "quality.json",
-        help=f"JSON output (default {(DEFAULT_RESULTS / 'quality.json').relative_to(REPO_ROOT)})",
-    )
+    add_io_arguments(parser, "quality.json", "ecbplus/, newscluster/, reuters21578/")
     parser.add_argument("--skip-peers", action="store_true", help="run dedupe_news only")
     parser.add_argument("--skip-recall", action="store_true", help="skip the candidate recall")
     parser.add_argument(

@@ -63,9 +63,8 @@ from sklearn.metrics import adjusted_rand_score
 import dedupe_news
 from _common import (
     ARTICLE_FIELDS,
-    DEFAULT_DATA,
-    DEFAULT_RESULTS,
     REPO_ROOT,
+    add_io_arguments,
     full_text,
     load_dataset,
     machine_info,
@@ -518,18 +517,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic corpus")
     parser.add_argument("--repeat", type=_positive, default=1, help="runs per pipeline, best kept")
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=DEFAULT_DATA,
-        help=f"folder holding reuters21578/ (default {DEFAULT_DATA})",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=DEFAULT_RESULTS / "speed.json",
-        help=f"JSON output (default {(DEFAULT_RESULTS / 'speed.json').relative_to(REPO_ROOT)})",
-    )
+    add_io_arguments(parser, "speed.json", "reuters21578/")
     parser.add_argument("--skip-peers", action="store_true", help="run dedupe_news only")
     parser.add_argument("--worker", choices=sorted(PIPELINES), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)

@@ -708,9 +708,12 @@ class StoryIndex:
         KeyError
             For an id that is not in the index.
         """
+        return self.story(self._root(self._live[self._seq(article_id)].story))
+
+    def _seq(self, article_id: str) -> int:
         if article_id not in self._seq_of:
             raise KeyError(f"article {article_id!r} is not in the index")
-        return self.story(self._root(self._live[self._seq_of[article_id]].story))
+        return self._seq_of[article_id]
 
     def _representative(self, root: int, rows: list[ArticleRow]) -> Article:
         members = [r.seq for r in rows]
@@ -745,9 +748,7 @@ class StoryIndex:
         KeyError
             For an id that is not in the index.
         """
-        if article_id not in self._seq_of:
-            raise KeyError(f"article {article_id!r} is not in the index")
-        seq = self._seq_of[article_id]
+        seq = self._seq(article_id)
         with self._store.transaction():
             self._store.delete_article(seq)
             for peer in self._live.values():
