@@ -97,7 +97,6 @@ def average_linkage(
         links.setdefault(j, {})[i] = w
 
     version = [0] * n
-    heap: list[tuple[float, int, int, int, int]] = []
 
     def push(c: int, d: int) -> None:
         a, b = (c, d) if c < d else (d, c)
@@ -105,10 +104,19 @@ def average_linkage(
         if mean >= threshold:
             heapq.heappush(heap, (-mean, a, b, version[a], version[b]))
 
-    for c, neighbours in links.items():
-        for d in neighbours:
-            if c < d:
-                push(c, d)
+    # At first every cluster is one node: the means of all edges at once (the same float
+    # operations as push), heapified in one go.
+    if len(edges):
+        wa, wb = size[edges[:, 0]], size[edges[:, 1]]
+        means = scores * wa * wb / (wa * wb)
+    else:
+        means = np.empty(0)
+    ranked = means >= threshold
+    heap = [
+        (-m, a, b, 0, 0)
+        for (a, b), m in zip(edges[ranked].tolist(), means[ranked].tolist(), strict=True)
+    ]
+    heapq.heapify(heap)
 
     parent = np.arange(n, dtype=np.int64)
     while heap:

@@ -174,7 +174,8 @@ class StoryIndex:
         read back when an existing one is opened (passing different ones is an error).
     window_days : float or None, default 30
         An article may join only stories with a member dated within this many days of it;
-        ``None`` never retires a story.
+        ``None`` never retires a story. Like ``config``, fixed when the index is created: an
+        existing index keeps its own.
 
     Examples
     --------
