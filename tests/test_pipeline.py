@@ -563,3 +563,17 @@ def test_garbage_collector_state_is_restored(seed_articles: list[Article]) -> No
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:
+    import dataclasses
+
+    edges = cluster(seed_articles).edges
+    as_list = list(edges)
+    assert len(as_list) == len(edges) > 1
+    assert edges[0] == as_list[0] and edges[-1] == as_list[-1]
+    assert edges[1:] == as_list[1:] and edges == as_list
+    with pytest.raises(IndexError):
+        edges[len(edges)]
+    frame = cluster(seed_articles).edges_to_pandas()
+    assert frame.to_dict("records") == [dataclasses.asdict(e) for e in as_list]

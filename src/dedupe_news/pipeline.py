@@ -37,7 +37,7 @@ from .clustering import average_linkage
 from .config import Config
 from .lsh import candidate_pairs
 from .minhash import oph_signatures, signatures
-from .result import Clustering, Edge, Stats, Story
+from .result import Clustering, EdgeTable, Stats, Story
 from .shingles import Vocabulary, ngram_hashes
 from .similarity import (
     neighbour_pairs,
@@ -516,26 +516,18 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
 
     _, first_article = np.unique(prep.node_of, return_index=True)  # an article per node
     node_id = [prep.articles[k].id for k in first_article.tolist()]
-    edges = [
-        Edge(
-            a=node_id[i],
-            b=node_id[j],
-            score=score,
-            cosine=cosine,
-            jaccard=jaccard,
-            containment=containment,
-            channels=_CHANNEL_NAMES[bits],
-        )
-        for (i, j), score, cosine, jaccard, containment, bits in zip(
-            edge_pairs.tolist(),
-            verified.score[keep].tolist(),
-            verified.candidates.cosine[keep].tolist(),
-            verified.jaccard[keep].tolist(),
-            verified.containment[keep].tolist(),
-            channels[keep].tolist(),
-            strict=True,
-        )
-    ]
+    edges = EdgeTable(
+        node_id,
+        edge_pairs,
+        {
+            "score": verified.score[keep],
+            "cosine": verified.candidates.cosine[keep],
+            "jaccard": verified.jaccard[keep],
+            "containment": verified.containment[keep],
+            "channels": channels[keep],
+        },
+        _CHANNEL_NAMES,
+    )
     stats = Stats(
         articles=n,
         short_articles=int(prep.node_weight[prep.short].sum()),

@@ -10,10 +10,10 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +52,90 @@ class Edge:
     jaccard: float
     containment: float
     channels: tuple[str, ...]
+
+
+_EDGE_COLUMNS = ("a", "b", "score", "cosine", "jaccard", "containment", "channels")
+
+
+class EdgeTable(Sequence[Edge]):
+    """The verified edges of a result, kept as columns; :class:`Edge` objects are made on access.
+
+    A large batch has millions of edges: columns cost a few dozen bytes an edge and nothing to
+    build, while a list of objects would cost hundreds of bytes and seconds. Behaves as a
+    read-only list of :class:`Edge`.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        pairs: npt.NDArray[np.int64],
+        columns: dict[str, npt.NDArray[Any]],
+        channel_names: Sequence[tuple[str, ...]],
+    ) -> None:
+        self._names = names  # node index -> article id
+        self._pairs = pairs
+        self._columns = columns  # score, cosine, jaccard, containment (float), channels (bits)
+        self._channel_names = channel_names
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def _edge(self, k: int) -> Edge:
+        c = self._columns
+        return Edge(
+            a=self._names[int(self._pairs[k, 0])],
+            b=self._names[int(self._pairs[k, 1])],
+            score=float(c["score"][k]),
+            cosine=float(c["cosine"][k]),
+            jaccard=float(c["jaccard"][k]),
+            containment=float(c["containment"][k]),
+            channels=self._channel_names[int(c["channels"][k])],
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> Edge: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Edge]: ...
+    def __getitem__(self, index: int | slice) -> Edge | list[Edge]:
+        if isinstance(index, slice):
+            return [self._edge(k) for k in range(len(self))[index]]
+        if not -len(self) <= index < len(self):
+            raise IndexError("edge index out of range")
+        return self._edge(index % len(self))
+
+    def __iter__(self) -> Iterator[Edge]:
+        return (self._edge(k) for k in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            if len(self) != len(other):
+                return False
+            return all(x == y for x, y in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<EdgeTable: {len(self)} edges>"
+
+    def to_pandas(self) -> Any:
+        """One row per edge, built from the columns."""
+        import pandas as pd
+
+        c = self._columns
+        names = np.asarray(self._names, dtype=object)
+        return pd.DataFrame(
+            {
+                "a": names[self._pairs[:, 0]] if len(self) else [],
+                "b": names[self._pairs[:, 1]] if len(self) else [],
+                "score": c["score"],
+                "cosine": c["cosine"],
+                "jaccard": c["jaccard"],
+                "containment": c["containment"],
+                "channels": [self._channel_names[int(b)] for b in c["channels"]],
+            },
+            columns=list(_EDGE_COLUMNS),
+        )
 
 
 @dataclass(frozen=True)
@@ -168,8 +252,9 @@ class Clustering:
         Story id of each article, aligned with ``articles``.
     stories : list of Story
         Largest first; every article is in exactly one.
-    edges : list of Edge
-        Verified, scored pairs that the clustering used.
+    edges : sequence of Edge
+        Verified, scored pairs that the clustering used (an :class:`EdgeTable`: a read-only
+        list, stored as columns).
     stats : Stats
         Counts of the run.
     config : Config
@@ -179,7 +264,7 @@ class Clustering:
     articles: list[Article]
     labels: npt.NDArray[np.int64]
     stories: list[Story]
-    edges: list[Edge]
+    edges: Sequence[Edge]
     stats: Stats
     config: Config
     evidence: Evidence | None = field(default=None, compare=False)
@@ -279,9 +364,13 @@ class Clustering:
 
     def edges_to_pandas(self) -> Any:
         """The scored edges as a ``pandas.DataFrame``."""
+        if isinstance(self.edges, EdgeTable):
+            return self.edges.to_pandas()
         import pandas as pd
 
-        return pd.DataFrame.from_records([asdict(e) for e in self.edges])
+        return pd.DataFrame.from_records(
+            [asdict(e) for e in self.edges], columns=list(_EDGE_COLUMNS)
+        )
 
     def write_jsonl(self, out: str | Path | IO[str]) -> None:
         """Write one JSON object per article (see :meth:`to_records`)."""
