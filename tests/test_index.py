@@ -168,6 +168,20 @@ def test_reopening_continues_where_it_left_off(
         StoryIndex(path, config=dedupe_news.Config(threshold=0.5))
 
 
+def test_a_reopened_index_decides_as_one_that_never_closed(tmp_path: Path) -> None:
+    articles = _dated(10, seed=6)
+    half = len(articles) // 2
+    with StoryIndex(tmp_path / "a.db") as index:
+        index.add(articles[:half])
+    with StoryIndex(tmp_path / "a.db") as index:
+        reopened = index.add(articles[half:])
+        partition = _partition(index)
+    memory = StoryIndex()
+    memory.add(articles[:half])
+    assert memory.add(articles[half:]) == reopened  # same stories, matches and scores
+    assert _partition(memory) == partition
+
+
 def test_incompatible_database_is_refused_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     StoryIndex(path).close()

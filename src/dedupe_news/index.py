@@ -113,6 +113,7 @@ class _Live:
     lines: npt.NDArray[np.uint64]
     neighbours: list[int] = field(default_factory=list)
     similarity: list[float] = field(default_factory=list)
+    norm: float = 1.0  # TF-IDF norm when it arrived: its weight in the running centroid
 
 
 @dataclass
@@ -242,14 +243,14 @@ class StoryIndex:
                 row.lines,
                 row.neighbours.tolist(),
                 row.similarity.tolist(),
+                row.norm,
             )
             self._remember(live, row.id)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
         self._centroid = np.zeros(len(self._tokens), dtype=np.float64)
-        scale = self._idf_weights()
         for live in self._live.values():
-            self._centroid_add(live, scale)
+            self._centroid_add(live)
 
     def _remember(self, live: _Live, article_id: str) -> None:
         self._live[live.seq] = live
@@ -289,15 +290,14 @@ class StoryIndex:
         indptr = np.concatenate(([0], np.cumsum(lengths)))
         return sp.csr_matrix((_unit_rows(values, indptr), terms, indptr), (len(lives), scale.size))
 
-    def _centroid_add(self, live: _Live, scale: F64) -> None:
+    def _centroid_add(self, live: _Live) -> None:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
         the article arrived; times the current IDF weights it approximates the batch centroid.
         """
         tf = 1.0 + np.log(live.counts.astype(np.float64))
-        norm = float(np.linalg.norm(tf * scale[live.terms])) or 1.0
         if self._centroid.size < len(self._tokens):
             self._centroid = np.pad(self._centroid, (0, len(self._tokens) - self._centroid.size))
-        np.add.at(self._centroid, live.terms, tf / norm)
+        np.add.at(self._centroid, live.terms, tf / live.norm)
 
     def _smoothed(self, seqs: list[int], scale: F64) -> sp.csr_matrix:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
@@ -502,7 +502,9 @@ class StoryIndex:
         self._stories[story] = _Story(item.day, item.day, None, [])
         self._remember(live, item.article.id)
         scale = self._idf_weights()
-        self._centroid_add(live, scale)
+        tf = 1.0 + np.log(counts.astype(np.float64))
+        live.norm = float(np.linalg.norm(tf * scale[terms])) or 1.0
+        self._centroid_add(live)
         merged: tuple[int, ...] = ()
         best: tuple[float, int, int, float] | None = None
         touched: set[int] = set()
@@ -618,7 +620,7 @@ class StoryIndex:
                 live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
                 live.terms, live.counts, live.bands, live.lines,
                 np.asarray(live.neighbours, dtype=np.int64),
-                np.asarray(live.similarity, dtype=np.float64),
+                np.asarray(live.similarity, dtype=np.float64), live.norm,
             )
         )  # fmt: skip
         for other in sorted(touched):

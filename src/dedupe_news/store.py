@@ -49,7 +49,8 @@ CREATE TABLE articles (
     bands BLOB NOT NULL,      -- uint64 LSH band keys (empty for short articles)
     lines BLOB NOT NULL,      -- uint64 hashes of its short lines (boilerplate counting)
     neighbours BLOB NOT NULL, -- int64 seqs of its closest articles, best first
-    similarity BLOB NOT NULL  -- float64 cosine to each of them
+    similarity BLOB NOT NULL, -- float64 cosine to each of them
+    norm REAL NOT NULL        -- TF-IDF norm when it arrived (its share of the centroid)
 );
 CREATE INDEX articles_story ON articles(story);
 CREATE INDEX articles_day ON articles(day);
@@ -89,6 +90,7 @@ class ArticleRow:
     lines: npt.NDArray[np.uint64]
     neighbours: npt.NDArray[np.int64]
     similarity: npt.NDArray[np.float64]
+    norm: float
 
 
 @dataclass
@@ -101,7 +103,7 @@ class StoryRow:
 
 _ARTICLE_COLUMNS = (
     "seq, id, story, day, date, source, title, url, text, terms, counts, bands, lines, "
-    "neighbours, similarity"
+    "neighbours, similarity, norm"
 )
 
 
@@ -123,6 +125,7 @@ def _article(row: tuple[Any, ...]) -> ArticleRow:
         lines=unblob(row[12], "uint64"),
         neighbours=unblob(row[13], "int64"),
         similarity=unblob(row[14], "float64"),
+        norm=row[15],
     )
 
 
@@ -214,7 +217,7 @@ class Store:
 
     def insert_article(self, row: ArticleRow) -> None:
         self.db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
             (
                 row.seq,
                 row.id,
@@ -231,6 +234,7 @@ class Store:
                 blob(row.lines, "uint64"),
                 blob(row.neighbours, "int64"),
                 blob(row.similarity, "float64"),
+                row.norm,
             ),
         )
 
