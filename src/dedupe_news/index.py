@@ -136,6 +136,22 @@ class _Parsed:
     short: bool
 
 
+class _Scale:
+    """IDF times term weight (0 for terms in too many articles, as in batch), computed for the
+    terms asked for only: the vocabulary of a large index is far bigger than any comparison.
+    """
+
+    def __init__(self, df: I64, weights: F64, n: int, max_df: float) -> None:
+        self._df, self._weights, self._n = df, weights, n
+        self._ceiling = max(max_df * n, _MAX_DF_FLOOR)
+        self.size = df.size
+
+    def __getitem__(self, terms: npt.NDArray[Any]) -> F64:
+        df = self._df[terms].astype(np.float64)
+        idf = np.log((1.0 + self._n) / (1.0 + df)) + 1.0
+        return np.where(df > self._ceiling, 0.0, idf * self._weights[terms])
+
+
 def _day(article: Article, now: float) -> float:
     if article.date is None:
         return now
@@ -272,15 +288,11 @@ class StoryIndex:
 
     # ------------------------------------------------------------------ vectors
 
-    def _idf_weights(self) -> F64:
-        """Per term: IDF times the term weight, 0 for terms in too many articles (as in batch)."""
-        n = len(self._live)
-        df = self._df.astype(np.float64)
-        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        too_common = df > max(self.config.max_df * n, _MAX_DF_FLOOR)
-        return np.where(too_common, 0.0, idf * self._weights)
+    def _idf_weights(self) -> _Scale:
+        """The current statistics (see :class:`_Scale`)."""
+        return _Scale(self._df, self._weights, len(self._live), self.config.max_df)
 
-    def _raw(self, seqs: list[int], scale: F64) -> sp.csr_matrix:
+    def _raw(self, seqs: list[int], scale: _Scale) -> sp.csr_matrix:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
         lives = [self._live[s] for s in seqs]
         lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
@@ -299,7 +311,7 @@ class StoryIndex:
             self._centroid = np.pad(self._centroid, (0, len(self._tokens) - self._centroid.size))
         np.add.at(self._centroid, live.terms, tf / live.norm)
 
-    def _smoothed(self, seqs: list[int], scale: F64) -> sp.csr_matrix:
+    def _smoothed(self, seqs: list[int], scale: _Scale) -> sp.csr_matrix:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
         cfg = self.config
         extra = {
@@ -312,8 +324,14 @@ class StoryIndex:
         position = {s: k for k, s in enumerate(rows)}
         raw = self._raw(rows, scale)
         n = len(self._live)
-        centroid = self._centroid[: scale.size] * scale
-        background = (raw[: len(seqs)] @ centroid - 1.0) / max(n - 1.0, 1.0)
+        own = raw[: len(seqs)]  # each row's cosine with the running centroid of all articles
+        cols = own.indices
+        dots = np.bincount(
+            np.repeat(np.arange(len(seqs)), np.diff(own.indptr)),
+            weights=own.data * self._centroid[cols] * scale[cols],
+            minlength=len(seqs),
+        )
+        background = (dots - 1.0) / max(n - 1.0, 1.0)
         r, c, v = [], [], []
         for k, s in enumerate(seqs):
             r.append(k)
@@ -440,7 +458,7 @@ class StoryIndex:
         )
 
     def _story_scores(
-        self, vector: sp.csr_matrix, stories: list[int], scale: F64
+        self, vector: sp.csr_matrix, stories: list[int], scale: _Scale
     ) -> list[tuple[float, int, int, float]]:
         """``(mean similarity, story, best member, its similarity)`` for each story."""
         groups = [self._stories[story].members for story in stories]
@@ -510,7 +528,7 @@ class StoryIndex:
         touched: set[int] = set()
         if not item.short and terms.size:
             vector = self._raw([seq], scale)
-            live.bands = self._bands(ids, terms, vector.toarray().ravel()[terms])
+            live.bands = self._bands(ids, terms, vector.data)  # aligned with terms
             candidates = self._candidates(live.bands, item.day, exclude=seq)
             if candidates:
                 sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
@@ -578,7 +596,7 @@ class StoryIndex:
         a.first_day = min(a.first_day, b.first_day)
         a.last_day = max(a.last_day, b.last_day)
 
-    def _cascade(self, story: int, others: list[int], scale: F64) -> tuple[int, ...]:
+    def _cascade(self, story: int, others: list[int], scale: _Scale) -> tuple[int, ...]:
         """Merge into ``story`` the ``others`` the newcomer also joins on average, most similar
         first, while the mean similarity over all member pairs stays >= threshold (no chaining).
         """
@@ -648,7 +666,7 @@ class StoryIndex:
         self._live[-1] = probe
         try:
             vector = self._raw([-1], scale)
-            bands = self._bands(ids, terms, vector.toarray().ravel()[terms])
+            bands = self._bands(ids, terms, vector.data)
             candidates = self._candidates(bands, parsed.day, exclude=-1)
             if not candidates:
                 return []
