@@ -232,6 +232,7 @@ class StoryIndex:
     def _load(self) -> None:
         cfg = self.config
         self._tokens: list[str] = self._store.tokens()
+        self._saved_terms = len(self._tokens)  # tokens already in the terms table
         self._vocab = {t: k for k, t in enumerate(self._tokens)}
         self._hashes = token_hashes(self._tokens)
         self._weights = np.array(
@@ -627,9 +628,10 @@ class StoryIndex:
 
     def _persist(self, item: _Parsed, live: _Live, touched: set[int], stories: set[int]) -> None:
         store = self._store
-        known = store.db.execute("SELECT COUNT(*) FROM terms").fetchone()[0]
+        known = self._saved_terms
         if known < len(self._tokens):
             store.add_terms(known, self._tokens[known:])
+            self._saved_terms = len(self._tokens)
         for story_id in sorted(stories | {live.story}):
             self._save_story(story_id)
         a = item.article
