@@ -766,6 +766,10 @@ class StoryIndex:
     def remove(self, article_id: str) -> None:
         """Remove an article; its story keeps its other members.
 
+        Document frequencies and neighbour lists are rebuilt from the database afterwards (a
+        second or so per 100,000 articles): removal is for corrections, not for expiry (use
+        ``window_days``).
+
         Raises
         ------
         KeyError
