@@ -26,7 +26,14 @@ from .text import normalize, tokenize
 if TYPE_CHECKING:
     from .result import Clustering, Edge, Story
 
-__all__ = ["PairExplanation", "Passage", "StoryExplanation", "explain_pair", "explain_story"]
+__all__ = [
+    "PairExplanation",
+    "Passage",
+    "StoryExplanation",
+    "explain_pair",
+    "explain_story",
+    "highlight",
+]
 
 _QUOTE = re.compile(r'"([^"\n]{12,}?)"')
 _TOKEN = re.compile(r"\w+")
@@ -76,8 +83,8 @@ class PairExplanation:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        left = _highlight(self.a.text, [(p.a_start, p.a_end) for p in self.passages])
-        right = _highlight(self.b.text, [(p.b_start, p.b_end) for p in self.passages])
+        left = highlight(self.a.text, [(p.a_start, p.a_end) for p in self.passages])
+        right = highlight(self.b.text, [(p.b_start, p.b_end) for p in self.passages])
         quotes = "".join(f"<li>“{html.escape(q)}”</li>" for q in self.shared_quotes)
         cell = 'style="vertical-align:top;text-align:left;white-space:pre-wrap;width:50%"'
         return (
@@ -145,11 +152,17 @@ def _shared_bands(
     return tuple(shared)
 
 
-def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
-    out, at = [], 0
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` HTML-escaped, with the spans (overlapping ones merged) wrapped in ``<mark>``."""
+    merged: list[list[int]] = []
     for start, end in sorted(spans):
-        out.append(html.escape(text[at:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, at = [], 0
+    for start, end in merged:
+        out += [html.escape(text[at:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
         at = end
     out.append(html.escape(text[at:]))
     return "".join(out)

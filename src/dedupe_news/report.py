@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .explain import PairExplanation, explain_pair
+from .explain import PairExplanation, explain_pair, highlight
 from .result import _headline
 
 if TYPE_CHECKING:
@@ -82,22 +82,6 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _marked(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` escaped, with the (possibly overlapping) spans wrapped in ``<mark>``."""
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out, at = [], 0
-    for start, end in merged:
-        out += [_e(text[at:start]), f"<mark>{_e(text[start:end])}</mark>"]
-        at = end
-    out.append(_e(text[at:]))
-    return "".join(out)
-
-
 def _member_row(article: Article, why: PairExplanation | None, similarity: float) -> str:
     cls = ' class="representative"' if why is None else ""
     if why is None:
@@ -141,7 +125,7 @@ def _member_text(
     return (
         f'<details class="member" data-id="{_e(article.id)}"><summary>{_e(article.id)} · '
         f"{_e(label)}</summary>{quotes}"
-        f'<div class="text">{_marked(article.text, spans)}</div></details>'
+        f'<div class="text">{highlight(article.text, spans)}</div></details>'
     )
 
 
