@@ -191,21 +191,10 @@ class Store:
         for row in self.db.execute(query, params):
             yield _article(row)
 
-    def article(self, article_id: str) -> ArticleRow | None:
-        rows = list(self.articles("WHERE id = ?", (article_id,)))
-        return rows[0] if rows else None
-
     def stories(self) -> Iterator[StoryRow]:
         query = "SELECT id, first_day, last_day, merged_into FROM stories ORDER BY id"
         for row in self.db.execute(query):
             yield StoryRow(*row)
-
-    def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-
-    def contains(self, article_id: str) -> bool:
-        found = self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return found is not None
 
     # ------------------------------------------------------------------ writes (in a transaction)
 
