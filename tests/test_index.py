@@ -166,6 +166,9 @@ def test_reopening_continues_where_it_left_off(
     assert stream == _partition(memory)
     with pytest.raises(ConfigError, match="other settings"):
         StoryIndex(path, config=dedupe_news.Config(threshold=0.5))
+    runtime = dedupe_news.Config(threshold=0.3, n_jobs=1)  # threads decide nothing
+    with StoryIndex(path, config=runtime) as index:
+        assert index.config.n_jobs == 1 and len(index) == 5
 
 
 def test_a_reopened_index_decides_as_one_that_never_closed(tmp_path: Path) -> None:

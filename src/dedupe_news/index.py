@@ -152,6 +152,17 @@ class _Scale:
         return np.where(df > self._ceiling, 0.0, idf * self._weights[terms])
 
 
+_RUNTIME_SETTINGS = ("n_jobs", "progress")
+
+
+def _deciding(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in _RUNTIME_SETTINGS}
+
+
+def _runtime(config: Config) -> dict[str, Any]:
+    return {k: getattr(config, k) for k in _RUNTIME_SETTINGS}
+
+
 def _day(article: Article, now: float) -> float:
     if article.date is None:
         return now
@@ -215,15 +226,23 @@ class StoryIndex:
         if window_days is not None and not (window_days > 0 and math.isfinite(window_days)):
             raise ConfigError(f"window_days must be a positive number or None, got {window_days!r}")
         wanted = config or Config()
-        settings = {"config": dataclasses.asdict(wanted), "window_days": window_days}
+        settings: dict[str, Any] = {
+            "config": dataclasses.asdict(wanted),
+            "window_days": window_days,
+        }
         existed = path is not None and Path(path).exists()
         self._store = Store(path, settings)
         stored = self._store.settings
-        if existed and config is not None and stored["config"] != settings["config"]:
+        if (
+            existed
+            and config is not None
+            and _deciding(stored["config"]) != _deciding(settings["config"])
+        ):
             raise ConfigError(
                 f"{path} was created with other settings; open it without config= to use them"
             )
-        self.config = Config(**stored["config"])
+        # Settings that change no decision (threads, progress bars) are the caller's.
+        self.config = Config(**{**stored["config"], **_runtime(wanted)})
         self.window_days: float | None = stored["window_days"]
         self._load()
 
