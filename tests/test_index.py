@@ -298,3 +298,12 @@ def test_stream_agrees_with_batch_on_newscluster(shared_data: Path) -> None:
     # aimed for, see the README ("Continuous use") for why. These floors catch regressions.
     assert agreement >= 0.85
     assert evaluate(truth, stream).ari >= evaluate(truth, batch.labels).ari - 0.05
+
+
+def test_texts_without_ids_are_numbered_across_adds() -> None:
+    index = StoryIndex()
+    first = index.add(["The council approved the harbour budget on Monday night.", "Rain."])
+    second = index.add(x for x in ["Storm closes the harbour road for a week, officials say."])
+    assert [a.article_id for a in first + second] == ["0", "1", "2"]
+    with pytest.raises(InputError, match="single str"):
+        index.add("not a list")

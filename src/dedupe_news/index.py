@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import GeneratorType
 from typing import Any, Literal
 
 import numpy as np
@@ -499,6 +500,9 @@ class StoryIndex:
     def add(self, articles: Iterable[object]) -> list[Assignment]:
         """Add articles (dated ones in date order, then by id) and return where each went.
 
+        Articles are as for :func:`dedupe_news.cluster`; texts and dicts without an ``"id"``
+        are numbered on from the index's articles so far.
+
         The whole call is one transaction: on error nothing is added.
 
         Raises
@@ -507,7 +511,7 @@ class StoryIndex:
             Before any change: for a malformed article, or an id that is already in the index
             or twice in the batch.
         """
-        items = coerce_articles(articles)  # refuses ids repeated within the batch
+        items = coerce_articles(self._with_ids(articles))  # refuses ids repeated in the batch
         for article in items:
             if article.id in self._seq_of:
                 raise InputError(
@@ -526,6 +530,20 @@ class StoryIndex:
             raise
         order = {a.id: k for k, a in enumerate(items)}
         return sorted(assignments, key=lambda a: order[a.article_id])
+
+    def _with_ids(self, articles: object) -> object:
+        """Texts and dicts without an id get the next free sequence numbers as ids (a batch's
+        positions, the batch default, would repeat from one ``add`` to the next)."""
+        if not isinstance(articles, list | tuple | GeneratorType):
+            return articles  # coerce_articles takes (a DataFrame) or explains anything else
+        out: list[object] = []
+        for k, item in enumerate(articles):
+            if isinstance(item, str):
+                item = {"id": str(self._next_seq + k), "text": item}
+            elif isinstance(item, dict) and "id" not in item:
+                item = {**item, "id": str(self._next_seq + k)}
+            out.append(item)
+        return out
 
     def _add_one(self, item: _Parsed) -> Assignment:
         cfg = self.config
