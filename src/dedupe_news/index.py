@@ -43,8 +43,8 @@ from .articles import Article, coerce_articles
 from .config import Config
 from .errors import ConfigError, InputError
 from .lsh import band_keys
-from .pipeline import hash32, lsh_signatures, term_weight
-from .shingles import fmix64, ngram_hashes, token_hashes
+from .pipeline import MAX_DF_FLOOR, hash32, lsh_signatures, term_weight
+from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
 from .store import ArticleRow, Store, StoryRow
 from .text import is_chrome, normalize, split_lines, split_title, tokenize
 
@@ -52,8 +52,6 @@ __all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-_MAX_DF_FLOOR = 20  # as in batch: a term is never "too common" in fewer articles
 
 
 @dataclass(frozen=True)
@@ -142,10 +140,10 @@ class _Scale:
     terms asked for only: the vocabulary of a large index is far bigger than any comparison.
     """
 
-    def __init__(self, df: I64, weights: F64, n: int, max_df: float) -> None:
+    def __init__(self, df: I64, weights: F64, n: int, max_df: float, size: int) -> None:
         self._df, self._weights, self._n = df, weights, n
-        self._ceiling = max(max_df * n, _MAX_DF_FLOOR)
-        self.size = df.size
+        self._ceiling = max(max_df * n, MAX_DF_FLOOR)
+        self.size = size  # terms in the vocabulary (the arrays may have spare room)
 
     def __getitem__(self, terms: npt.NDArray[Any]) -> F64:
         df = self._df[terms].astype(np.float64)
@@ -181,6 +179,11 @@ def _unit_rows(values: F64, indptr: I64) -> F64:
     squares = np.add.reduceat(values * values, np.minimum(indptr[:-1], values.size - 1))
     norms = np.sqrt(np.where(lengths > 0, squares, 0.0))
     return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), lengths))
+
+
+def _sublinear(counts: npt.NDArray[np.float32]) -> F64:
+    """Sublinear term frequency, as batch TF-IDF uses it."""
+    return 1.0 + np.log(counts.astype(np.float64))
 
 
 def _iso(day: float) -> str:
@@ -250,15 +253,16 @@ class StoryIndex:
     # ------------------------------------------------------------------ state
 
     def _load(self) -> None:
-        cfg = self.config
-        self._tokens: list[str] = self._store.tokens()
-        self._saved_terms = len(self._tokens)  # tokens already in the terms table
-        self._vocab = {t: k for k, t in enumerate(self._tokens)}
-        self._hashes = token_hashes(self._tokens)
-        self._weights = np.array(
-            [term_weight(t, cfg.number_weight) for t in self._tokens], dtype=np.float64
-        )
-        self._df = np.zeros(len(self._tokens), dtype=np.int64)
+        self._vocabulary = Vocabulary()
+        stored = self._store.tokens()
+        self._vocabulary.encode_many([stored])  # distinct, in id order: the same ids
+        self._saved_terms = len(stored)  # tokens already in the terms table
+        # Per-term arrays with spare room, so a growing vocabulary is not copied on every add.
+        self._hashes = np.empty(0, dtype=np.uint64)
+        self._weights = np.empty(0, dtype=np.float64)
+        self._df = np.empty(0, dtype=np.int64)
+        self._centroid = np.empty(0, dtype=np.float64)
+        self._grow(stored)
         self._live: dict[int, _Live] = {}
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
@@ -285,9 +289,24 @@ class StoryIndex:
             self._remember(live, row.id)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
-        self._centroid = np.zeros(len(self._tokens), dtype=np.float64)
         for live in self._live.values():
             self._centroid_add(live)
+
+    def _grow(self, new: list[str]) -> None:
+        """Per-term arrays for tokens just added to the vocabulary (capacity doubles)."""
+        size = len(self._vocabulary)
+        if size > self._df.size:
+            capacity = max(size, 2 * self._df.size, 1024)
+            extra = capacity - self._df.size
+            self._hashes = np.concatenate((self._hashes, np.zeros(extra, np.uint64)))
+            self._weights = np.concatenate((self._weights, np.zeros(extra)))
+            self._df = np.concatenate((self._df, np.zeros(extra, np.int64)))
+            self._centroid = np.concatenate((self._centroid, np.zeros(extra)))
+        if new:
+            start = size - len(new)
+            self._hashes[start:size] = token_hashes(new)
+            weight = self.config.number_weight
+            self._weights[start:size] = [term_weight(t, weight) for t in new]
 
     def _remember(self, live: _Live, article_id: str) -> None:
         self._live[live.seq] = live
@@ -311,7 +330,9 @@ class StoryIndex:
 
     def _idf_weights(self) -> _Scale:
         """The current statistics (see :class:`_Scale`)."""
-        return _Scale(self._df, self._weights, len(self._live), self.config.max_df)
+        return _Scale(
+            self._df, self._weights, len(self._live), self.config.max_df, len(self._vocabulary)
+        )
 
     def _raw(self, seqs: list[int], scale: _Scale) -> sp.csr_matrix:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
@@ -319,7 +340,7 @@ class StoryIndex:
         lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
         terms = np.concatenate([lv.terms for lv in lives]) if lives else np.empty(0, np.int32)
         counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
-        values = (1.0 + np.log(counts.astype(np.float64))) * scale[terms]
+        values = _sublinear(counts) * scale[terms]
         indptr = np.concatenate(([0], np.cumsum(lengths)))
         return sp.csr_matrix((_unit_rows(values, indptr), terms, indptr), (len(lives), scale.size))
 
@@ -327,10 +348,7 @@ class StoryIndex:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
         the article arrived; times the current IDF weights it approximates the batch centroid.
         """
-        tf = 1.0 + np.log(live.counts.astype(np.float64))
-        if self._centroid.size < len(self._tokens):
-            self._centroid = np.pad(self._centroid, (0, len(self._tokens) - self._centroid.size))
-        np.add.at(self._centroid, live.terms, tf / live.norm)
+        np.add.at(self._centroid, live.terms, _sublinear(live.counts) / live.norm)
 
     def _smoothed(self, seqs: list[int], scale: _Scale) -> sp.csr_matrix:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
@@ -384,9 +402,9 @@ class StoryIndex:
         kept: list[str] = []
         hashes: list[int] = []
         for line in split_lines(body):
-            words = tokenize(line)
             if is_chrome(line):
                 continue
+            words = tokenize(line)
             if 0 < len(words) <= cfg.boilerplate_max_line_words:
                 h = _line_hash(words)
                 hashes.append(h)
@@ -409,17 +427,12 @@ class StoryIndex:
 
     def _encode(self, tokens: list[str], *, grow: bool) -> I64:
         """Term ids; unseen tokens get new ids when ``grow``, else ``-1``."""
-        if grow:
-            new = [t for t in dict.fromkeys(tokens) if t not in self._vocab]
-            if new:
-                start = len(self._tokens)
-                self._vocab.update((t, start + k) for k, t in enumerate(new))
-                self._tokens.extend(new)
-                self._hashes = np.concatenate((self._hashes, token_hashes(new)))
-                weights = [term_weight(t, self.config.number_weight) for t in new]
-                self._weights = np.concatenate((self._weights, weights))
-                self._df = np.concatenate((self._df, np.zeros(len(new), dtype=np.int64)))
-        return np.array([self._vocab.get(t, -1) for t in tokens], dtype=np.int64)
+        if not grow:
+            return self._vocabulary.lookup(tokens)
+        before = len(self._vocabulary)
+        ids = self._vocabulary.encode(tokens)
+        self._grow(self._vocabulary.tokens[before:])
+        return ids
 
     def _term_counts(self, ids: I64, title_tokens: int) -> tuple[Any, Any]:
         """Distinct terms and weighted counts: the title ``title_weight`` times, the lead once."""
@@ -558,8 +571,7 @@ class StoryIndex:
         self._stories[story] = _Story(item.day, item.day, None, [])
         self._remember(live, item.article.id)
         scale = self._idf_weights()
-        tf = 1.0 + np.log(counts.astype(np.float64))
-        live.norm = float(np.linalg.norm(tf * scale[terms])) or 1.0
+        live.norm = float(np.linalg.norm(_sublinear(counts) * scale[terms])) or 1.0
         self._centroid_add(live)
         merged: tuple[int, ...] = ()
         best: tuple[float, int, int, float] | None = None
@@ -666,9 +678,10 @@ class StoryIndex:
     def _persist(self, item: _Parsed, live: _Live, touched: set[int], stories: set[int]) -> None:
         store = self._store
         known = self._saved_terms
-        if known < len(self._tokens):
-            store.add_terms(known, self._tokens[known:])
-            self._saved_terms = len(self._tokens)
+        tokens = self._vocabulary.tokens
+        if known < len(tokens):
+            store.add_terms(known, tokens[known:])
+            self._saved_terms = len(tokens)
         for story_id in sorted(stories | {live.story}):
             self._save_story(story_id)
         a = item.article

@@ -69,7 +69,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 U32 = npt.NDArray[np.uint32]
 
-_MAX_DF_FLOOR = 20  # a term is never "too common" in fewer articles than this
+MAX_DF_FLOOR = 20  # a term is never "too common" in fewer articles than this
 COPY, REWRITE, NEIGHBOUR = 1, 2, 4  # candidate channel bits
 _CHANNELS = ((COPY, "copy"), (REWRITE, "rewrite"), (NEIGHBOUR, "neighbour"))
 
@@ -236,7 +236,7 @@ def build_features(prep: Prepared, config: Config) -> Features:
     counts = _count_matrix(prep, config.title_weight, config.lead_tokens)
     term_weights = _term_weights(prep.vocabulary, config.number_weight)
     document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
-    too_common = document_frequency > max(config.max_df * prep.n_nodes, _MAX_DF_FLOOR)
+    too_common = document_frequency > max(config.max_df * prep.n_nodes, MAX_DF_FLOOR)
     term_weights = np.where(too_common, 0.0, term_weights)
     counts = (counts @ sp.diags((term_weights > 0).astype(np.float64))).tocsr()
     counts.eliminate_zeros()

@@ -67,17 +67,21 @@ class Vocabulary:
         flat = list(chain.from_iterable(documents))
         new = [t for t in dict.fromkeys(flat) if t not in index]
         index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
+        self._tokens.extend(new)
         ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
         if not documents:
             return []
         bounds = np.cumsum([len(d) for d in documents])[:-1]
         return list(np.split(ids, bounds))
 
+    def lookup(self, tokens: Sequence[str]) -> I64:
+        """Token ids without adding anything: ``-1`` for unseen tokens."""
+        get = self.index.get
+        return np.fromiter((get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))
+
     @property
     def tokens(self) -> list[str]:
-        """Tokens by id (ids are dense and in first-seen order); rebuilt only after growth."""
-        if len(self._tokens) != len(self.index):
-            self._tokens = list(self.index)
+        """Tokens by id (ids are dense and in first-seen order)."""
         return self._tokens
 
     def hashes(self) -> U64:
