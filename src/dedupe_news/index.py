@@ -181,7 +181,7 @@ def _unit_rows(values: F64, indptr: I64) -> F64:
     return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), lengths))
 
 
-def _sublinear(counts: npt.NDArray[np.float32]) -> F64:
+def _sublinear(counts: npt.NDArray[np.floating[Any]]) -> F64:
     """Sublinear term frequency, as batch TF-IDF uses it."""
     return 1.0 + np.log(counts.astype(np.float64))
 
