@@ -491,6 +491,26 @@ class StoryIndex:
             if s != exclude and s in self._live and self._active(self._live[s].story, day)
         )
 
+    def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
+        """Give ``live`` its bucket keys and closest articles; return its candidates and their
+        cosines (shared by :meth:`add` and :meth:`query`)."""
+        vector = self._raw([live.seq], scale)
+        live.bands = self._bands(ids, live.terms, vector.data)  # data is aligned with terms
+        candidates = self._candidates(live.bands, live.day, exclude=live.seq)
+        if not candidates:
+            return [], np.empty(0)
+        sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
+        keep = self.config.expand_neighbours or self.config.neighbours
+        order = np.lexsort((np.asarray(candidates), -sims))
+        best = [k for k in order[:keep].tolist() if sims[k] > 0]
+        live.neighbours = [candidates[k] for k in best]
+        live.similarity = [float(sims[k]) for k in best]
+        return candidates, sims
+
+    def _neighbour_stories(self, live: _Live) -> list[int]:
+        """Surviving stories of an article's closest articles (all active: candidates are)."""
+        return sorted({self._root(self._live[c].story) for c in live.neighbours})
+
     def _story_scores(
         self, vector: sp.csr_matrix, stories: list[int], scale: _Scale
     ) -> list[tuple[float, int, int, float]]:
@@ -577,16 +597,11 @@ class StoryIndex:
         best: tuple[float, int, int, float] | None = None
         touched: set[int] = set()
         if not item.short and terms.size:
-            vector = self._raw([seq], scale)
-            live.bands = self._bands(ids, terms, vector.data)  # aligned with terms
-            candidates = self._candidates(live.bands, item.day, exclude=seq)
-            if candidates:
-                sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
-                touched = self._link(live, candidates, sims)
+            candidates, sims = self._meet(live, ids, scale)
+            touched = self._link(live, candidates, sims)
             for key in live.bands.tolist():
                 self._buckets.setdefault(key, []).append(seq)
-            stories = sorted({self._root(self._live[c].story) for c in live.neighbours} - {story})
-            stories = [s for s in stories if self._active(s, item.day)]
+            stories = [s for s in self._neighbour_stories(live) if s != story]
             if stories:
                 smoothed = self._smoothed([seq], scale)
                 scores = self._story_scores(smoothed, stories, scale)
@@ -616,12 +631,8 @@ class StoryIndex:
         return Assignment(item.article.id, story, True, None, 0.0, 0.0)
 
     def _link(self, live: _Live, candidates: list[int], sims: F64) -> set[int]:
-        """Update the neighbour table with the newcomer; return the articles whose lists changed."""
+        """Offer the newcomer to its candidates' closest lists; return the lists that changed."""
         keep = self.config.expand_neighbours or self.config.neighbours
-        order = np.lexsort((np.asarray(candidates), -sims))
-        best = [k for k in order[:keep].tolist() if sims[k] > 0]
-        live.neighbours = [candidates[k] for k in best]
-        live.similarity = [float(sims[k]) for k in best]
         touched = set()
         for k in np.flatnonzero(sims > 0).tolist():
             peer = self._live[candidates[k]]
@@ -717,20 +728,8 @@ class StoryIndex:
                       parsed.line_hashes)  # fmt: skip
         self._live[-1] = probe
         try:
-            vector = self._raw([-1], scale)
-            bands = self._bands(ids, terms, vector.data)
-            candidates = self._candidates(bands, parsed.day, exclude=-1)
-            if not candidates:
-                return []
-            sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
-            keep = self.config.expand_neighbours or self.config.neighbours
-            ranked = sorted(
-                zip(sims.tolist(), candidates, strict=True), key=lambda t: (-t[0], t[1])
-            )
-            ranked = [(s, c) for s, c in ranked if s > 0][:keep]
-            probe.neighbours = [c for _, c in ranked]
-            probe.similarity = [s for s, _ in ranked]
-            stories = sorted({self._root(self._live[c].story) for c in probe.neighbours})
+            self._meet(probe, ids, scale)
+            stories = self._neighbour_stories(probe)
             scores = self._story_scores(self._smoothed([-1], scale), stories, scale)
         finally:
             del self._live[-1]
