@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
@@ -114,15 +114,8 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     """Normalize, strip boilerplate, tokenize, and collapse identical articles into nodes."""
     order = sorted(range(len(articles)), key=lambda i: articles[i].id)
     canonical = [articles[i] for i in order]
-    titles, bodies = [], []
-    for article in canonical:
-        body = normalize(article.text)
-        if article.title is None:
-            title, body = split_title(body)
-        else:
-            title = normalize(article.title)
-        titles.append(title)
-        bodies.append(body)
+    pieces = [title_and_body(a) for a in canonical]
+    titles, bodies = [t for t, _ in pieces], [b for _, b in pieces]
     report = strip_boilerplate(
         bodies,
         [a.source for a in canonical],
@@ -132,13 +125,6 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
         max_line_words=config.boilerplate_max_line_words,
     )
     vocabulary = Vocabulary()
-    node_key: dict[tuple[bytes, bytes], int] = {}
-    node_of = np.empty(len(canonical), dtype=np.int64)
-    title_ids: list[I64] = []
-    body_ids: list[I64] = []
-    weights: list[int] = []
-    days: list[float] = []
-    short: list[bool] = []
     ids = vocabulary.encode_many(
         [
             words
@@ -146,32 +132,52 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
             for words in (tokenize(title), body)
         ]
     )
-    for k, article in enumerate(canonical):
-        t_ids, b_ids = ids[2 * k], ids[2 * k + 1]
-        is_short = t_ids.size + b_ids.size < config.min_tokens
-        # Identical texts share a node; short ones never do (two empty scrapes are no story).
-        key = (str(k).encode(), b"") if is_short else (t_ids.tobytes(), b_ids.tobytes())
-        node = node_key.setdefault(key, len(node_key))
-        node_of[k] = node
-        if node == len(weights):
-            title_ids.append(t_ids)
-            body_ids.append(b_ids)
-            weights.append(0)
-            days.append(_days(article.date))
-            short.append(is_short)
-        weights[node] += 1
+    short = np.fromiter(
+        (ids[2 * k].size + ids[2 * k + 1].size < config.min_tokens for k in range(len(canonical))),
+        dtype=bool,
+        count=len(canonical),
+    )
+    node_of, first = assign_nodes(
+        [ids[2 * k].tobytes() + b"|" + ids[2 * k + 1].tobytes() for k in range(len(canonical))],
+        short,
+    )
     return Prepared(
         articles=canonical,
         input_position=np.asarray(order, dtype=np.int64),
-        title_ids=title_ids,
-        body_ids=body_ids,
+        title_ids=[ids[2 * k] for k in first.tolist()],
+        body_ids=[ids[2 * k + 1] for k in first.tolist()],
         node_of=node_of,
-        node_weight=np.asarray(weights, dtype=np.int64),
-        node_days=np.asarray(days, dtype=np.float64),
-        short=np.asarray(short, dtype=bool),
+        node_weight=np.bincount(node_of, minlength=first.size).astype(np.int64),
+        node_days=np.asarray([_days(canonical[k].date) for k in first.tolist()], dtype=np.float64),
+        short=short[first],
         vocabulary=vocabulary,
         boilerplate_lines=sum(report.lines_removed),
     )
+
+
+def title_and_body(article: Article) -> tuple[str, str]:
+    """Normalized title and body; the title is the first short line when none is given."""
+    body = normalize(article.text)
+    if article.title is None:
+        return split_title(body)
+    return normalize(article.title), body
+
+
+def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
+    """Collapse articles (in canonical order) with equal content keys into nodes.
+
+    Returns each article's node and each node's first article; nodes are numbered in order of
+    their first article. Short articles never share a node (two empty scrapes are no story).
+    """
+    node_key: dict[bytes, int] = {}
+    node_of = np.empty(len(keys), dtype=np.int64)
+    first: list[int] = []
+    for k, (key, is_short) in enumerate(zip(keys, short.tolist(), strict=True)):
+        node = node_key.setdefault(b"short:%d" % k if is_short else key, len(node_key))
+        node_of[k] = node
+        if node == len(first):
+            first.append(k)
+    return node_of, np.asarray(first, dtype=np.int64)
 
 
 def term_weight(token: str, number_weight: float) -> float:
@@ -234,28 +240,56 @@ def build_features(prep: Prepared, config: Config) -> Features:
         for t, b in zip(prep.title_ids, prep.body_ids, strict=True)
     ]
     counts = _count_matrix(prep, config.title_weight, config.lead_tokens)
-    term_weights = _term_weights(prep.vocabulary, config.number_weight)
-    document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
-    too_common = document_frequency > max(config.max_df * prep.n_nodes, MAX_DF_FLOOR)
-    term_weights = np.where(too_common, 0.0, term_weights)
-    counts = (counts @ sp.diags((term_weights > 0).astype(np.float64))).tocsr()
-    counts.eliminate_zeros()
-    tfidf = _tfidf(counts, term_weights, config.idf_power)
+    weighting = TermWeighting.fit(
+        np.bincount(counts.indices, minlength=counts.shape[1]),
+        prep.n_nodes,
+        _term_weights(prep.vocabulary, config.number_weight),
+        config,
+    )
+    tfidf = weighting.transform(counts)
+    return Features(shingles=shingles, salient=salient_sets(tfidf, hashes, config), tfidf=tfidf)
+
+
+def salient_sets(tfidf: sp.csr_matrix, hashes: npt.NDArray[np.uint64], config: Config) -> list[U32]:
+    """Each row's salient-term set: the 32-bit hashes of its largest TF-IDF terms."""
     term_hash32 = hash32(hashes)
-    salient = [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
-    return Features(shingles=shingles, salient=salient, tfidf=tfidf)
+    return [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
 
 
-def _tfidf(counts: sp.csr_matrix, term_weights: F64, idf_power: float) -> sp.csr_matrix:
-    """Sublinear TF-IDF (scikit-learn), times the term weights, rows L2-normalized."""
-    if counts.nnz == 0:  # nothing scoreable in the batch (e.g. only empty articles)
-        return sp.csr_matrix(counts.shape, dtype=np.float64)
-    transformer = TfidfTransformer(sublinear_tf=True, norm=None)
-    weighted = transformer.fit_transform(counts)
-    if idf_power != 1.0:
-        term_weights = term_weights * transformer.idf_ ** (idf_power - 1.0)
-    normalized: sp.csr_matrix = normalize_rows((weighted @ sp.diags(term_weights)).tocsr())
-    return normalized
+@dataclass(frozen=True)
+class TermWeighting:
+    """Sublinear TF-IDF with the batch's document frequencies and the per-term weights.
+
+    Fitted from document frequencies alone, so the counts can be summed over partitions of a
+    batch and each partition transformed on its own (the Dask engine does that).
+    """
+
+    idf: F64  # smooth IDF, as scikit-learn's TfidfTransformer computes it
+    term_weights: F64  # times idf ** (idf_power - 1); 0 for stop words and too-common terms
+
+    @classmethod
+    def fit(
+        cls, document_frequency: I64, n_rows: int, term_weights: F64, config: Config
+    ) -> TermWeighting:
+        too_common = document_frequency > max(config.max_df * n_rows, MAX_DF_FLOOR)
+        weights = np.where(too_common, 0.0, term_weights)
+        idf = np.log((n_rows + 1) / (document_frequency.astype(np.float64) + 1.0)) + 1.0
+        if config.idf_power != 1.0:
+            weights = weights * idf ** (config.idf_power - 1.0)
+        return cls(idf, weights)
+
+    def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """L2-normalized rows of ``(1 + log tf) * idf * weight``; zero-weight terms dropped."""
+        counts = counts.tocsr(copy=True)
+        columns = counts.indices
+        weight = self.term_weights[columns]
+        counts.data = (np.log(counts.data) + 1.0) * self.idf[columns] * weight
+        counts.data[weight == 0] = 0.0
+        counts.eliminate_zeros()
+        if counts.nnz == 0:  # nothing scoreable (e.g. only empty articles, or none at all)
+            return sp.csr_matrix(counts.shape, dtype=np.float64)
+        normalized: sp.csr_matrix = normalize_rows(counts)
+        return normalized
 
 
 @dataclass
@@ -267,10 +301,10 @@ class Candidates:
     cosine: F64
 
 
-def _merge(
+def merge_channels(
     groups: list[tuple[I64, npt.NDArray[np.uint8]]], n: int
 ) -> tuple[I64, npt.NDArray[np.uint8]]:
-    """Union of pair arrays, with the OR of the channel bits that proposed each pair."""
+    """Union of pair arrays (sorted by ``(i, j)``), with the OR of their channel bits."""
     codes = np.concatenate([p[:, 0] * n + p[:, 1] for p, _ in groups])
     bits = np.concatenate([b for _, b in groups])
     unique, inverse = np.unique(codes, return_inverse=True)
@@ -297,15 +331,23 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
         sig = lsh_signatures(sets, "copy" if channel == COPY else "rewrite", config)
         pairs = candidate_pairs(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
         found.append((pairs, np.full(len(pairs), channel, dtype=np.uint8)))
-    pairs, channels = _merge(found, n)
-    cosine = pair_cosine(features.tfidf, pairs, n_jobs=config.n_jobs)
+    pairs, channels = merge_channels(found, n)
+    return expand_candidates(pairs, channels, features.tfidf, config)
+
+
+def expand_candidates(
+    pairs: I64, channels: npt.NDArray[np.uint8], tfidf: sp.csr_matrix, config: Config
+) -> Candidates:
+    """Score the LSH pairs' cosine and add friends of friends among each node's best."""
+    n = tfidf.shape[0]
+    cosine = pair_cosine(tfidf, pairs, n_jobs=config.n_jobs)
     extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
     if len(extra):
         both = np.concatenate((pairs, extra))
         order = np.argsort(both[:, 0] * n + both[:, 1], kind="stable")  # back to code order
         pairs = both[order]
         channels = np.concatenate((channels, np.full(len(extra), NEIGHBOUR, np.uint8)))[order]
-        extra_cosine = pair_cosine(features.tfidf, extra, n_jobs=config.n_jobs)
+        extra_cosine = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
         cosine = np.concatenate((cosine, extra_cosine))[order]
     return Candidates(pairs, channels, cosine)
 
@@ -369,25 +411,36 @@ def verify(prep: Prepared, features: Features, found: Candidates, config: Config
     the edges alone: they are a small share of the candidates and long shingle sets are costly.
     """
     pairs = found.pairs
-    vectors = neighbour_smoothing(
-        features.tfidf,
-        pairs,
-        found.cosine,
-        neighbours=config.neighbours,
-        weight=config.neighbour_weight,
-        node_weights=prep.node_weight,
+    vectors, score, keep = score_candidates(
+        features.tfidf, found, prep.node_weight, prep.node_days, config
     )
-    score = pair_cosine(vectors, pairs, n_jobs=config.n_jobs)
-    keep = score >= config.edge_threshold
-    if config.max_days is not None:
-        gap = np.abs(prep.node_days[pairs[:, 0]] - prep.node_days[pairs[:, 1]])
-        keep &= ~(gap > config.max_days)  # NaN (undated) never excludes
     jaccard = np.full(len(pairs), np.nan)
     containment = np.full(len(pairs), np.nan)
     jaccard[keep], containment[keep] = pair_overlap(
         set_matrix(features.shingles), pairs[keep], n_jobs=config.n_jobs
     )
     return Verified(found, jaccard, containment, vectors, score, keep)
+
+
+def score_candidates(
+    tfidf: sp.csr_matrix, found: Candidates, node_weight: I64, node_days: F64, config: Config
+) -> tuple[sp.csr_matrix, F64, npt.NDArray[np.bool_]]:
+    """Second-order vectors, their cosine for each candidate, and which candidates are edges."""
+    pairs = found.pairs
+    vectors = neighbour_smoothing(
+        tfidf,
+        pairs,
+        found.cosine,
+        neighbours=config.neighbours,
+        weight=config.neighbour_weight,
+        node_weights=node_weight,
+    )
+    score = pair_cosine(vectors, pairs, n_jobs=config.n_jobs)
+    keep = score >= config.edge_threshold
+    if config.max_days is not None:
+        gap = np.abs(node_days[pairs[:, 0]] - node_days[pairs[:, 1]])
+        keep &= ~(gap > config.max_days)  # NaN (undated) never excludes
+    return vectors, score, keep
 
 
 def link(prep: Prepared, verified: Verified, config: Config) -> I64:
@@ -481,28 +534,20 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
     prep, verified, node_labels = evidence.prep, evidence.verified, evidence.node_labels
     n = len(prep.articles)
     pairs, channels, keep = verified.candidates.pairs, verified.candidates.channels, verified.keep
-    article_root = node_labels[prep.node_of]  # canonical article -> cluster root
-    members: dict[int, list[int]] = {}
-    for k, root in enumerate(article_root.tolist()):
-        members.setdefault(root, []).append(k)
-    groups = sorted(members.values(), key=lambda m: (-len(m), prep.articles[m[0]].id))
-
     edge_pairs = pairs[keep]
-    node_sim = _node_similarity_within(
-        edge_pairs, verified.score[keep], node_labels, prep.node_weight
+    layout = story_layout(
+        [a.id for a in prep.articles],
+        prep.node_of,
+        prep.node_weight,
+        node_labels,
+        edge_pairs,
+        verified.score[keep],
     )
     canonical_labels = np.empty(n, dtype=np.int64)
     stories: list[Story] = []
-    for story_id, group in enumerate(groups):
+    for story_id, (group, story_sims) in enumerate(layout):
         canonical_labels[group] = story_id
-        if len(group) == 1:
-            sims = [1.0]
-        else:
-            nodes = prep.node_of[group]
-            sims = ((node_sim[nodes] + prep.node_weight[nodes] - 1) / (len(group) - 1)).tolist()
-        ranked = sorted(range(len(group)), key=lambda m: (-sims[m], prep.articles[group[m]].id))
-        story_articles = tuple(prep.articles[group[m]] for m in ranked)
-        story_sims = tuple(sims[m] for m in ranked)
+        story_articles = tuple(prep.articles[k] for k in group)
         reason = (
             "only article of its story"
             if len(group) == 1
@@ -550,6 +595,37 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
         config=cfg,
         evidence=evidence,
     )
+
+
+def story_layout(
+    ids: Sequence[str],
+    node_of: I64,
+    node_weight: I64,
+    node_labels: I64,
+    edges: I64,
+    scores: F64,
+) -> list[tuple[list[int], tuple[float, ...]]]:
+    """Stories in canonical order: each one's articles (canonical indices) and similarities.
+
+    Stories go by size, then by their smallest id; members by their mean similarity to the
+    rest of the story (the first is the representative), then by id. Only ids are needed, so
+    an engine that keeps the texts elsewhere (Dask) numbers stories exactly as ``cluster()``.
+    """
+    members: dict[int, list[int]] = {}
+    for k, root in enumerate(node_labels[node_of].tolist()):
+        members.setdefault(root, []).append(k)
+    groups = sorted(members.values(), key=lambda m: (-len(m), ids[m[0]]))
+    node_sim = _node_similarity_within(edges, scores, node_labels, node_weight)
+    layout = []
+    for group in groups:
+        if len(group) == 1:
+            sims = [1.0]
+        else:
+            nodes = node_of[group]
+            sims = ((node_sim[nodes] + node_weight[nodes] - 1) / (len(group) - 1)).tolist()
+        ranked = sorted(range(len(group)), key=lambda m: (-sims[m], ids[group[m]]))
+        layout.append(([group[m] for m in ranked], tuple(sims[m] for m in ranked)))
+    return layout
 
 
 def _node_similarity_within(edges: I64, scores: F64, node_labels: I64, weights: I64) -> F64:

@@ -13,7 +13,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -148,6 +148,80 @@ class BoilerplateReport:
     lines_removed: list[int]
 
 
+@dataclass(frozen=True)
+class Lines:
+    """Texts split into lines, each line tokenized once, with its key for counting repeats.
+
+    A key is the line's words joined by spaces (lines compare equal when their words do, case
+    and punctuation aside); lines longer than ``max_line_words`` are never boilerplate and get
+    no key.
+    """
+
+    lines: list[list[str]]
+    tokens: list[list[list[str]]]
+    keys: list[list[str | None]]
+
+
+def split_into_lines(texts: Sequence[str], max_line_words: int) -> Lines:
+    """Lines, their tokens and keys, for normalized texts."""
+    lines_per_text = [split_lines(t) for t in texts]
+    # Interned: a batch holds every token until it is encoded, and news repeats its words.
+    tokens_per_text = [
+        [list(map(sys.intern, tokenize(line))) for line in lines] for lines in lines_per_text
+    ]
+    keys_per_text = [
+        [" ".join(words) if 0 < len(words) <= max_line_words else None for words in tokens]
+        for tokens in tokens_per_text
+    ]
+    return Lines(lines_per_text, tokens_per_text, keys_per_text)
+
+
+@dataclass(frozen=True)
+class BoilerplateRules:
+    """The line keys found to be boilerplate: batch-wide, and per source."""
+
+    repeated: frozenset[str]
+    repeated_by_source: frozenset[tuple[str, str]]
+
+    @classmethod
+    def from_counts(
+        cls,
+        batch_counts: Mapping[str, int],
+        source_counts: Mapping[tuple[str, str], int],
+        distinct_texts: int,
+        *,
+        min_articles: int,
+        min_share: float,
+        min_source_articles: int,
+    ) -> BoilerplateRules:
+        """Rules from line counts over distinct texts (see :func:`strip_boilerplate`)."""
+        batch_floor = max(min_articles, int(min_share * distinct_texts + 0.999999))
+        return cls(
+            frozenset(k for k, c in batch_counts.items() if c >= batch_floor),
+            frozenset(sk for sk, c in source_counts.items() if c >= min_source_articles),
+        )
+
+    def apply(self, lines: Lines, sources: Sequence[str | None]) -> BoilerplateReport:
+        """Drop the boilerplate and chrome lines of each text."""
+        kept_texts: list[str] = []
+        kept_tokens: list[list[str]] = []
+        removed: list[int] = []
+        for text_lines, tokens, keys, source in zip(
+            lines.lines, lines.tokens, lines.keys, sources, strict=True
+        ):
+            kept = [
+                k
+                for k, (line, key) in enumerate(zip(text_lines, keys, strict=True))
+                if key not in self.repeated
+                and (source, key) not in self.repeated_by_source
+                and not is_chrome(line)
+            ]
+            kept_texts.append("\n".join(text_lines[k] for k in kept))
+            kept_tokens.append([word for k in kept for word in tokens[k]])
+            removed.append(len(text_lines) - len(kept))
+        return BoilerplateReport(texts=kept_texts, tokens=kept_tokens, lines_removed=removed)
+
+
 def strip_boilerplate(
     texts: Sequence[str],
     sources: Sequence[str | None],
@@ -164,23 +238,12 @@ def strip_boilerplate(
     ``max(min_articles, min_share * distinct texts)`` distinct texts of the batch, or in at least
     ``min_source_articles`` distinct texts of one source. Texts must already be normalized.
     """
-    lines_per_text = [split_lines(t) for t in texts]
-    # Interned: a batch holds every token until it is encoded, and news repeats its words.
-    tokens_per_text = [
-        [list(map(sys.intern, tokenize(line))) for line in lines] for lines in lines_per_text
-    ]
-    # Lines compare equal when their words do (case and punctuation aside); long lines are
-    # never boilerplate, so they get no key.
-    keys_per_text = [
-        [" ".join(words) if 0 < len(words) <= max_line_words else None for words in tokens]
-        for tokens in tokens_per_text
-    ]
-
+    lines = split_into_lines(texts, max_line_words)
     batch_counts: Counter[str] = Counter()
     source_counts: Counter[tuple[str, str]] = Counter()
     seen_texts: set[str] = set()
     seen_in_source: set[tuple[str, str]] = set()
-    for text, keys, source in zip(texts, keys_per_text, sources, strict=True):
+    for text, keys, source in zip(texts, lines.keys, sources, strict=True):
         unique_keys = {k for k in keys if k is not None}
         if text not in seen_texts:  # a verbatim reprint counts once, whoever printed it
             seen_texts.add(text)
@@ -188,26 +251,12 @@ def strip_boilerplate(
         if source is not None and (source, text) not in seen_in_source:
             seen_in_source.add((source, text))
             source_counts.update((source, k) for k in unique_keys)
-    distinct = len(seen_texts)
-
-    batch_floor = max(min_articles, int(min_share * distinct + 0.999999))
-    repeated = {k for k, c in batch_counts.items() if c >= batch_floor}
-    repeated_by_source = {sk for sk, c in source_counts.items() if c >= min_source_articles}
-
-    kept_texts: list[str] = []
-    kept_tokens: list[list[str]] = []
-    removed: list[int] = []
-    for lines, tokens, keys, source in zip(
-        lines_per_text, tokens_per_text, keys_per_text, sources, strict=True
-    ):
-        kept = [
-            k
-            for k, (line, key) in enumerate(zip(lines, keys, strict=True))
-            if key not in repeated
-            and (source, key) not in repeated_by_source
-            and not is_chrome(line)
-        ]
-        kept_texts.append("\n".join(lines[k] for k in kept))
-        kept_tokens.append([word for k in kept for word in tokens[k]])
-        removed.append(len(lines) - len(kept))
-    return BoilerplateReport(texts=kept_texts, tokens=kept_tokens, lines_removed=removed)
+    rules = BoilerplateRules.from_counts(
+        batch_counts,
+        source_counts,
+        len(seen_texts),
+        min_articles=min_articles,
+        min_share=min_share,
+        min_source_articles=min_source_articles,
+    )
+    return rules.apply(lines, sources)
