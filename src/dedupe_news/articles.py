@@ -12,7 +12,7 @@ import gzip
 import json
 import math
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -141,12 +141,13 @@ def _records_from_dataframe(frame: Any) -> list[dict[str, Any]]:
     return records
 
 
-def coerce_articles(data: object) -> list[Article]:
+def coerce_articles(data: object, *, start: int = 0) -> list[Article]:
     """Turn any accepted input into a list of :class:`Article`, validating everything up front.
 
     Accepted: a sequence (or iterable) of ``str``, of mappings with at least ``"text"``, or of
     :class:`Article`; or a pandas DataFrame with a ``text`` column. Ids come from the input or
-    are the position as a string.
+    are the position as a string; ``start`` is the first position (a later part of a larger
+    input, such as a Dask partition, numbers on from its place in the whole).
 
     Raises
     ------
@@ -174,7 +175,7 @@ def coerce_articles(data: object) -> list[Article]:
         )
 
     articles: list[Article] = []
-    for position, item in enumerate(items):
+    for position, item in enumerate(items, start):
         if isinstance(item, Article):
             if not isinstance(item.text, str):
                 raise InputError(f"{_where(position, item.id)}: 'text' must be a string")
@@ -189,17 +190,18 @@ def coerce_articles(data: object) -> list[Article]:
                 f"article at position {position}: expected str, dict or Article, "
                 f"got {type(item).__name__} {shown}"
             )
-    _check_unique_ids(articles)
+    check_unique_ids([a.id for a in articles], start)
     return articles
 
 
-def _check_unique_ids(articles: list[Article]) -> None:
+def check_unique_ids(ids: Sequence[str], start: int = 0) -> None:
+    """Refuse a repeated id, naming it and both positions (counted from ``start``)."""
     seen: dict[str, int] = {}
-    for position, article in enumerate(articles):
-        first = seen.setdefault(article.id, position)
+    for position, article_id in enumerate(ids, start):
+        first = seen.setdefault(article_id, position)
         if first != position:
             raise InputError(
-                f"duplicate article id {article.id!r} at positions {first} and {position}; "
+                f"duplicate article id {article_id!r} at positions {first} and {position}; "
                 "ids must be unique (generated ids are positions, so do not mix them with "
                 "numeric ids)"
             )

@@ -93,6 +93,28 @@ def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int)
     return np.stack([order[left], order[left + 1 + step]], axis=1)
 
 
+def bucket_pairs(keys: npt.NDArray[np.uint64], nodes: I64, bands: I64, max_partners: int) -> I64:
+    """Pairs ``(i, j)``, ``i < j``, of the nodes that share a bucket (equal band and key).
+
+    A bucket larger than ``max_partners + 1`` is shuffled (a fixed shuffle per band, seeded by
+    the node index) and each member is paired with the next ``max_partners`` only. Depends
+    only on the rows of each bucket, so buckets can be spread over machines (see
+    ``dedupe_news.dask``). May repeat a pair found in several bands.
+    """
+    with np.errstate(over="ignore"):
+        shuffle = fmix64(
+            nodes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + bands.astype(np.uint64)
+        )
+    order = np.lexsort((shuffle, keys, bands))
+    sorted_keys, sorted_bands = keys[order], bands[order]
+    boundaries = np.flatnonzero((np.diff(sorted_keys) != 0) | (np.diff(sorted_bands) != 0)) + 1
+    starts = np.concatenate(([0], boundaries)).astype(np.int64)
+    sizes = np.diff(np.concatenate((starts, [sorted_keys.size]))).astype(np.int64)
+    multi = sizes > 1
+    pairs = _pairs_within_groups(nodes[order], starts[multi], sizes[multi], max_partners)
+    return np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1) if pairs.size else pairs
+
+
 def candidate_pairs(
     signatures: U32,
     bands: int,
@@ -116,22 +138,10 @@ def candidate_pairs(
     sig = signatures[active]
     codes: list[I64] = []
     for band in range(bands):
-        keys = _band_keys(sig, band, rows)
-        with np.errstate(over="ignore"):
-            shuffle = fmix64(active.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + band)
-        order = np.lexsort((shuffle, keys))
-        sorted_keys = keys[order]
-        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], boundaries)).astype(np.int64)
-        sizes = np.diff(np.concatenate((starts, [sorted_keys.size]))).astype(np.int64)
-        multi = sizes > 1
-        pairs = _pairs_within_groups(
-            order.astype(np.int64), starts[multi], sizes[multi], max_partners or n
-        )
+        band_of = np.full(active.size, band, dtype=np.int64)
+        pairs = bucket_pairs(_band_keys(sig, band, rows), active, band_of, max_partners or n)
         if pairs.size:
-            i = active[np.minimum(pairs[:, 0], pairs[:, 1])]
-            j = active[np.maximum(pairs[:, 0], pairs[:, 1])]
-            codes.append(i * n + j)
+            codes.append(pairs[:, 0] * n + pairs[:, 1])
     if not codes:
         return np.empty((0, 2), dtype=np.int64)
     unique = sorted_unique(np.concatenate(codes))

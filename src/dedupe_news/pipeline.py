@@ -103,7 +103,8 @@ class Features:
     tfidf: sp.csr_matrix
 
 
-def _days(date: str | None) -> float:
+def day_number(date: str | None) -> float:
+    """Days since the epoch (UTC, fractional) of an ISO date; NaN when undated."""
     if date is None:
         return float("nan")
     parsed = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
@@ -148,7 +149,9 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
         body_ids=[ids[2 * k + 1] for k in first.tolist()],
         node_of=node_of,
         node_weight=np.bincount(node_of, minlength=first.size).astype(np.int64),
-        node_days=np.asarray([_days(canonical[k].date) for k in first.tolist()], dtype=np.float64),
+        node_days=np.asarray(
+            [day_number(canonical[k].date) for k in first.tolist()], dtype=np.float64
+        ),
         short=short[first],
         vocabulary=vocabulary,
         boilerplate_lines=sum(report.lines_removed),
@@ -187,7 +190,7 @@ def term_weight(token: str, number_weight: float) -> float:
     return number_weight if any(ch.isdigit() for ch in token) else 1.0
 
 
-def _term_weights(vocabulary: Vocabulary, number_weight: float) -> F64:
+def vocabulary_weights(vocabulary: Vocabulary, number_weight: float) -> F64:
     return np.fromiter(
         (term_weight(t, number_weight) for t in vocabulary.tokens),
         dtype=np.float64,
@@ -200,16 +203,19 @@ def hash32(hashes: npt.NDArray[np.uint64]) -> U32:
     return np.asarray(hashes ^ (hashes >> np.uint64(32)), dtype=np.uint64).astype(np.uint32)
 
 
-def _count_matrix(prep: Prepared, title_weight: float, lead_tokens: int) -> sp.csr_matrix:
+def count_matrix(
+    title_ids: Sequence[I64], body_ids: Sequence[I64], n_terms: int, config: Config
+) -> sp.csr_matrix:
     """Term counts per node: the body's lead plus ``title_weight`` times the title."""
+    title_weight, lead_tokens = config.title_weight, config.lead_tokens
     rows, cols, vals = [], [], []
-    for node, (t_ids, b_ids) in enumerate(zip(prep.title_ids, prep.body_ids, strict=True)):
+    for node, (t_ids, b_ids) in enumerate(zip(title_ids, body_ids, strict=True)):
         if lead_tokens:
             b_ids = b_ids[:lead_tokens]
         rows.append(np.full(b_ids.size + t_ids.size, node, dtype=np.int64))
         cols.append(np.concatenate((b_ids, t_ids)))
         vals.append(np.concatenate((np.ones(b_ids.size), np.full(t_ids.size, title_weight))))
-    shape = (prep.n_nodes, len(prep.vocabulary))
+    shape = (len(body_ids), n_terms)
     if not rows:
         return sp.csr_matrix(shape, dtype=np.float64)
     counts = sp.csr_matrix(
@@ -239,11 +245,11 @@ def build_features(prep: Prepared, config: Config) -> Features:
         ngram_hashes(np.concatenate((t, b)), hashes, config.shingle_size)
         for t, b in zip(prep.title_ids, prep.body_ids, strict=True)
     ]
-    counts = _count_matrix(prep, config.title_weight, config.lead_tokens)
+    counts = count_matrix(prep.title_ids, prep.body_ids, len(prep.vocabulary), config)
     weighting = TermWeighting.fit(
         np.bincount(counts.indices, minlength=counts.shape[1]),
         prep.n_nodes,
-        _term_weights(prep.vocabulary, config.number_weight),
+        vocabulary_weights(prep.vocabulary, config.number_weight),
         config,
     )
     tfidf = weighting.transform(counts)
@@ -446,13 +452,8 @@ def score_candidates(
 def link(prep: Prepared, verified: Verified, config: Config) -> I64:
     """Cluster label per node: average linkage along the verified edges."""
     keep = verified.keep
-    return average_linkage(
-        verified.vectors,
-        verified.candidates.pairs[keep],
-        verified.score[keep],
-        config.threshold,
-        prep.node_weight,
-    )
+    pairs, score = verified.candidates.pairs[keep], verified.score[keep]
+    return average_linkage(verified.vectors, pairs, score, config.threshold, prep.node_weight)
 
 
 @contextmanager

@@ -53,6 +53,15 @@ class Vocabulary:
         self.index: dict[str, int] = {}
         self._tokens: list[str] = []
 
+    @classmethod
+    def from_tokens(cls, tokens: Sequence[str]) -> Vocabulary:
+        """A vocabulary whose ids are the positions of ``tokens`` (which must be distinct)."""
+        vocabulary = cls()
+        vocabulary.encode_many([tokens])
+        if len(vocabulary) != len(tokens):
+            raise ValueError("tokens must be distinct")
+        return vocabulary
+
     def encode(self, tokens: Sequence[str]) -> I64:
         """Token ids of one document, adding unseen tokens."""
         return self.encode_many([tokens])[0]

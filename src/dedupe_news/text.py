@@ -195,11 +195,16 @@ class BoilerplateRules:
         min_source_articles: int,
     ) -> BoilerplateRules:
         """Rules from line counts over distinct texts (see :func:`strip_boilerplate`)."""
-        batch_floor = max(min_articles, int(min_share * distinct_texts + 0.999999))
+        floor = cls.batch_floor(distinct_texts, min_articles=min_articles, min_share=min_share)
         return cls(
-            frozenset(k for k, c in batch_counts.items() if c >= batch_floor),
+            frozenset(k for k, c in batch_counts.items() if c >= floor),
             frozenset(sk for sk, c in source_counts.items() if c >= min_source_articles),
         )
+
+    @staticmethod
+    def batch_floor(distinct_texts: int, *, min_articles: int, min_share: float) -> int:
+        """Distinct texts a line must occur in to be batch-wide boilerplate."""
+        return max(min_articles, int(min_share * distinct_texts + 0.999999))
 
     def apply(self, lines: Lines, sources: Sequence[str | None]) -> BoilerplateReport:
         """Drop the boilerplate and chrome lines of each text."""

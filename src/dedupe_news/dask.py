@@ -1,0 +1,559 @@
+"""Clustering on Dask: the same stories from a cluster of machines as from ``cluster()``.
+
+Each stage is the local pipeline's own function, run per partition; Dask only schedules them and
+moves the data between them. Everything that ``cluster()`` computes over the whole batch is a
+Dask reduction or shuffle here, so the result is the same partition of the articles, numbered
+the same way, for any number of partitions and any input order:
+
+===========================  ===============================================================
+stage                        where it runs, what moves
+===========================  ===============================================================
+read, normalize, lines       per partition (the texts never leave their partition)
+boilerplate line counts      ``drop_duplicates`` + ``value_counts`` over short lines' keys
+canonical order, nodes       client: ids, dates, sources, titles and 16-byte content digests
+vocabulary                   each token's first appearance in canonical order (groupby-min)
+shingles, counts, signatures per partition; document frequencies by a tree sum
+TF-IDF rows, salient terms   per partition
+candidate pairs              shuffle of LSH band keys on ``(channel, band, key)``
+scoring and linkage          client: TF-IDF rows, candidate pairs, then the local functions
+===========================  ===============================================================
+
+The client holds a few hundred bytes per article (ids, titles, digests), the TF-IDF matrix
+(a few KB per article) and the candidate pairs, and runs the average linkage: about 10 KB per
+article in all, so a client with 16 GB serves around a million articles. The texts, tokens,
+shingles and signatures, the bulk of the work and memory, stay on the workers.
+
+Needs the ``dask`` extra: ``pip install 'dedupe-news[dask]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+try:
+    import dask
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+    from dask.delayed import Delayed, delayed
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "dedupe_news.dask needs Dask: pip install 'dedupe-news[dask]'"
+        f" (could not import {error.name})"
+    ) from None
+
+from .articles import Article, check_unique_ids, coerce_articles
+from .clustering import average_linkage
+from .config import Config
+from .errors import InputError
+from .lsh import band_keys, bucket_pairs
+from .pipeline import (
+    COPY,
+    NEIGHBOUR,
+    REWRITE,
+    TermWeighting,
+    assign_nodes,
+    count_matrix,
+    day_number,
+    expand_candidates,
+    lsh_signatures,
+    merge_channels,
+    salient_sets,
+    score_candidates,
+    story_layout,
+    title_and_body,
+    vocabulary_weights,
+)
+from .result import Stats
+from .shingles import Vocabulary, ngram_hashes
+from .text import BoilerplateRules, Lines, split_into_lines, tokenize
+
+__all__ = ["DaskClustering", "cluster"]
+
+logger = logging.getLogger("dedupe_news")
+
+I64 = npt.NDArray[np.int64]
+U32 = npt.NDArray[np.uint32]
+
+
+# --------------------------------------------------------------------------- per partition
+
+
+@dataclass
+class _Read:
+    """A partition's articles, normalized and split into tokenized lines."""
+
+    articles: list[Article]
+    titles: list[str]
+    lines: Lines
+    text_digests: list[str]  # of each normalized body: reprints count once as boilerplate
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _read(records: object, start: int, config: Config) -> _Read:
+    articles = coerce_articles(records, start=start)
+    pieces = [title_and_body(a) for a in articles]
+    bodies = [body for _, body in pieces]
+    lines = split_into_lines(bodies, config.boilerplate_max_line_words)
+    return _Read(articles, [t for t, _ in pieces], lines, [_digest(b) for b in bodies])
+
+
+def _articles_frame(part: _Read) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [a.id for a in part.articles],
+            "date": [a.date for a in part.articles],
+            "source": [a.source for a in part.articles],
+            "title": part.titles,
+            "text": part.text_digests,
+        }
+    )
+
+
+_LINES_META = pd.DataFrame(
+    {
+        "text": pd.Series(dtype=object),
+        "source": pd.Series(dtype=object),
+        "key": pd.Series(dtype=object),
+    }
+)
+
+
+def _lines_frame(part: _Read) -> pd.DataFrame:
+    """One row per distinct short-line key of each article: what boilerplate counts."""
+    text, source, key = [], [], []
+    for digest, article, keys in zip(
+        part.text_digests, part.articles, part.lines.keys, strict=True
+    ):
+        for k in {k for k in keys if k is not None}:
+            text.append(digest)
+            source.append(article.source)
+            key.append(k)
+    return pd.DataFrame({"text": text, "source": source, "key": key}, columns=list(_LINES_META))
+
+
+@dataclass
+class _Stripped:
+    titles: list[list[str]]  # tokens
+    bodies: list[list[str]]  # tokens, boilerplate removed
+
+
+def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Stripped, pd.DataFrame]:
+    report = rules.apply(part.lines, [a.source for a in part.articles])
+    titles = [tokenize(t) for t in part.titles]
+    short = [
+        len(t) + len(b) < config.min_tokens for t, b in zip(titles, report.tokens, strict=True)
+    ]
+    keys = [
+        hashlib.blake2b(
+            "\x1f".join(t).encode() + b"\x1e" + "\x1f".join(b).encode(), digest_size=16
+        ).digest()
+        for t, b in zip(titles, report.tokens, strict=True)
+    ]
+    meta = pd.DataFrame({"key": keys, "short": short, "removed": report.lines_removed})
+    return _Stripped(titles, report.tokens), meta
+
+
+def _first_seen(part: _Stripped, ranks: I64) -> pd.DataFrame:
+    """Each token of the partition with its first appearance: ``rank << 32 | position``.
+
+    The local vocabulary numbers tokens by first appearance over the canonical order (title,
+    then body, article by article); the minimum of this key over partitions gives that order.
+    """
+    order = np.argsort(ranks, kind="stable")
+    documents = [part.titles[k] + part.bodies[k] for k in order.tolist()]
+    vocabulary = Vocabulary()
+    ids = vocabulary.encode_many(documents)
+    if not vocabulary.tokens:
+        return pd.DataFrame({"token": pd.Series(dtype=object), "key": pd.Series(dtype=np.int64)})
+    sizes = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    keys = (np.repeat(ranks[order], sizes) << 32) | (np.arange(int(sizes.sum())) - starts)
+    _, first = np.unique(np.concatenate(ids), return_index=True)  # ids are 0..V-1
+    return pd.DataFrame({"token": vocabulary.tokens, "key": keys[first]})
+
+
+@dataclass
+class _Terms:
+    """The batch's vocabulary and token hashes, sent once to every worker."""
+
+    vocabulary: Vocabulary
+    hashes: npt.NDArray[np.uint64]
+
+
+@dataclass
+class _Features:
+    nodes: I64  # the node of each row; rows are the partition's nodes' first articles
+    short: npt.NDArray[np.bool_]
+    shingles: list[U32]
+    counts: sp.csr_matrix
+
+
+def _features(
+    part: _Stripped,
+    nodes: I64,
+    first: npt.NDArray[np.bool_],
+    short: npt.NDArray[np.bool_],
+    terms: _Terms,
+    config: Config,
+) -> _Features:
+    rows = np.flatnonzero(first)
+    rows = rows[np.argsort(nodes[rows], kind="stable")]
+    lookup = terms.vocabulary.lookup
+    title_ids = [lookup(part.titles[k]) for k in rows.tolist()]
+    body_ids = [lookup(part.bodies[k]) for k in rows.tolist()]
+    shingles = [
+        ngram_hashes(np.concatenate((t, b)), terms.hashes, config.shingle_size)
+        for t, b in zip(title_ids, body_ids, strict=True)
+    ]
+    counts = count_matrix(title_ids, body_ids, len(terms.vocabulary), config)
+    return _Features(nodes[rows], short[rows], shingles, counts)
+
+
+def _document_frequency(part: _Features, n_terms: int) -> I64:
+    return np.bincount(part.counts.indices, minlength=n_terms).astype(np.int64)
+
+
+def _add(a: I64, b: I64) -> I64:
+    return a + b
+
+
+_BANDS_META = pd.DataFrame(
+    {
+        "channel": pd.Series(dtype=np.uint8),
+        "band": pd.Series(dtype=np.int64),
+        "key": pd.Series(dtype=np.uint64),
+        "node": pd.Series(dtype=np.int64),
+    }
+)
+
+
+def _vectors(
+    part: _Features, weighting: TermWeighting, terms: _Terms, config: Config
+) -> tuple[I64, sp.csr_matrix, pd.DataFrame]:
+    """TF-IDF rows, and the LSH band keys of both channels (short articles take no part)."""
+    tfidf = weighting.transform(part.counts)
+    salient = salient_sets(tfidf, terms.hashes, config)
+    active = ~part.short
+    frames = []
+    channels: tuple[tuple[Literal["copy", "rewrite"], int, list[U32]], ...] = (
+        ("copy", COPY, part.shingles),
+        ("rewrite", REWRITE, salient),
+    )
+    for channel, bit, sets in channels:
+        bands, rows = config.lsh_bands(channel)
+        keys = band_keys(lsh_signatures(sets, channel, config)[active], bands, rows)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "channel": np.full(keys.size, bit, dtype=np.uint8),
+                    "band": np.tile(np.arange(bands, dtype=np.int64), keys.shape[0]),
+                    "key": keys.ravel(),
+                    "node": np.repeat(part.nodes[active], bands),
+                }
+            )
+        )
+    return part.nodes, tfidf, pd.concat(frames, ignore_index=True)
+
+
+_PAIRS_META = pd.DataFrame(
+    {"code": pd.Series(dtype=np.int64), "channel": pd.Series(dtype=np.uint8)}
+)
+
+
+def _bucket_pairs(frame: pd.DataFrame, n_nodes: int, max_partners: int) -> pd.DataFrame:
+    """Candidate pairs of the buckets in this shuffle partition (each bucket is whole here)."""
+    out = []
+    for bit in (COPY, REWRITE):
+        rows = frame[frame["channel"].to_numpy() == bit]
+        pairs = bucket_pairs(
+            rows["key"].to_numpy(np.uint64),
+            rows["node"].to_numpy(np.int64),
+            rows["band"].to_numpy(np.int64),
+            max_partners,
+        )
+        codes = (
+            np.unique(pairs[:, 0] * n_nodes + pairs[:, 1]) if pairs.size else np.empty(0, np.int64)
+        )
+        out.append(pd.DataFrame({"code": codes, "channel": np.full(codes.size, bit, np.uint8)}))
+    return pd.concat(out, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclass
+class DaskClustering:
+    """Stories found on Dask.
+
+    Attributes
+    ----------
+    labels : dask.dataframe.DataFrame
+        ``id`` and ``story`` of every input article, partitioned as the input.
+    stories : pandas.DataFrame
+        One row per story, numbered as ``cluster()`` numbers them (by size, then first id):
+        ``story``, ``size``, ``representative`` (id of the most central member), ``title``
+        (its title), ``first_date``, ``last_date``, ``sources`` (distinct outlets).
+    stats : Stats
+        The same counts as ``Clustering.stats``.
+    config : Config
+        The settings used.
+    """
+
+    labels: dd.DataFrame
+    stories: pd.DataFrame
+    stats: Stats
+    config: Config
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write ``labels/`` (a Parquet dataset) and ``stories.parquet`` under ``path``."""
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        self.labels.to_parquet(str(root / "labels"), write_index=False)
+        self.stories.to_parquet(root / "stories.parquet", index=False)
+        return root
+
+    def __repr__(self) -> str:
+        return (
+            f"<DaskClustering: {self.stats.articles} articles in {self.stats.stories} stories "
+            f"({self.stats.singletons} singletons), {self.labels.npartitions} partitions>"
+        )
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+def _partitions(articles: object) -> list[Delayed]:
+    if isinstance(articles, dd.DataFrame):
+        if "text" not in articles.columns:
+            raise InputError(
+                f"DataFrame has no 'text' column (columns: {', '.join(map(str, articles.columns))})"
+            )
+        return list(articles.to_delayed())
+    if isinstance(articles, db.Bag):
+        return list(articles.to_delayed())
+    raise InputError(
+        "articles must be a dask.dataframe.DataFrame with a 'text' column or a dask.bag.Bag "
+        f"of str or dict, got {type(articles).__name__}; for local data use dedupe_news.cluster()"
+    )
+
+
+def _tree_sum(items: Sequence[Delayed], empty: Any) -> Any:
+    while len(items) > 1:
+        items = [
+            delayed(_add)(items[k], items[k + 1]) if k + 1 < len(items) else items[k]
+            for k in range(0, len(items), 2)
+        ]
+    return items[0] if items else empty
+
+
+def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> DaskClustering:
+    """Group articles that report the same story, on Dask: the same stories as ``cluster()``.
+
+    Runs on the current Dask scheduler (a ``dask.distributed.Client`` when one is active).
+
+    Parameters
+    ----------
+    articles : dask.dataframe.DataFrame or dask.bag.Bag
+        A DataFrame with a ``text`` column (``id``, ``title``, ``date``, ``source``, ``url``
+        optional), or a Bag of dicts or strings, e.g. from ``dd.read_parquet`` or
+        ``db.read_text(...).map(json.loads)``. Ids default to positions in the whole input.
+    config : Config, optional
+        Settings; defaults to ``Config()``.
+    **overrides
+        Individual settings, e.g. ``threshold=0.45``.
+
+    Returns
+    -------
+    DaskClustering
+        ``labels`` (a Dask DataFrame of ``id``, ``story``), ``stories`` (summaries) and
+        ``stats``. Story numbers equal those of ``dedupe_news.cluster`` on the same articles.
+
+    Raises
+    ------
+    InputError
+        Naming the article and what is allowed, before any clustering work.
+    """
+    cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
+    parts = _partitions(articles)
+    sizes = [int(s) for s in dask.compute(*[delayed(len)(p) for p in parts])]
+    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+    # 1. read and split into lines, per partition; the client gets ids, dates, sources, titles.
+    reads = dask.persist(
+        *[delayed(_read)(p, int(s), cfg) for p, s in zip(parts, starts, strict=False)]
+    )
+    meta = pd.concat(dask.compute(*[delayed(_articles_frame)(r) for r in reads]), ignore_index=True)
+    ids: list[str] = meta["id"].tolist()
+    check_unique_ids(ids)
+    n = len(ids)
+    if n == 0:
+        return _result(meta, np.empty(0, np.int64), [], sizes, cfg, Stats(*[0] * 11))
+
+    # 2. boilerplate: short lines counted over distinct texts (globally, as in one batch).
+    floor = BoilerplateRules.batch_floor(
+        int(meta["text"].nunique()),
+        min_articles=cfg.boilerplate_min_articles,
+        min_share=cfg.boilerplate_min_share,
+    )
+    lines = dd.from_delayed(
+        [delayed(_lines_frame)(r) for r in reads], meta=_LINES_META, verify_meta=False
+    )
+    batch = lines[["text", "key"]].drop_duplicates()["key"].value_counts()
+    by_source = lines.dropna(subset=["source"]).drop_duplicates().groupby(["source", "key"]).size()
+    batch, by_source = dask.compute(
+        batch[batch >= floor], by_source[by_source >= cfg.boilerplate_min_source_articles]
+    )
+    rules = BoilerplateRules(frozenset(batch.index), frozenset(by_source.index))
+    stripped_meta = dask.persist(*[delayed(_strip)(r, rules, cfg) for r in reads])
+    del reads  # the workers may drop the lines now
+
+    # 3. canonical order and nodes (identical texts collapse), on the client.
+    stripped = [s[0] for s in stripped_meta]
+    facts = pd.concat(dask.compute(*[s[1] for s in stripped_meta]), ignore_index=True)
+    order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    short = facts["short"].to_numpy(bool)
+    node_of, first = assign_nodes(facts["key"].to_numpy(object)[order].tolist(), short[order])
+    article_node = node_of[rank]  # input position -> node
+    is_first = np.zeros(n, dtype=bool)
+    is_first[order[first]] = True
+    n_nodes = first.size
+    node_weight = np.bincount(node_of, minlength=n_nodes).astype(np.int64)
+    dates = meta["date"].tolist()
+    node_days = np.asarray([day_number(dates[k]) for k in order[first].tolist()], dtype=np.float64)
+    spans = [slice(int(a), int(b)) for a, b in pairwise(starts.tolist())]
+
+    # 4. vocabulary: tokens numbered by first appearance in canonical order, as in one batch.
+    seen = dd.from_delayed(
+        [delayed(_first_seen)(s, rank[span]) for s, span in zip(stripped, spans, strict=True)],
+        meta=pd.DataFrame({"token": pd.Series(dtype=object), "key": pd.Series(dtype=np.int64)}),
+        verify_meta=False,
+    )
+    first_key = seen.groupby("token")["key"].min().compute()
+    vocabulary = Vocabulary.from_tokens(first_key.sort_values().index.tolist())
+    terms = delayed(_Terms(vocabulary, vocabulary.hashes()), traverse=False)
+
+    # 5. shingles and term counts of each node, where its first article lives.
+    features = dask.persist(
+        *[
+            delayed(_features)(s, article_node[span], is_first[span], short[span], terms, cfg)
+            for s, span in zip(stripped, spans, strict=True)
+        ]
+    )
+    del stripped, stripped_meta
+    frequency = _tree_sum(
+        [delayed(_document_frequency)(f, len(vocabulary)) for f in features],
+        np.zeros(len(vocabulary), dtype=np.int64),
+    )
+    (document_frequency,) = dask.compute(frequency)
+    weighting = TermWeighting.fit(
+        document_frequency, n_nodes, vocabulary_weights(vocabulary, cfg.number_weight), cfg
+    )
+
+    # 6. TF-IDF rows and band keys per partition; 7. candidate pairs by shuffling band keys.
+    vectors = dask.persist(*[delayed(_vectors)(f, weighting, terms, cfg) for f in features])
+    del features
+    bands = dd.from_delayed([v[2] for v in vectors], meta=_BANDS_META, verify_meta=False)
+    found = bands.shuffle(on=["channel", "band", "key"]).map_partitions(
+        _bucket_pairs, n_nodes, cfg.max_partners, meta=_PAIRS_META
+    )
+    pair_frame = found.compute()
+    (blocks,) = dask.compute([(v[0], v[1]) for v in vectors])
+
+    # 8. on the client: the local pipeline's scoring and linkage, on the same numbers.
+    tfidf = _stack_rows(blocks, n_nodes, len(vocabulary))
+    groups = []
+    for bit in (COPY, REWRITE):
+        codes = np.unique(pair_frame.loc[pair_frame["channel"] == bit, "code"].to_numpy(np.int64))
+        pairs = np.stack([codes // max(n_nodes, 1), codes % max(n_nodes, 1)], axis=1)
+        groups.append((pairs, np.full(len(pairs), bit, dtype=np.uint8)))
+    pairs, channels = merge_channels(groups, max(n_nodes, 1))
+    candidates = expand_candidates(pairs, channels, tfidf, cfg)
+    smoothed, score, keep = score_candidates(tfidf, candidates, node_weight, node_days, cfg)
+    edges, edge_score = candidates.pairs[keep], score[keep]
+    node_labels = average_linkage(smoothed, edges, edge_score, cfg.threshold, node_weight)
+    layout = story_layout(
+        [ids[k] for k in order.tolist()], node_of, node_weight, node_labels, edges, edge_score
+    )
+    return _result(
+        meta,
+        order,
+        layout,
+        sizes,
+        cfg,
+        Stats(
+            articles=n,
+            short_articles=int(short.sum()),
+            identical_articles=n - n_nodes,
+            boilerplate_lines=int(facts["removed"].sum()),
+            candidates=len(candidates.pairs),
+            candidates_copy=int(np.count_nonzero(candidates.channels & COPY)),
+            candidates_rewrite=int(np.count_nonzero(candidates.channels & REWRITE)),
+            candidates_neighbour=int(np.count_nonzero(candidates.channels & NEIGHBOUR)),
+            edges=len(edges),
+            stories=len(layout),
+            singletons=sum(1 for group, _ in layout if len(group) == 1),
+        ),
+    )
+
+
+def _stack_rows(
+    blocks: list[tuple[I64, sp.csr_matrix]], n_nodes: int, n_terms: int
+) -> sp.csr_matrix:
+    """The partitions' TF-IDF rows as one matrix in node order."""
+    if not blocks or n_nodes == 0:
+        return sp.csr_matrix((n_nodes, n_terms), dtype=np.float64)
+    nodes = np.concatenate([b[0] for b in blocks])
+    stacked = sp.vstack([b[1] for b in blocks], format="csr")
+    position = np.empty(n_nodes, dtype=np.int64)
+    position[nodes] = np.arange(nodes.size)
+    matrix: sp.csr_matrix = stacked[position]
+    return matrix
+
+
+def _result(
+    meta: pd.DataFrame,
+    order: I64,
+    layout: list[tuple[list[int], tuple[float, ...]]],
+    sizes: list[int],
+    config: Config,
+    stats: Stats,
+) -> DaskClustering:
+    story = np.empty(len(meta), dtype=np.int64)
+    rows = []
+    for number, (group, _) in enumerate(layout):
+        members = order[group]  # input positions, the representative first
+        story[members] = number
+        dates = meta["date"].iloc[members].dropna()
+        days = [day_number(d) for d in dates]
+        rep = int(members[0])
+        rows.append(
+            {
+                "story": number,
+                "size": len(group),
+                "representative": meta["id"].iat[rep],
+                "title": meta["title"].iat[rep],
+                "first_date": dates.iat[int(np.argmin(days))] if days else None,
+                "last_date": dates.iat[int(np.argmax(days))] if days else None,
+                "sources": int(meta["source"].iloc[members].nunique()),
+            }
+        )
+    labels = pd.DataFrame({"id": meta["id"], "story": story})
+    frame = dd.from_pandas(labels, npartitions=max(len(sizes), 1), sort=False)
+    columns = ["story", "size", "representative", "title", "first_date", "last_date", "sources"]
+    return DaskClustering(frame, pd.DataFrame(rows, columns=columns), stats, config)
