@@ -397,6 +397,8 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         *[delayed(_read)(p, int(s), cfg) for p, s in zip(parts, starts, strict=False)]
     )
     meta = pd.concat(dask.compute(*[delayed(_articles_frame)(r) for r in reads]), ignore_index=True)
+    for column in ("date", "source"):  # partitions without any come back as NaN
+        meta[column] = meta[column].astype(object).where(meta[column].notna(), None)
     ids: list[str] = meta["id"].tolist()
     check_unique_ids(ids)
     n = len(ids)
