@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -351,6 +352,18 @@ def _partitions(articles: object) -> list[Delayed]:
     )
 
 
+class _Clock:
+    """Logs each stage's seconds at DEBUG level (``logging.getLogger("dedupe_news")``)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        logger.debug("dask stage %s: %.2f s", stage, now - self.start)
+        self.start = now
+
+
 def _tree_sum(items: Sequence[Delayed], empty: Any) -> Any:
     while len(items) > 1:
         items = [
@@ -388,6 +401,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         Naming the article and what is allowed, before any clustering work.
     """
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
+    clock = _Clock()
     parts = _partitions(articles)
     sizes = [int(s) for s in dask.compute(*[delayed(len)(p) for p in parts])]
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
@@ -405,6 +419,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     if n == 0:
         return _result(meta, np.empty(0, np.int64), [], sizes, cfg, Stats(*[0] * 11))
 
+    clock.lap("read")
     # 2. boilerplate: short lines counted over distinct texts (globally, as in one batch).
     floor = BoilerplateRules.batch_floor(
         int(meta["text"].nunique()),
@@ -423,6 +438,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     stripped_meta = dask.persist(*[delayed(_strip)(r, rules, cfg) for r in reads])
     del reads  # the workers may drop the lines now
 
+    clock.lap("boilerplate")
     # 3. canonical order and nodes (identical texts collapse), on the client.
     stripped = [s[0] for s in stripped_meta]
     facts = pd.concat(dask.compute(*[s[1] for s in stripped_meta]), ignore_index=True)
@@ -440,6 +456,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     node_days = np.asarray([day_number(dates[k]) for k in order[first].tolist()], dtype=np.float64)
     spans = [slice(int(a), int(b)) for a, b in pairwise(starts.tolist())]
 
+    clock.lap("nodes")
     # 4. vocabulary: tokens numbered by first appearance in canonical order, as in one batch.
     seen = dd.from_delayed(
         [delayed(_first_seen)(s, rank[span]) for s, span in zip(stripped, spans, strict=True)],
@@ -450,6 +467,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     vocabulary = Vocabulary.from_tokens(first_key.sort_values().index.tolist())
     terms = delayed(_Terms(vocabulary, vocabulary.hashes()), traverse=False)
 
+    clock.lap("vocabulary")
     # 5. shingles and term counts of each node, where its first article lives.
     features = dask.persist(
         *[
@@ -467,6 +485,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         document_frequency, n_nodes, vocabulary_weights(vocabulary, cfg.number_weight), cfg
     )
 
+    clock.lap("features")
     # 6. TF-IDF rows and band keys per partition; 7. candidate pairs by shuffling band keys.
     vectors = dask.persist(*[delayed(_vectors)(f, weighting, terms, cfg) for f in features])
     del features
@@ -477,6 +496,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     pair_frame = found.compute()
     (blocks,) = dask.compute([(v[0], v[1]) for v in vectors])
 
+    clock.lap("vectors and candidates")
     # 8. on the client: the local pipeline's scoring and linkage, on the same numbers.
     tfidf = _stack_rows(blocks, n_nodes, len(vocabulary))
     groups = []
@@ -492,6 +512,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     layout = story_layout(
         [ids[k] for k in order.tolist()], node_of, node_weight, node_labels, edges, edge_score
     )
+    clock.lap("scoring and linkage")
     return _result(
         meta,
         order,
