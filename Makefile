@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest browser bench bench-speed report-screenshot clean
+.PHONY: demo test lint typecheck pytest browser bench bench-speed bench-dask report-screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench: $(STAMP)
 bench-speed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/speed.py
+
+## bench-dask: local cluster() against dedupe_news.dask on 1 and 2 workers, 20,000 articles
+bench-dask: $(STAMP)
+	$(BIN)/python benchmarks/dask_scale.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

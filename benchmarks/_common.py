@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -185,6 +186,18 @@ def add_io_arguments(parser: argparse.ArgumentParser, out_name: str, data_holds:
         default=DEFAULT_RESULTS / out_name,
         help=f"JSON output (default {(DEFAULT_RESULTS / out_name).relative_to(REPO_ROOT)})",
     )
+
+
+def run_json_worker(script: str, arguments: list[str], label: str) -> dict[str, Any]:
+    """Run ``script`` with ``arguments`` in a fresh interpreter (so its peak RSS is its own)
+    and return the JSON object on the last line of its output, or ``{"error": ...}``."""
+    command = [sys.executable, str(Path(script).resolve()), *arguments]
+    print(f"[run] {label} ...", flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": f"worker exited with status {done.returncode} (see its stderr above)"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

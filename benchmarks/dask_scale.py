@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import dedupe_news
-from _common import add_io_arguments, machine_info, machine_line, markdown_table, write_json
+from _common import (
+    add_io_arguments,
+    machine_info,
+    machine_line,
+    markdown_table,
+    run_json_worker,
+    write_json,
+)
 
 
 def _peak_rss_mib() -> float:
@@ -92,15 +98,9 @@ def worker(kind: str, path: Path, workers: int, partitions: int) -> int:
 
 
 def run_in_subprocess(kind: str, path: Path, workers: int, partitions: int) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind]
-    command += ["--input", str(path), "--n-workers", str(workers)]
-    command += ["--partitions", str(partitions)]
-    print(f"[run] {kind} ({workers} worker(s)) ...", flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode != 0:
-        return {"error": f"exited with status {done.returncode} (see its stderr above)"}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    arguments = ["--worker", kind, "--input", str(path), "--n-workers", str(workers)]
+    arguments += ["--partitions", str(partitions)]
+    return run_json_worker(__file__, arguments, f"{kind} ({workers} worker(s))")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -72,6 +72,7 @@ from _common import (
     machine_line,
     markdown_table,
     read_jsonl,
+    run_json_worker,
     word_shingles,
     write_json,
 )
@@ -292,14 +293,8 @@ def worker(name: str, path: Path, repeat: int) -> int:
 
 def run_worker(name: str, path: Path, repeat: int) -> dict[str, Any]:
     """Run one pipeline in a fresh interpreter and return its JSON result."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", name]
-    command += ["--input", str(path), "--repeat", str(repeat)]
-    print(f"[run] {PIPELINES[name][0]} ...", flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode != 0:
-        return {"error": f"worker exited with status {done.returncode} (see its stderr above)"}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    arguments = ["--worker", name, "--input", str(path), "--repeat", str(repeat)]
+    return run_json_worker(__file__, arguments, PIPELINES[name][0])
 
 
 # --------------------------------------------------------------------------- corpus
