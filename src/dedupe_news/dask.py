@@ -64,6 +64,7 @@ from .pipeline import (
     REWRITE,
     TermWeighting,
     assign_nodes,
+    collector_paused,
     count_matrix,
     day_number,
     expand_candidates,
@@ -104,6 +105,7 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+@collector_paused()  # millions of small objects and no cycles, as in cluster()
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
     pieces = [title_and_body(a) for a in articles]
@@ -152,6 +154,7 @@ class _Stripped:
     bodies: list[list[str]]  # tokens, boilerplate removed
 
 
+@collector_paused()
 def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Stripped, pd.DataFrame]:
     report = rules.apply(part.lines, [a.source for a in part.articles])
     titles = [tokenize(t) for t in part.titles]
@@ -168,6 +171,7 @@ def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Strip
     return _Stripped(titles, report.tokens), meta
 
 
+@collector_paused()
 def _first_seen(part: _Stripped, ranks: I64) -> pd.DataFrame:
     """Each token of the partition with its first appearance: ``rank << 32 | position``.
 
@@ -203,6 +207,7 @@ class _Features:
     counts: sp.csr_matrix
 
 
+@collector_paused()
 def _features(
     part: _Stripped,
     nodes: I64,
@@ -242,6 +247,7 @@ _BANDS_META = pd.DataFrame(
 )
 
 
+@collector_paused()
 def _vectors(
     part: _Features, weighting: TermWeighting, terms: _Terms, config: Config
 ) -> tuple[I64, sp.csr_matrix, pd.DataFrame]:
@@ -373,6 +379,7 @@ def _tree_sum(items: Sequence[Delayed], empty: Any) -> Any:
     return items[0] if items else empty
 
 
+@collector_paused()  # the client's share allocates as cluster() does
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> DaskClustering:
     """Group articles that report the same story, on Dask: the same stories as ``cluster()``.
 
@@ -402,7 +409,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     """
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
     clock = _Clock()
-    parts = _partitions(articles)
+    parts = dask.persist(*_partitions(articles))  # read once: sizes first, for default ids
     sizes = [int(s) for s in dask.compute(*[delayed(len)(p) for p in parts])]
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
@@ -410,6 +417,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     reads = dask.persist(
         *[delayed(_read)(p, int(s), cfg) for p, s in zip(parts, starts, strict=False)]
     )
+    del parts
     meta = pd.concat(dask.compute(*[delayed(_articles_frame)(r) for r in reads]), ignore_index=True)
     for column in ("date", "source"):  # partitions without any come back as NaN
         meta[column] = meta[column].astype(object).where(meta[column].notna(), None)
@@ -436,7 +444,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     )
     rules = BoilerplateRules(frozenset(batch.index), frozenset(by_source.index))
     stripped_meta = dask.persist(*[delayed(_strip)(r, rules, cfg) for r in reads])
-    del reads  # the workers may drop the lines now
+    del reads, lines, batch, by_source  # the workers may drop the lines now
 
     clock.lap("boilerplate")
     # 3. canonical order and nodes (identical texts collapse), on the client.
@@ -475,7 +483,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
             for s, span in zip(stripped, spans, strict=True)
         ]
     )
-    del stripped, stripped_meta
+    del stripped, stripped_meta, seen
     frequency = _tree_sum(
         [delayed(_document_frequency)(f, len(vocabulary)) for f in features],
         np.zeros(len(vocabulary), dtype=np.int64),
@@ -488,23 +496,25 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     clock.lap("features")
     # 6. TF-IDF rows and band keys per partition; 7. candidate pairs by shuffling band keys.
     vectors = dask.persist(*[delayed(_vectors)(f, weighting, terms, cfg) for f in features])
-    del features
+    del features, frequency
     bands = dd.from_delayed([v[2] for v in vectors], meta=_BANDS_META, verify_meta=False)
     found = bands.shuffle(on=["channel", "band", "key"]).map_partitions(
         _bucket_pairs, n_nodes, cfg.max_partners, meta=_PAIRS_META
     )
     pair_frame = found.compute()
     (blocks,) = dask.compute([(v[0], v[1]) for v in vectors])
+    del vectors, bands, found  # the workers' part is done
 
     clock.lap("vectors and candidates")
     # 8. on the client: the local pipeline's scoring and linkage, on the same numbers.
     tfidf = _stack_rows(blocks, n_nodes, len(vocabulary))
-    groups = []
-    for bit in (COPY, REWRITE):
-        codes = np.unique(pair_frame.loc[pair_frame["channel"] == bit, "code"].to_numpy(np.int64))
-        pairs = np.stack([codes // max(n_nodes, 1), codes % max(n_nodes, 1)], axis=1)
-        groups.append((pairs, np.full(len(pairs), bit, dtype=np.uint8)))
-    pairs, channels = merge_channels(groups, max(n_nodes, 1))
+    del blocks
+    codes, n_codes = pair_frame["code"].to_numpy(np.int64), max(n_nodes, 1)
+    found_pairs = np.stack([codes // n_codes, codes % n_codes], axis=1)
+    pairs, channels = merge_channels(
+        [(found_pairs, pair_frame["channel"].to_numpy(np.uint8))], n_codes
+    )
+    del pair_frame, codes, found_pairs
     candidates = expand_candidates(pairs, channels, tfidf, cfg)
     smoothed, score, keep = score_candidates(tfidf, candidates, node_weight, node_days, cfg)
     edges, edge_score = candidates.pairs[keep], score[keep]

@@ -457,7 +457,7 @@ def link(prep: Prepared, verified: Verified, config: Config) -> I64:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a run.
 
     The stages allocate millions of small objects (tokens, lists) and no reference cycles; the
@@ -508,7 +508,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
     items = coerce_articles(articles)
     with (
-        _collector_paused(),
+        collector_paused(),
         tqdm(total=5, desc="dedupe-news", unit="stage", disable=not cfg.progress) as bar,
     ):
         bar.set_postfix_str("prepare")
