@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from dedupe_news import Article, read_articles, seeds_path
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# CI runs the same examples every time (a failure there is reproducible from its log); local
+# runs keep exploring new ones. .ci/run sets HYPOTHESIS_PROFILE=ci.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # tests/corpus.py is importable from every test module as ``corpus``.
 if str(TESTS) not in sys.path:
