@@ -18,10 +18,11 @@ candidate pairs              shuffle of LSH band keys on ``(channel, band, key)`
 scoring and linkage          client: TF-IDF rows, candidate pairs, then the local functions
 ===========================  ===============================================================
 
-The client holds a few hundred bytes per article (ids, titles, digests), the TF-IDF matrix
-(a few KB per article) and the candidate pairs, and runs the average linkage: about 10 KB per
-article in all, so a client with 16 GB serves around a million articles. The texts, tokens,
-shingles and signatures, the bulk of the work and memory, stay on the workers.
+The client holds a few hundred bytes per article (ids, titles, digests), the TF-IDF matrix and
+the candidate pairs with their scores, and runs the average linkage: about 25 KB per article
+measured (``benchmarks/dask_scale.py``), so a 32 GB client serves about a million articles.
+The texts, tokens, shingles and signatures, the bulk of the work and memory, stay on the
+workers (about 30 KB per article they hold).
 
 Needs the ``dask`` extra: ``pip install 'dedupe-news[dask]'``.
 """
