@@ -180,6 +180,16 @@ def test_empty_input(client: Client) -> None:
     assert len(result.labels.compute()) == 0
 
 
+def test_only_empty_and_short_articles(client: Client) -> None:
+    texts = ["", "Breaking", "Skip to main content", ""]
+    frame = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=2)
+
+    result = dask_news.cluster(frame)
+
+    assert _dask_stories(result) == _local_stories(texts)
+    assert result.stats == dedupe_news.cluster(texts).stats
+
+
 def test_to_parquet_round_trip(client: Client, tmp_path: Path) -> None:
     articles = _tricky_corpus()
     result = dask_news.cluster(dd.from_pandas(pd.DataFrame(articles), npartitions=3))
