@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -186,6 +187,12 @@ def add_io_arguments(parser: argparse.ArgumentParser, out_name: str, data_holds:
         default=DEFAULT_RESULTS / out_name,
         help=f"JSON output (default {(DEFAULT_RESULTS / out_name).relative_to(REPO_ROOT)})",
     )
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far (kB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def run_json_worker(script: str, arguments: list[str], label: str) -> dict[str, Any]:

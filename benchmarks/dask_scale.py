@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -43,14 +42,10 @@ from _common import (
     machine_info,
     machine_line,
     markdown_table,
+    peak_rss_mib,
     run_json_worker,
     write_json,
 )
-
-
-def _peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def run_local(path: Path) -> dict[str, Any]:
@@ -79,7 +74,7 @@ def run_dask(path: Path, workers: int, partitions: int) -> dict[str, Any]:
         result = dedupe_news.dask.cluster(frame)
         labels_frame = result.labels.compute()
         seconds = time.perf_counter() - start
-        worker_rss = client.run(_peak_rss_mib)
+        worker_rss = client.run(peak_rss_mib)
     labels = dict(zip(labels_frame["id"], labels_frame["story"].astype(int).tolist(), strict=True))
     return {
         "seconds": seconds,
@@ -92,7 +87,7 @@ def run_dask(path: Path, workers: int, partitions: int) -> dict[str, Any]:
 
 def worker(kind: str, path: Path, workers: int, partitions: int) -> int:
     result = run_local(path) if kind == "local" else run_dask(path, workers, partitions)
-    result["client_peak_rss_mib"] = _peak_rss_mib()
+    result["client_peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(result))
     return 0
 

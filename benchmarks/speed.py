@@ -46,7 +46,6 @@ import json
 import re
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -71,6 +70,7 @@ from _common import (
     machine_info,
     machine_line,
     markdown_table,
+    peak_rss_mib,
     read_jsonl,
     run_json_worker,
     word_shingles,
@@ -248,12 +248,6 @@ PIPELINES: dict[str, tuple[str, Pipeline]] = {
 # --------------------------------------------------------------------------- worker
 
 
-def _max_rss_mib() -> float:
-    """Peak resident set size of this process so far (kB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -268,7 +262,7 @@ def worker(name: str, path: Path, repeat: int) -> int:
             head = itertools.islice(source, WARMUP_ARTICLES)
             sample.write_text("".join(head), encoding="utf-8")
         func(sample)  # imports and first-call costs stay out of the timing
-    rss_before = _max_rss_mib()
+    rss_before = peak_rss_mib()
     runs = []
     for _ in range(repeat):
         cpu, start = _cpu_seconds(), time.perf_counter()
@@ -284,7 +278,7 @@ def worker(name: str, path: Path, repeat: int) -> int:
     result = {
         **best,
         "runs_seconds": [run["seconds"] for run in runs],
-        "peak_rss_mib": _max_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "rss_before_run_mib": rss_before,
     }
     print(json.dumps(result))

@@ -26,7 +26,6 @@ temporary folder unless ``--db`` is given (it must not exist yet).
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -35,14 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from _common import DEFAULT_RESULTS, machine_info, machine_line, markdown_table, write_json
+from _common import (
+    DEFAULT_RESULTS,
+    machine_info,
+    machine_line,
+    markdown_table,
+    peak_rss_mib,
+    write_json,
+)
 from dedupe_news import StoryIndex
 from synth import iter_articles
-
-
-def _peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def _size_mib(db: Path) -> float:
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace, db: Path) -> dict[str, Any]:
         "articles": size,
         "stories": stories,
         "db_mib": _size_mib(db),
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
