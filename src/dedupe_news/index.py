@@ -186,6 +186,11 @@ def _sublinear(counts: npt.NDArray[np.floating[Any]]) -> F64:
     return 1.0 + np.log(counts.astype(np.float64))
 
 
+def _dots(rows: sp.csr_matrix, vector: sp.csr_matrix) -> F64:
+    """Dot product of each row with a one-row matrix."""
+    return np.asarray((rows @ vector.T).todense()).ravel()
+
+
 def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
@@ -499,7 +504,7 @@ class StoryIndex:
         candidates = self._candidates(live.bands, live.day, exclude=live.seq)
         if not candidates:
             return [], np.empty(0)
-        sims = np.asarray((self._raw(candidates, scale) @ vector.T).todense()).ravel()
+        sims = _dots(self._raw(candidates, scale), vector)
         keep = self.config.expand_neighbours or self.config.neighbours
         order = np.lexsort((np.asarray(candidates), -sims))
         best = [k for k in order[:keep].tolist() if sims[k] > 0]
@@ -512,14 +517,16 @@ class StoryIndex:
         return sorted({self._root(self._live[c].story) for c in live.neighbours})
 
     def _story_scores(
-        self, vector: sp.csr_matrix, stories: list[int], scale: _Scale
+        self, seq: int, stories: list[int], scale: _Scale
     ) -> list[tuple[float, int, int, float]]:
-        """``(mean similarity, story, best member, its similarity)`` for each story."""
+        """``(mean similarity, story, best member, its similarity)`` of article ``seq`` (not a
+        member) to each story, on second-order vectors."""
         groups = [self._stories[story].members for story in stories]
         members = [m for group in groups for m in group]
         if not members:
             return []
-        sims = np.asarray((self._smoothed(members, scale) @ vector.T).todense()).ravel()
+        smoothed = self._smoothed([seq, *members], scale)  # one pass: rows are independent
+        sims = _dots(smoothed[1:], smoothed[0])
         out, at = [], 0
         for story, group in zip(stories, groups, strict=True):
             part = sims[at : at + len(group)]
@@ -603,8 +610,7 @@ class StoryIndex:
                 self._buckets.setdefault(key, []).append(seq)
             stories = [s for s in self._neighbour_stories(live) if s != story]
             if stories:
-                smoothed = self._smoothed([seq], scale)
-                scores = self._story_scores(smoothed, stories, scale)
+                scores = self._story_scores(seq, stories, scale)
                 best = max(scores, key=lambda t: (t[0], -t[1]))
                 if best[0] >= cfg.threshold:  # joins: the provisional story was never a story
                     self._stories[best[1]].members.append(seq)
@@ -730,7 +736,7 @@ class StoryIndex:
         try:
             self._meet(probe, ids, scale)
             stories = self._neighbour_stories(probe)
-            scores = self._story_scores(self._smoothed([-1], scale), stories, scale)
+            scores = self._story_scores(-1, stories, scale)
         finally:
             del self._live[-1]
         scores.sort(key=lambda t: (-t[0], t[1]))
