@@ -65,7 +65,7 @@ def run_dask(path: Path, workers: int, partitions: int) -> dict[str, Any]:
     blocksize = max(path.stat().st_size // partitions + 1, 1 << 16)
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

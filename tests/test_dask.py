@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import subprocess
@@ -20,13 +21,14 @@ import dedupe_news
 from corpus import make_corpus
 from dedupe_news import Article, InputError
 from dedupe_news import dask as dask_news
+from dedupe_news.cli import main
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as dask_client,
     ):
@@ -212,3 +214,53 @@ def test_missing_dask_gives_an_install_hint() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "pip install 'dedupe-news[dask]'" in out
+
+
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    lines = "".join(json.dumps(r) + "\n" for r in records)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(lines.encode("utf-8")))
+    else:
+        path.write_text(lines, encoding="utf-8")
+    return path
+
+
+def test_cli_on_a_running_scheduler_writes_the_local_stories(
+    client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = _tricky_corpus()
+    records[0]["id"] = "007"  # stays "007", not 7
+    half = len(records) // 2
+    first = _write_jsonl(tmp_path / "a.jsonl", records[:half])
+    second = _write_jsonl(tmp_path / "b.jsonl.gz", records[half:])
+    out = tmp_path / "out"
+
+    status = main(["dask", str(first), str(second), "-o", str(out), "--scheduler",
+                   client.scheduler.address])  # fmt: skip
+
+    assert status == 0
+    labels = pd.read_parquet(out / "labels")
+    assert dict(zip(labels["id"], labels["story"], strict=True)) == _local_stories(records)
+    assert "articles ->" in capsys.readouterr().err
+
+
+def test_cli_starts_local_workers(tmp_path: Path) -> None:
+    articles, _ = make_corpus(3, 3, 2, seed=5)
+    path = _write_jsonl(tmp_path / "in.jsonl", articles)
+
+    status = main(["dask", str(path), "-o", str(tmp_path / "out"), "--workers", "1", "-q"])
+
+    assert status == 0
+    stories = pd.read_parquet(tmp_path / "out" / "stories.parquet")
+    assert stories["size"].tolist() == [s.size for s in dedupe_news.cluster(articles).stories]
+
+
+def test_cli_refuses_missing_files_and_mixed_formats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dask", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o")]) == 2
+    assert "nope.jsonl: no such file" in capsys.readouterr().err
+    a = _write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
+    pd.DataFrame({"text": ["y"]}).to_parquet(tmp_path / "b.parquet")
+    assert main(["dask", str(a), str(tmp_path / "b.parquet"), "-o", str(tmp_path / "o")]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from . import __version__, seeds_path
 from .articles import Article, coerce_articles, read_articles
+from .cli_dask import add_dask_command, run_dask
 from .cli_index import add_index_commands, run_index
 from .errors import DedupeNewsError, InputError
 from .pipeline import cluster
@@ -29,6 +30,7 @@ _EPILOG = """examples:
   cat a.jsonl | dedupe-news cluster - --threshold 0.3 > stories.jsonl
   dedupe-news report articles.jsonl -o report.html   a searchable HTML report
   dedupe-news index add news.db today.jsonl          a persistent story index
+  dedupe-news dask 'archive/*.jsonl' -o stories/     a large archive on Dask
 """
 
 _PROGRESS_FROM = 5_000  # show progress on a terminal from this many articles
@@ -84,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--title", default="dedupe-news report", help="the page title")
     add_index_commands(commands)
+    add_dask_command(commands)
     return parser
 
 
@@ -181,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "index":
             return run_index(args)
+        if args.command == "dask":
+            return run_dask(args)
         return _run_report(args) if args.command == "report" else _run_cluster(args)
     except DedupeNewsError as err:
         print(f"dedupe-news: error: {err}", file=sys.stderr)
