@@ -27,6 +27,7 @@ from dedupe_news import (
     cluster,
     evaluate,
 )
+from dedupe_news.pipeline import term_weight
 
 CORPUS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -193,6 +194,18 @@ def test_synthetic_stories_are_recovered(
     assert_valid_partition(result, len(articles))
     score = evaluate(truth, result.labels)
     assert score.ari >= 0.9, str(score)
+
+
+def test_stock_news_phrases_do_not_link_a_small_batch() -> None:
+    # Four unrelated articles that share only attribution and calendar phrases ("according to
+    # people familiar with the matter", "told reporters earlier this week"): too few for
+    # max_df to discount them, so the news stop words must.
+    articles, truth = make_corpus(n_stories=0, n_singletons=4, seed=9117, reprints=2)
+    assert len(set(truth)) == 4
+
+    assert cluster(articles).stats.singletons == 4
+    assert term_weight("said", 2.0) == term_weight("monday", 2.0) == 0.0
+    assert term_weight("bridge", 2.0) == 1.0
 
 
 def test_threads_and_signature_scheme_do_not_change_the_answer() -> None:

@@ -183,9 +183,22 @@ def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I
     return node_of, np.asarray(first, dtype=np.int64)
 
 
+# Attribution and calendar words: every news story has them, none tells two stories apart. A
+# large batch discounts them through max_df; a small one (or a young StoryIndex) cannot.
+# fmt: off
+NEWS_STOP_WORDS = frozenset((
+    "said", "says", "say", "told", "stated", "announced", "confirmed", "noted", "added",
+    "explained", "reported", "according", "reporters", "sources", "spokesperson", "spokesman",
+    "spokeswoman", "statement", "officials", "people", "familiar", "matter", "today", "yesterday",
+    "earlier", "later", "week", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday",
+))
+# fmt: on
+
+
 def term_weight(token: str, number_weight: float) -> float:
     """Weight of a token as a TF-IDF term: 0 for stop words and single characters."""
-    if len(token) < 2 or token in ENGLISH_STOP_WORDS:
+    if len(token) < 2 or token in ENGLISH_STOP_WORDS or token in NEWS_STOP_WORDS:
         return 0.0
     return number_weight if any(ch.isdigit() for ch in token) else 1.0
 
