@@ -438,8 +438,14 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     lines = dd.from_delayed(
         [delayed(_lines_frame)(r) for r in reads], meta=_LINES_META, verify_meta=False
     )
-    batch = lines[["text", "key"]].drop_duplicates()["key"].value_counts()
-    by_source = lines.dropna(subset=["source"]).drop_duplicates().groupby(["source", "key"]).size()
+    # Counted in shuffled pieces (split_out): no worker holds every line of the archive.
+    batch = lines[["text", "key"]].drop_duplicates()["key"].value_counts(split_out=True)
+    by_source = (
+        lines.dropna(subset=["source"])
+        .drop_duplicates()
+        .groupby(["source", "key"])
+        .size(split_out=True)
+    )
     batch, by_source = dask.compute(
         batch[batch >= floor], by_source[by_source >= cfg.boilerplate_min_source_articles]
     )
@@ -472,7 +478,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         meta=pd.DataFrame({"token": pd.Series(dtype=object), "key": pd.Series(dtype=np.int64)}),
         verify_meta=False,
     )
-    first_key = seen.groupby("token")["key"].min().compute()
+    first_key = seen.groupby("token")["key"].min(split_out=True).compute()
     vocabulary = Vocabulary.from_tokens(first_key.sort_values().index.tolist())
     terms = delayed(_Terms(vocabulary, vocabulary.hashes()), traverse=False)
 
