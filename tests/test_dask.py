@@ -208,12 +208,15 @@ def test_to_parquet_round_trip(client: Client, tmp_path: Path) -> None:
 def test_missing_dask_gives_an_install_hint() -> None:
     code = (
         "import sys; sys.modules['dask'] = None\n"
+        "import dedupe_news  # the core does not need Dask\n"
         "try:\n    import dedupe_news.dask\nexcept ImportError as e:\n    print(e)\n"
+        "from dedupe_news.cli import main\n"
+        "sys.exit(main(['dask', 'x.jsonl', '-o', 'out']))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert "pip install 'dedupe-news[dask]'" in out
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "pip install 'dedupe-news[dask]'" in done.stdout
+    assert done.returncode == 2
+    assert "pip install 'dedupe-news[dask]'" in done.stderr
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:

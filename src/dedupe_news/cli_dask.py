@@ -77,11 +77,15 @@ def _frame(paths: Sequence[str], blocksize: str) -> Any:
 
 def run_dask(args: argparse.Namespace) -> int:
     try:
-        from distributed import Client, LocalCluster
-
-        from . import dask as dask_engine
+        from . import dask as dask_engine  # its error says what to install
     except ImportError as err:
         raise InputError(str(err)) from None
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(
+            "dedupe-news dask needs dask.distributed: pip install 'dedupe-news[dask]'"
+        ) from None
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     # Dask's own start-up chatter (INFO) and routine shuffle notes (WARNING) stay out of the way.
