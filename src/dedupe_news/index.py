@@ -186,9 +186,58 @@ def _sublinear(counts: npt.NDArray[np.floating[Any]]) -> F64:
     return 1.0 + np.log(counts.astype(np.float64))
 
 
-def _dots(rows: sp.csr_matrix, vector: sp.csr_matrix) -> F64:
-    """Dot product of each row with a one-row matrix."""
-    return np.asarray((rows @ vector.T).todense()).ravel()
+@dataclass
+class _Rows:
+    """Sparse rows as flat arrays: CSR without a matrix object. The index compares one article
+    with a few hundred others, thousands of times; scipy's per-matrix checks would cost more
+    than the arithmetic."""
+
+    indptr: I64
+    terms: npt.NDArray[np.int32]  # sorted within each row
+    values: F64
+
+    def __len__(self) -> int:
+        return self.indptr.size - 1
+
+    def row(self, k: int) -> tuple[npt.NDArray[np.int32], F64]:
+        start, end = self.indptr[k], self.indptr[k + 1]
+        return self.terms[start:end], self.values[start:end]
+
+    def row_of_entries(self) -> I64:
+        return np.repeat(np.arange(len(self)), np.diff(self.indptr))
+
+    def dots(self, dense: F64) -> F64:
+        """Each row's dot product with a dense vector."""
+        products = dense[self.terms] * self.values
+        dots = np.bincount(self.row_of_entries(), weights=products, minlength=len(self))
+        return np.asarray(dots, dtype=np.float64)  # (already float64: typing only)
+
+    def dots_with(self, terms: npt.NDArray[np.int32], values: F64, scratch: F64) -> F64:
+        """Each row's dot product with one sparse row, through a zeroed dense scratch vector."""
+        scratch[terms] = values
+        try:
+            return self.dots(scratch)
+        finally:
+            scratch[terms] = 0.0
+
+    def total(self, size: int) -> F64:
+        """The rows' sum, dense."""
+        total = np.bincount(self.terms, weights=self.values, minlength=size)
+        return np.asarray(total, dtype=np.float64)
+
+
+def _blend(raw: _Rows, out_row: I64, source: I64, weight: F64, n_rows: int) -> _Rows:
+    """Rows ``sum(weight * raw[source])`` grouped by ``out_row``, L2-normalized.
+
+    A sparse matrix product: scipy's kernel accumulates without sorting, which beats any
+    NumPy formulation here.
+    """
+    width = int(raw.terms.max()) + 1 if raw.terms.size else 0
+    matrix = sp.csr_matrix((raw.values, raw.terms, raw.indptr), shape=(len(raw), width))
+    mix = sp.csr_matrix((weight, (out_row, source)), shape=(n_rows, len(raw)))
+    blended = (mix @ matrix).tocsr()
+    indptr = blended.indptr.astype(np.int64)
+    return _Rows(indptr, blended.indices.astype(np.int32), _unit_rows(blended.data, indptr))
 
 
 def _iso(day: float) -> str:
@@ -267,6 +316,7 @@ class StoryIndex:
         self._weights = np.empty(0, dtype=np.float64)
         self._df = np.empty(0, dtype=np.int64)
         self._centroid = np.empty(0, dtype=np.float64)
+        self._scratch = np.empty(0, dtype=np.float64)  # all zero between uses
         self._grow(stored)
         self._live: dict[int, _Live] = {}
         self._seq_of: dict[str, int] = {}
@@ -307,6 +357,7 @@ class StoryIndex:
             self._weights = np.concatenate((self._weights, np.zeros(extra)))
             self._df = np.concatenate((self._df, np.zeros(extra, np.int64)))
             self._centroid = np.concatenate((self._centroid, np.zeros(extra)))
+            self._scratch = np.concatenate((self._scratch, np.zeros(extra)))
         if new:
             start = size - len(new)
             self._hashes[start:size] = token_hashes(new)
@@ -339,7 +390,7 @@ class StoryIndex:
             self._df, self._weights, len(self._live), self.config.max_df, len(self._vocabulary)
         )
 
-    def _raw(self, seqs: list[int], scale: _Scale) -> sp.csr_matrix:
+    def _raw(self, seqs: list[int], scale: _Scale) -> _Rows:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
         lives = [self._live[s] for s in seqs]
         lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
@@ -347,7 +398,7 @@ class StoryIndex:
         counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
         values = _sublinear(counts) * scale[terms]
         indptr = np.concatenate(([0], np.cumsum(lengths)))
-        return sp.csr_matrix((_unit_rows(values, indptr), terms, indptr), (len(lives), scale.size))
+        return _Rows(indptr, terms, _unit_rows(values, indptr))
 
     def _centroid_add(self, live: _Live) -> None:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
@@ -355,7 +406,7 @@ class StoryIndex:
         """
         np.add.at(self._centroid, live.terms, _sublinear(live.counts) / live.norm)
 
-    def _smoothed(self, seqs: list[int], scale: _Scale) -> sp.csr_matrix:
+    def _smoothed(self, seqs: list[int], scale: _Scale) -> _Rows:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
         cfg = self.config
         extra = {
@@ -368,30 +419,28 @@ class StoryIndex:
         position = {s: k for k, s in enumerate(rows)}
         raw = self._raw(rows, scale)
         n = len(self._live)
-        own = raw[: len(seqs)]  # each row's cosine with the running centroid of all articles
-        cols = own.indices
+        # Each row's cosine with the running centroid of all articles: the background.
+        end = raw.indptr[len(seqs)]
+        cols = raw.terms[:end]
         dots = np.bincount(
-            np.repeat(np.arange(len(seqs)), np.diff(own.indptr)),
-            weights=own.data * self._centroid[cols] * scale[cols],
+            raw.row_of_entries()[:end],
+            weights=raw.values[:end] * self._centroid[cols] * scale[cols],
             minlength=len(seqs),
         )
         background = (dots - 1.0) / max(n - 1.0, 1.0)
-        r, c, v = [], [], []
+        out_row, source, weight = [], [], []  # output row k gets weight * raw row source
         for k, s in enumerate(seqs):
-            r.append(k)
-            c.append(k)
-            v.append(1.0)
+            out_row.append(k)
+            source.append(k)
+            weight.append(1.0)
             live = self._live[s]
             for nb, sim in zip(live.neighbours[: cfg.neighbours], live.similarity, strict=False):
                 lift = sim - background[k]
                 if nb in position and lift > 0 and cfg.neighbour_weight > 0:
-                    r.append(k)
-                    c.append(position[nb])
-                    v.append(cfg.neighbour_weight * lift)
-        blend = sp.csr_matrix((v, (r, c)), shape=(len(seqs), len(rows)))
-        smoothed = (blend @ raw).tocsr()
-        smoothed.data = _unit_rows(smoothed.data, smoothed.indptr.astype(np.int64))
-        return smoothed
+                    out_row.append(k)
+                    source.append(position[nb])
+                    weight.append(cfg.neighbour_weight * lift)
+        return _blend(raw, np.asarray(out_row), np.asarray(source), np.asarray(weight), len(seqs))
 
     # ------------------------------------------------------------------ text
 
@@ -499,12 +548,12 @@ class StoryIndex:
     def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
         """Give ``live`` its bucket keys and closest articles; return its candidates and their
         cosines (shared by :meth:`add` and :meth:`query`)."""
-        vector = self._raw([live.seq], scale)
-        live.bands = self._bands(ids, live.terms, vector.data)  # data is aligned with terms
+        terms, values = self._raw([live.seq], scale).row(0)
+        live.bands = self._bands(ids, terms, values)
         candidates = self._candidates(live.bands, live.day, exclude=live.seq)
         if not candidates:
             return [], np.empty(0)
-        sims = _dots(self._raw(candidates, scale), vector)
+        sims = self._raw(candidates, scale).dots_with(terms, values, self._scratch)
         keep = self.config.expand_neighbours or self.config.neighbours
         order = np.lexsort((np.asarray(candidates), -sims))
         best = [k for k in order[:keep].tolist() if sims[k] > 0]
@@ -526,7 +575,8 @@ class StoryIndex:
         if not members:
             return []
         smoothed = self._smoothed([seq, *members], scale)  # one pass: rows are independent
-        sims = _dots(smoothed[1:], smoothed[0])
+        terms, values = smoothed.row(0)
+        sims = smoothed.dots_with(terms, values, self._scratch)[1:]
         out, at = [], 0
         for story, group in zip(stories, groups, strict=True):
             part = sims[at : at + len(group)]
@@ -671,11 +721,11 @@ class StoryIndex:
         remaining = list(others)
         while remaining:
             members = self._stories[story].members
-            total = np.asarray(self._smoothed(members, scale).sum(axis=0)).ravel()
+            total = self._smoothed(members, scale).total(scale.size)
             best_mean, best = -1.0, -1
             for other in remaining:
                 other_members = self._stories[other].members
-                other_total = np.asarray(self._smoothed(other_members, scale).sum(axis=0)).ravel()
+                other_total = self._smoothed(other_members, scale).total(scale.size)
                 mean = float(other_total @ total) / (len(members) * len(other_members))
                 if (mean, -other) > (best_mean, -best):
                     best_mean, best = mean, other
@@ -797,8 +847,7 @@ class StoryIndex:
         members = [r.seq for r in rows]
         if len(members) > 1:
             vectors = self._smoothed(members, self._idf_weights())
-            total = np.asarray(vectors.sum(axis=0)).ravel()
-            best = int(np.argmax(vectors @ total))
+            best = int(np.argmax(vectors.dots(vectors.total(self._scratch.size))))
         else:
             best = 0
         r = rows[best]
