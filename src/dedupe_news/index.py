@@ -539,11 +539,16 @@ class StoryIndex:
         for seq in list(found):  # friends of friends
             for nb in self._live[seq].neighbours[: self.config.neighbours]:
                 found.setdefault(nb, None)
-        return sorted(
-            s
-            for s in found
-            if s != exclude and s in self._live and self._active(self._live[s].story, day)
-        )
+        if exclude is not None:
+            found.pop(exclude, None)
+        live = self._live
+        if self.window_days is None:
+            return sorted(s for s in found if s in live)
+        active: dict[int, bool] = {}  # per story as assigned: many candidates share one
+        for s in found:
+            if s in live and live[s].story not in active:
+                active[live[s].story] = self._active(live[s].story, day)
+        return sorted(s for s in found if s in live and active[live[s].story])
 
     def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
         """Give ``live`` its bucket keys and closest articles; return its candidates and their
