@@ -61,7 +61,6 @@ from .errors import InputError
 from .lsh import band_keys, bucket_pairs
 from .pipeline import (
     COPY,
-    NEIGHBOUR,
     REWRITE,
     TermWeighting,
     assign_nodes,
@@ -71,6 +70,7 @@ from .pipeline import (
     expand_candidates,
     lsh_signatures,
     merge_channels,
+    run_stats,
     salient_sets,
     score_candidates,
     story_layout,
@@ -413,10 +413,11 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     parts = dask.persist(*_partitions(articles))  # read once: sizes first, for default ids
     sizes = [int(s) for s in dask.compute(*[delayed(len)(p) for p in parts])]
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    spans = [slice(int(a), int(b)) for a, b in pairwise(starts.tolist())]
 
     # 1. read and split into lines, per partition; the client gets ids, dates, sources, titles.
     reads = dask.persist(
-        *[delayed(_read)(p, int(s), cfg) for p, s in zip(parts, starts, strict=False)]
+        *[delayed(_read)(p, int(s), cfg) for p, s in zip(parts, starts[:-1], strict=True)]
     )
     del parts
     meta = pd.concat(dask.compute(*[delayed(_articles_frame)(r) for r in reads]), ignore_index=True)
@@ -424,16 +425,123 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         meta[column] = meta[column].astype(object).where(meta[column].notna(), None)
     ids: list[str] = meta["id"].tolist()
     check_unique_ids(ids)
-    n = len(ids)
-    if n == 0:
+    if not ids:
         return _result(meta, np.empty(0, np.int64), [], sizes, cfg, Stats(*[0] * 11))
-
     clock.lap("read")
-    # 2. boilerplate: short lines counted over distinct texts (globally, as in one batch).
+
+    # 2. boilerplate, counted over the whole input; then each partition strips its own.
+    rules = _boilerplate_rules(reads, int(meta["text"].nunique()), cfg)
+    stripped_and_facts = dask.persist(*[delayed(_strip)(r, rules, cfg) for r in reads])
+    del reads  # the workers may drop the lines now
+    stripped = [s[0] for s in stripped_and_facts]
+    facts = pd.concat(dask.compute(*[s[1] for s in stripped_and_facts]), ignore_index=True)
+    del stripped_and_facts
+    clock.lap("boilerplate")
+
+    # 3. canonical order and nodes (identical texts collapse), on the client.
+    nodes = _Nodes.of(ids, meta["date"].tolist(), facts["key"].tolist(), facts["short"])
+    clock.lap("nodes")
+
+    # 4. vocabulary: tokens numbered by first appearance in canonical order, as in one batch.
+    vocabulary = _vocabulary(
+        [delayed(_first_seen)(s, nodes.rank[span]) for s, span in zip(stripped, spans, strict=True)]
+    )
+    terms = delayed(_Terms(vocabulary, vocabulary.hashes()), traverse=False)
+    clock.lap("vocabulary")
+
+    # 5. shingles and term counts of each node, where its first article lives; document
+    # frequencies by a tree sum.
+    features = dask.persist(
+        *[
+            delayed(_features)(s, *nodes.of_partition(span), terms, cfg)
+            for s, span in zip(stripped, spans, strict=True)
+        ]
+    )
+    del stripped
+    frequency = _tree_sum(
+        [delayed(_document_frequency)(f, len(vocabulary)) for f in features],
+        np.zeros(len(vocabulary), dtype=np.int64),
+    )
+    (document_frequency,) = dask.compute(frequency)
+    weighting = TermWeighting.fit(
+        document_frequency, nodes.count, vocabulary_weights(vocabulary, cfg.number_weight), cfg
+    )
+    clock.lap("features")
+
+    # 6. TF-IDF rows and band keys per partition; 7. candidate pairs by shuffling band keys.
+    vectors = dask.persist(*[delayed(_vectors)(f, weighting, terms, cfg) for f in features])
+    del features
+    pairs, channels = _candidate_pairs([v[2] for v in vectors], nodes.count, cfg)
+    (blocks,) = dask.compute([(v[0], v[1]) for v in vectors])
+    del vectors  # the workers' part is done
+    tfidf = _stack_rows(blocks, nodes.count, len(vocabulary))
+    del blocks
+    clock.lap("vectors and candidates")
+
+    # 8. on the client: the local pipeline's scoring and linkage, on the same numbers.
+    candidates = expand_candidates(pairs, channels, tfidf, cfg)
+    smoothed, score, keep = score_candidates(tfidf, candidates, nodes.weight, nodes.days, cfg)
+    edges, edge_score = candidates.pairs[keep], score[keep]
+    node_labels = average_linkage(smoothed, edges, edge_score, cfg.threshold, nodes.weight)
+    canonical_ids = [ids[k] for k in nodes.order.tolist()]
+    layout = story_layout(
+        canonical_ids, nodes.node_of, nodes.weight, node_labels, edges, edge_score
+    )
+    clock.lap("scoring and linkage")
+    stats = run_stats(
+        short_articles=int(nodes.short.sum()),
+        nodes=nodes.count,
+        boilerplate_lines=int(facts["removed"].sum()),
+        channels=candidates.channels,
+        edges=len(edges),
+        story_sizes=[len(group) for group, _ in layout],
+    )
+    return _result(meta, nodes.order, layout, sizes, cfg, stats)
+
+
+@dataclass
+class _Nodes:
+    """Canonical order and nodes (identical texts collapsed), as ``prepare`` makes them."""
+
+    order: I64  # canonical position -> input position
+    rank: I64  # input position -> canonical position
+    node_of: I64  # canonical position -> node
+    is_first: npt.NDArray[np.bool_]  # input position: the first article of its node
+    short: npt.NDArray[np.bool_]  # input position
+    weight: I64  # per node: articles
+    days: npt.NDArray[np.float64]  # per node: its first article's date, days since the epoch
+
+    @classmethod
+    def of(cls, ids: list[str], dates: list[str | None], keys: list[bytes], short: Any) -> _Nodes:
+        n = len(ids)
+        order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        short = np.asarray(short, dtype=bool)
+        node_of, first = assign_nodes([keys[k] for k in order.tolist()], short[order])
+        is_first = np.zeros(n, dtype=bool)
+        is_first[order[first]] = True
+        weight = np.bincount(node_of, minlength=first.size).astype(np.int64)
+        days = np.asarray([day_number(dates[k]) for k in order[first].tolist()], dtype=np.float64)
+        return cls(order, rank, node_of, is_first, short, weight, days)
+
+    @property
+    def count(self) -> int:
+        return self.weight.size
+
+    def of_partition(self, span: slice) -> tuple[I64, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Node, first-of-node and short flags of a partition's articles."""
+        return self.node_of[self.rank[span]], self.is_first[span], self.short[span]
+
+
+def _boilerplate_rules(
+    reads: Sequence[Delayed], distinct_texts: int, config: Config
+) -> BoilerplateRules:
+    """Short lines repeated across the input's distinct texts, overall and per source."""
     floor = BoilerplateRules.batch_floor(
-        int(meta["text"].nunique()),
-        min_articles=cfg.boilerplate_min_articles,
-        min_share=cfg.boilerplate_min_share,
+        distinct_texts,
+        min_articles=config.boilerplate_min_articles,
+        min_share=config.boilerplate_min_share,
     )
     lines = dd.from_delayed(
         [delayed(_lines_frame)(r) for r in reads], meta=_LINES_META, verify_meta=False
@@ -447,109 +555,34 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         .size(split_out=True)
     )
     batch, by_source = dask.compute(
-        batch[batch >= floor], by_source[by_source >= cfg.boilerplate_min_source_articles]
+        batch[batch >= floor], by_source[by_source >= config.boilerplate_min_source_articles]
     )
-    rules = BoilerplateRules(frozenset(batch.index), frozenset(by_source.index))
-    stripped_meta = dask.persist(*[delayed(_strip)(r, rules, cfg) for r in reads])
-    del reads, lines, batch, by_source  # the workers may drop the lines now
+    return BoilerplateRules(frozenset(batch.index), frozenset(by_source.index))
 
-    clock.lap("boilerplate")
-    # 3. canonical order and nodes (identical texts collapse), on the client.
-    stripped = [s[0] for s in stripped_meta]
-    facts = pd.concat(dask.compute(*[s[1] for s in stripped_meta]), ignore_index=True)
-    order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    short = facts["short"].to_numpy(bool)
-    node_of, first = assign_nodes(facts["key"].to_numpy(object)[order].tolist(), short[order])
-    article_node = node_of[rank]  # input position -> node
-    is_first = np.zeros(n, dtype=bool)
-    is_first[order[first]] = True
-    n_nodes = first.size
-    node_weight = np.bincount(node_of, minlength=n_nodes).astype(np.int64)
-    dates = meta["date"].tolist()
-    node_days = np.asarray([day_number(dates[k]) for k in order[first].tolist()], dtype=np.float64)
-    spans = [slice(int(a), int(b)) for a, b in pairwise(starts.tolist())]
 
-    clock.lap("nodes")
-    # 4. vocabulary: tokens numbered by first appearance in canonical order, as in one batch.
+def _vocabulary(first_seen: list[Delayed]) -> Vocabulary:
+    """Tokens by their first appearance anywhere (each partition's, reduced by minimum)."""
     seen = dd.from_delayed(
-        [delayed(_first_seen)(s, rank[span]) for s, span in zip(stripped, spans, strict=True)],
+        first_seen,
         meta=pd.DataFrame({"token": pd.Series(dtype=object), "key": pd.Series(dtype=np.int64)}),
         verify_meta=False,
     )
     first_key = seen.groupby("token")["key"].min(split_out=True).compute()
-    vocabulary = Vocabulary.from_tokens(first_key.sort_values().index.tolist())
-    terms = delayed(_Terms(vocabulary, vocabulary.hashes()), traverse=False)
+    return Vocabulary.from_tokens(first_key.sort_values().index.tolist())
 
-    clock.lap("vocabulary")
-    # 5. shingles and term counts of each node, where its first article lives.
-    features = dask.persist(
-        *[
-            delayed(_features)(s, article_node[span], is_first[span], short[span], terms, cfg)
-            for s, span in zip(stripped, spans, strict=True)
-        ]
-    )
-    del stripped, stripped_meta, seen
-    frequency = _tree_sum(
-        [delayed(_document_frequency)(f, len(vocabulary)) for f in features],
-        np.zeros(len(vocabulary), dtype=np.int64),
-    )
-    (document_frequency,) = dask.compute(frequency)
-    weighting = TermWeighting.fit(
-        document_frequency, n_nodes, vocabulary_weights(vocabulary, cfg.number_weight), cfg
-    )
 
-    clock.lap("features")
-    # 6. TF-IDF rows and band keys per partition; 7. candidate pairs by shuffling band keys.
-    vectors = dask.persist(*[delayed(_vectors)(f, weighting, terms, cfg) for f in features])
-    del features, frequency
-    bands = dd.from_delayed([v[2] for v in vectors], meta=_BANDS_META, verify_meta=False)
+def _candidate_pairs(
+    band_frames: list[Delayed], n_nodes: int, config: Config
+) -> tuple[I64, npt.NDArray[np.uint8]]:
+    """LSH candidate pairs and their channel bits: band keys shuffled so each bucket meets."""
+    bands = dd.from_delayed(band_frames, meta=_BANDS_META, verify_meta=False)
     found = bands.shuffle(on=["channel", "band", "key"]).map_partitions(
-        _bucket_pairs, n_nodes, cfg.max_partners, meta=_PAIRS_META
+        _bucket_pairs, n_nodes, config.max_partners, meta=_PAIRS_META
     )
-    pair_frame = found.compute()
-    (blocks,) = dask.compute([(v[0], v[1]) for v in vectors])
-    del vectors, bands, found  # the workers' part is done
-
-    clock.lap("vectors and candidates")
-    # 8. on the client: the local pipeline's scoring and linkage, on the same numbers.
-    tfidf = _stack_rows(blocks, n_nodes, len(vocabulary))
-    del blocks
-    codes, n_codes = pair_frame["code"].to_numpy(np.int64), max(n_nodes, 1)
-    found_pairs = np.stack([codes // n_codes, codes % n_codes], axis=1)
-    pairs, channels = merge_channels(
-        [(found_pairs, pair_frame["channel"].to_numpy(np.uint8))], n_codes
-    )
-    del pair_frame, codes, found_pairs
-    candidates = expand_candidates(pairs, channels, tfidf, cfg)
-    smoothed, score, keep = score_candidates(tfidf, candidates, node_weight, node_days, cfg)
-    edges, edge_score = candidates.pairs[keep], score[keep]
-    node_labels = average_linkage(smoothed, edges, edge_score, cfg.threshold, node_weight)
-    layout = story_layout(
-        [ids[k] for k in order.tolist()], node_of, node_weight, node_labels, edges, edge_score
-    )
-    clock.lap("scoring and linkage")
-    return _result(
-        meta,
-        order,
-        layout,
-        sizes,
-        cfg,
-        Stats(
-            articles=n,
-            short_articles=int(short.sum()),
-            identical_articles=n - n_nodes,
-            boilerplate_lines=int(facts["removed"].sum()),
-            candidates=len(candidates.pairs),
-            candidates_copy=int(np.count_nonzero(candidates.channels & COPY)),
-            candidates_rewrite=int(np.count_nonzero(candidates.channels & REWRITE)),
-            candidates_neighbour=int(np.count_nonzero(candidates.channels & NEIGHBOUR)),
-            edges=len(edges),
-            stories=len(layout),
-            singletons=sum(1 for group, _ in layout if len(group) == 1),
-        ),
-    )
+    frame = found.compute()
+    codes, n_codes = frame["code"].to_numpy(np.int64), max(n_nodes, 1)
+    pairs = np.stack([codes // n_codes, codes % n_codes], axis=1)
+    return merge_channels([(pairs, frame["channel"].to_numpy(np.uint8))], n_codes)
 
 
 def _stack_rows(

@@ -587,18 +587,13 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
         },
         _CHANNEL_NAMES,
     )
-    stats = Stats(
-        articles=n,
+    stats = run_stats(
         short_articles=int(prep.node_weight[prep.short].sum()),
-        identical_articles=int(n - prep.n_nodes),
+        nodes=prep.n_nodes,
         boilerplate_lines=prep.boilerplate_lines,
-        candidates=len(pairs),
-        candidates_copy=int(np.count_nonzero(channels & COPY)),
-        candidates_rewrite=int(np.count_nonzero(channels & REWRITE)),
-        candidates_neighbour=int(np.count_nonzero(channels & NEIGHBOUR)),
+        channels=channels,
         edges=len(edges),
-        stories=len(stories),
-        singletons=sum(1 for s in stories if s.size == 1),
+        story_sizes=[s.size for s in stories],
     )
     return Clustering(
         articles=items,
@@ -608,6 +603,32 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
         stats=stats,
         config=cfg,
         evidence=evidence,
+    )
+
+
+def run_stats(
+    *,
+    short_articles: int,
+    nodes: int,
+    boilerplate_lines: int,
+    channels: npt.NDArray[np.uint8],
+    edges: int,
+    story_sizes: Sequence[int],
+) -> Stats:
+    """The counts of a run, from its candidates' channel bits and its stories' sizes."""
+    articles = int(sum(story_sizes))
+    return Stats(
+        articles=articles,
+        short_articles=short_articles,
+        identical_articles=articles - nodes,
+        boilerplate_lines=boilerplate_lines,
+        candidates=len(channels),
+        candidates_copy=int(np.count_nonzero(channels & COPY)),
+        candidates_rewrite=int(np.count_nonzero(channels & REWRITE)),
+        candidates_neighbour=int(np.count_nonzero(channels & NEIGHBOUR)),
+        edges=edges,
+        stories=len(story_sizes),
+        singletons=sum(1 for size in story_sizes if size == 1),
     )
 
 
