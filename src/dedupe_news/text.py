@@ -15,6 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 __all__ = [
     "BoilerplateReport",
@@ -143,9 +144,14 @@ class BoilerplateReport:
     tokenized once, for comparing lines and for the features alike).
     """
 
-    texts: list[str]
+    kept_lines: list[list[str]]
     tokens: list[list[str]]
     lines_removed: list[int]
+
+    @property
+    def texts(self) -> list[str]:
+        """The kept text of each article (joined on demand: the pipeline needs only tokens)."""
+        return ["\n".join(lines) for lines in self.kept_lines]
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,7 @@ class BoilerplateRules:
 
     def apply(self, lines: Lines, sources: Sequence[str | None]) -> BoilerplateReport:
         """Drop the boilerplate and chrome lines of each text."""
-        kept_texts: list[str] = []
+        kept_lines: list[list[str]] = []
         kept_tokens: list[list[str]] = []
         removed: list[int] = []
         for text_lines, tokens, keys, source in zip(
@@ -221,10 +227,10 @@ class BoilerplateRules:
                 and (source, key) not in self.repeated_by_source
                 and not is_chrome(line)
             ]
-            kept_texts.append("\n".join(text_lines[k] for k in kept))
-            kept_tokens.append([word for k in kept for word in tokens[k]])
+            kept_lines.append([text_lines[k] for k in kept])
+            kept_tokens.append(list(chain.from_iterable([tokens[k] for k in kept])))
             removed.append(len(text_lines) - len(kept))
-        return BoilerplateReport(texts=kept_texts, tokens=kept_tokens, lines_removed=removed)
+        return BoilerplateReport(kept_lines, kept_tokens, removed)
 
 
 def strip_boilerplate(
