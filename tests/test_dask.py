@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import random
 import subprocess
 import sys
@@ -267,3 +268,21 @@ def test_cli_refuses_missing_files_and_mixed_formats(
     pd.DataFrame({"text": ["y"]}).to_parquet(tmp_path / "b.parquet")
     assert main(["dask", str(a), str(tmp_path / "b.parquet"), "-o", str(tmp_path / "o")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_progress_logs_each_stage(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    frame = dd.from_pandas(pd.DataFrame({"text": ["one story", "another story"]}), npartitions=1)
+    with caplog.at_level(logging.INFO, logger="dedupe_news"):
+        dask_news.cluster(frame, progress=True)
+    stages = [
+        r.getMessage().split(" done")[0] for r in caplog.records if "done in" in r.getMessage()
+    ]
+    assert stages == [
+        "read",
+        "boilerplate",
+        "nodes",
+        "vocabulary",
+        "features",
+        "vectors and candidates",
+        "scoring and linkage",
+    ]

@@ -91,9 +91,12 @@ def run_dask(args: argparse.Namespace) -> int:
     # Dask's own start-up chatter (INFO) and routine shuffle notes (WARNING) stay out of the way.
     logging.getLogger("distributed").setLevel(logging.WARNING)
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
-    overrides = {
+    overrides: dict[str, Any] = {
         k: v for k, v in (("threshold", args.threshold), ("seed", args.seed)) if v is not None
     }
+    if not args.quiet and sys.stderr.isatty():  # stage by stage, as the run goes
+        overrides["progress"] = True
+        logging.getLogger("dedupe_news").setLevel(logging.INFO)
     frame = _frame(args.paths, args.blocksize)
     if args.scheduler:
         with Client(args.scheduler):

@@ -101,7 +101,7 @@ class Config:
         Threads for the numeric kernels that release the GIL (pair scoring): -1 uses every
         CPU, 1 none. Results do not depend on it.
     progress : bool, default False
-        Show a progress bar for long runs.
+        Show progress on long runs: a bar in ``cluster()``, stage times in ``dedupe_news.dask``.
     """
 
     threshold: float = field(default=0.29, metadata=_range(0.0, 1.0))

@@ -360,14 +360,15 @@ def _partitions(articles: object) -> list[Delayed]:
 
 
 class _Clock:
-    """Logs each stage's seconds at DEBUG level (``logging.getLogger("dedupe_news")``)."""
+    """Logs each stage's seconds: at INFO level with ``progress=True``, else at DEBUG."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: bool) -> None:
+        self.level = logging.INFO if progress else logging.DEBUG
         self.start = time.perf_counter()
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        logger.debug("dask stage %s: %.2f s", stage, now - self.start)
+        logger.log(self.level, "%s done in %.1f s", stage, now - self.start)
         self.start = now
 
 
@@ -409,7 +410,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         Naming the article and what is allowed, before any clustering work.
     """
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
-    clock = _Clock()
+    clock = _Clock(cfg.progress)
     parts = dask.persist(*_partitions(articles))  # read once: sizes first, for default ids
     sizes = [int(s) for s in dask.compute(*[delayed(len)(p) for p in parts])]
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
