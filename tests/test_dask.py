@@ -204,6 +204,9 @@ def test_to_parquet_round_trip(client: Client, tmp_path: Path) -> None:
     stories = pd.read_parquet(root / "stories.parquet")
     assert stories["representative"].tolist() == result.stories["representative"].tolist()
     assert "articles" in repr(result)
+    page = result._repr_html_()
+    assert "&lt;DaskClustering" in page and "<table" in page
+    assert result.stories["representative"].iat[0] in page
 
 
 def test_missing_dask_gives_an_install_hint() -> None:

@@ -30,6 +30,7 @@ Needs the ``dask`` extra: ``pip install 'dedupe-news[dask]'``.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import time
 from collections.abc import Sequence
@@ -339,6 +340,11 @@ class DaskClustering:
             f"<DaskClustering: {self.stats.articles} articles in {self.stats.stories} stories "
             f"({self.stats.singletons} singletons), {self.labels.npartitions} partitions>"
         )
+
+    def _repr_html_(self) -> str:
+        """Notebooks: the summary and the ten largest stories."""
+        top = self.stories.head(10).to_html(index=False, escape=True)
+        return f"<p>{html.escape(repr(self))}</p>{top}"
 
 
 # --------------------------------------------------------------------------- the driver
