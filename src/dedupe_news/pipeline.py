@@ -138,8 +138,12 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
         dtype=bool,
         count=len(canonical),
     )
+    # Content key: the title's length, then the title's and the body's ids (unambiguous).
     node_of, first = assign_nodes(
-        [ids[2 * k].tobytes() + b"|" + ids[2 * k + 1].tobytes() for k in range(len(canonical))],
+        [
+            ids[2 * k].size.to_bytes(8, "little") + ids[2 * k].tobytes() + ids[2 * k + 1].tobytes()
+            for k in range(len(canonical))
+        ],
         short,
     )
     return Prepared(
