@@ -10,7 +10,7 @@ from datasketch.lsh import _optimal_param
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news.lsh import candidate_pairs, collision_probability, optimal_bands
+from dedupe_news.lsh import bucket_pairs, candidate_pairs, collision_probability, optimal_bands
 
 
 def reference_pairs(
@@ -173,3 +173,35 @@ def test_collision_probability_is_a_monotone_s_curve(bands: int, rows: int) -> N
 
 def test_collision_probability_formula() -> None:
     assert float(collision_probability(0.5, 4, 2)) == pytest.approx(1 - (1 - 0.25) ** 4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 60)),
+        max_size=60,
+        unique_by=lambda r: (r[0], r[2]),  # a node has one key per band
+    ),
+    cut=st.integers(0, 7),
+    seed=st.integers(0, 2**16),
+)
+def test_bucket_pairs_depend_only_on_each_whole_bucket(
+    rows: list[tuple[int, int, int]], cut: int, seed: int
+) -> None:
+    # What the Dask engine relies on: rows in any order, buckets spread over any pieces (each
+    # bucket whole in one piece), give the same pairs as all rows together.
+    bands = np.array([r[0] for r in rows], dtype=np.int64)
+    keys = np.array([r[1] for r in rows], dtype=np.uint64)
+    nodes = np.array([r[2] for r in rows], dtype=np.int64)
+    whole = {tuple(p) for p in bucket_pairs(keys, nodes, bands, max_partners=2).tolist()}
+
+    order = np.random.default_rng(seed).permutation(len(rows))
+    piece = (bands * 7 + keys.astype(np.int64)) % (cut + 1)  # a bucket's rows share a piece
+    spread: set[tuple[int, ...]] = set()
+    for p in range(cut + 1):
+        mine = order[piece[order] == p]
+        pairs = bucket_pairs(keys[mine], nodes[mine], bands[mine], max_partners=2)
+        spread |= {tuple(pair) for pair in pairs.tolist()}
+
+    assert spread == whole
+    assert all(i < j for i, j in whole)
