@@ -43,10 +43,18 @@ from .articles import Article, coerce_articles
 from .config import Config
 from .errors import ConfigError, InputError
 from .lsh import band_keys
-from .pipeline import MAX_DF_FLOOR, hash32, lsh_signatures, term_weight
+from .pipeline import (
+    day_number,
+    hash32,
+    idf_and_weights,
+    lsh_signatures,
+    sublinear_tf,
+    term_weight,
+    title_and_body,
+)
 from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
 from .store import ArticleRow, Store, StoryRow
-from .text import is_chrome, normalize, split_lines, split_title, tokenize
+from .text import BoilerplateRules, is_chrome, split_lines, tokenize
 
 __all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
 
@@ -136,19 +144,17 @@ class _Parsed:
 
 
 class _Scale:
-    """IDF times term weight (0 for terms in too many articles, as in batch), computed for the
-    terms asked for only: the vocabulary of a large index is far bigger than any comparison.
+    """IDF times term weight (as batch TF-IDF weighs terms), computed for the terms asked for
+    only: the vocabulary of a large index is far bigger than any comparison.
     """
 
-    def __init__(self, df: I64, weights: F64, n: int, max_df: float, size: int) -> None:
-        self._df, self._weights, self._n = df, weights, n
-        self._ceiling = max(max_df * n, MAX_DF_FLOOR)
+    def __init__(self, df: I64, weights: F64, n: int, config: Config, size: int) -> None:
+        self._df, self._weights, self._n, self._config = df, weights, n, config
         self.size = size  # terms in the vocabulary (the arrays may have spare room)
 
     def __getitem__(self, terms: npt.NDArray[Any]) -> F64:
-        df = self._df[terms].astype(np.float64)
-        idf = np.log((1.0 + self._n) / (1.0 + df)) + 1.0
-        return np.where(df > self._ceiling, 0.0, idf * self._weights[terms])
+        idf, weights = idf_and_weights(self._df[terms], self._n, self._weights[terms], self._config)
+        return np.asarray(idf * weights)
 
 
 _RUNTIME_SETTINGS = ("n_jobs", "progress")
@@ -163,12 +169,8 @@ def _runtime(config: Config) -> dict[str, Any]:
 
 
 def _day(article: Article, now: float) -> float:
-    if article.date is None:
-        return now
-    parsed = dt.datetime.fromisoformat(article.date.replace("Z", "+00:00"))
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return (parsed - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
+    """An article's day number; its arrival (``now``) when undated."""
+    return now if article.date is None else day_number(article.date)
 
 
 def _unit_rows(values: F64, indptr: I64) -> F64:
@@ -179,11 +181,6 @@ def _unit_rows(values: F64, indptr: I64) -> F64:
     squares = np.add.reduceat(values * values, np.minimum(indptr[:-1], values.size - 1))
     norms = np.sqrt(np.where(lengths > 0, squares, 0.0))
     return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), lengths))
-
-
-def _sublinear(counts: npt.NDArray[np.floating[Any]]) -> F64:
-    """Sublinear term frequency, as batch TF-IDF uses it."""
-    return 1.0 + np.log(counts.astype(np.float64))
 
 
 @dataclass
@@ -386,9 +383,7 @@ class StoryIndex:
 
     def _idf_weights(self) -> _Scale:
         """The current statistics (see :class:`_Scale`)."""
-        return _Scale(
-            self._df, self._weights, len(self._live), self.config.max_df, len(self._vocabulary)
-        )
+        return _Scale(self._df, self._weights, len(self._live), self.config, len(self._vocabulary))
 
     def _raw(self, seqs: list[int], scale: _Scale) -> _Rows:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
@@ -396,7 +391,7 @@ class StoryIndex:
         lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
         terms = np.concatenate([lv.terms for lv in lives]) if lives else np.empty(0, np.int32)
         counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
-        values = _sublinear(counts) * scale[terms]
+        values = sublinear_tf(counts) * scale[terms]
         indptr = np.concatenate(([0], np.cumsum(lengths)))
         return _Rows(indptr, terms, _unit_rows(values, indptr))
 
@@ -404,7 +399,7 @@ class StoryIndex:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
         the article arrived; times the current IDF weights it approximates the batch centroid.
         """
-        np.add.at(self._centroid, live.terms, _sublinear(live.counts) / live.norm)
+        np.add.at(self._centroid, live.terms, sublinear_tf(live.counts) / live.norm)
 
     def _smoothed(self, seqs: list[int], scale: _Scale) -> _Rows:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
@@ -446,13 +441,11 @@ class StoryIndex:
 
     def _parse(self, article: Article, now: float) -> _Parsed:
         cfg = self.config
-        body = normalize(article.text)
-        if article.title is None:
-            title, body = split_title(body)
-        else:
-            title = normalize(article.title)
+        title, body = title_and_body(article)
         n = len(self._live)
-        floor = max(cfg.boilerplate_min_articles, math.ceil(cfg.boilerplate_min_share * n))
+        floor = BoilerplateRules.batch_floor(
+            n, min_articles=cfg.boilerplate_min_articles, min_share=cfg.boilerplate_min_share
+        )
         kept: list[str] = []
         hashes: list[int] = []
         for line in split_lines(body):
@@ -653,7 +646,7 @@ class StoryIndex:
         self._stories[story] = _Story(item.day, item.day, None, [])
         self._remember(live, item.article.id)
         scale = self._idf_weights()
-        live.norm = float(np.linalg.norm(_sublinear(counts) * scale[terms])) or 1.0
+        live.norm = float(np.linalg.norm(sublinear_tf(counts) * scale[terms])) or 1.0
         self._centroid_add(live)
         merged: tuple[int, ...] = ()
         best: tuple[float, int, int, float] | None = None

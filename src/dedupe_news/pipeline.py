@@ -104,11 +104,38 @@ class Features:
 
 
 def day_number(date: str | None) -> float:
-    """Days since the epoch (UTC, fractional) of an ISO date; NaN when undated."""
+    """Days since the epoch (UTC, fractional) of an ISO date; NaN when undated.
+
+    A date with an offset is converted to UTC; a naive one is taken as UTC (never as the
+    machine's local time).
+    """
     if date is None:
         return float("nan")
     parsed = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=None).timestamp() / 86400.0
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return (parsed - _EPOCH).total_seconds() / 86400.0
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def sublinear_tf(counts: npt.NDArray[np.floating[Any]]) -> F64:
+    """Sublinear term frequency ``1 + log(count)``, for batch and stream alike."""
+    return 1.0 + np.log(counts.astype(np.float64))
+
+
+def idf_and_weights(
+    document_frequency: npt.NDArray[Any], n_rows: int, term_weights: F64, config: Config
+) -> tuple[F64, F64]:
+    """Smooth IDF (scikit-learn's) and the effective term weights: 0 for terms in too many
+    rows, times ``idf ** (idf_power - 1)``. For any subset of terms, as a stream needs."""
+    df = document_frequency.astype(np.float64)
+    weights = np.where(df > max(config.max_df * n_rows, MAX_DF_FLOOR), 0.0, term_weights)
+    idf = np.log((n_rows + 1) / (df + 1.0)) + 1.0
+    if config.idf_power != 1.0:
+        weights = weights * idf ** (config.idf_power - 1.0)
+    return idf, weights
 
 
 def prepare(articles: list[Article], config: Config) -> Prepared:
@@ -294,19 +321,14 @@ class TermWeighting:
     def fit(
         cls, document_frequency: I64, n_rows: int, term_weights: F64, config: Config
     ) -> TermWeighting:
-        too_common = document_frequency > max(config.max_df * n_rows, MAX_DF_FLOOR)
-        weights = np.where(too_common, 0.0, term_weights)
-        idf = np.log((n_rows + 1) / (document_frequency.astype(np.float64) + 1.0)) + 1.0
-        if config.idf_power != 1.0:
-            weights = weights * idf ** (config.idf_power - 1.0)
-        return cls(idf, weights)
+        return cls(*idf_and_weights(document_frequency, n_rows, term_weights, config))
 
     def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """L2-normalized rows of ``(1 + log tf) * idf * weight``; zero-weight terms dropped."""
         counts = counts.tocsr(copy=True)
         columns = counts.indices
         weight = self.term_weights[columns]
-        counts.data = (np.log(counts.data) + 1.0) * self.idf[columns] * weight
+        counts.data = sublinear_tf(counts.data) * self.idf[columns] * weight
         counts.data[weight == 0] = 0.0
         counts.eliminate_zeros()
         if counts.nnz == 0:  # nothing scoreable (e.g. only empty articles, or none at all)
