@@ -614,26 +614,34 @@ def _result(
     config: Config,
     stats: Stats,
 ) -> DaskClustering:
+    """Labels in input order, and one summary row per story, computed column by column."""
     story = np.empty(len(meta), dtype=np.int64)
-    rows = []
+    representative = np.empty(len(layout), dtype=np.int64)  # input position
     for number, (group, _) in enumerate(layout):
         members = order[group]  # input positions, the representative first
         story[members] = number
-        dates = meta["date"].iloc[members].dropna()
-        days = [day_number(d) for d in dates]
-        rep = int(members[0])
-        rows.append(
-            {
-                "story": number,
-                "size": len(group),
-                "representative": meta["id"].iat[rep],
-                "title": meta["title"].iat[rep],
-                "first_date": dates.iat[int(np.argmin(days))] if days else None,
-                "last_date": dates.iat[int(np.argmax(days))] if days else None,
-                "sources": int(meta["source"].iloc[members].nunique()),
-            }
-        )
+        representative[number] = members[0]
+    articles = pd.DataFrame(
+        {
+            "story": story,
+            "day": [day_number(d) for d in meta["date"]],
+            "date": meta["date"],
+            "source": meta["source"],
+        }
+    )
+    dated = articles.dropna(subset=["day"]).sort_values(["story", "day"], kind="stable")
+    summary = pd.DataFrame(
+        {
+            "story": np.arange(len(layout), dtype=np.int64),
+            "size": np.fromiter((len(g) for g, _ in layout), dtype=np.int64, count=len(layout)),
+            "representative": meta["id"].to_numpy()[representative],
+            "title": meta["title"].to_numpy()[representative],
+        }
+    )
+    for column, pick in (("first_date", "first"), ("last_date", "last")):
+        summary[column] = summary["story"].map(dated.groupby("story")["date"].agg(pick))
+    sources = articles.groupby("story")["source"].nunique()
+    summary["sources"] = summary["story"].map(sources).fillna(0).astype(np.int64)
     labels = pd.DataFrame({"id": meta["id"], "story": story})
     frame = dd.from_pandas(labels, npartitions=max(len(sizes), 1), sort=False)
-    columns = ["story", "size", "representative", "title", "first_date", "last_date", "sources"]
-    return DaskClustering(frame, pd.DataFrame(rows, columns=columns), stats, config)
+    return DaskClustering(frame, summary, stats, config)
