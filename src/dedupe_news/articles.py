@@ -131,11 +131,15 @@ def _from_mapping(record: Mapping[str, Any], position: int) -> Article:
     )
 
 
+def check_text_column(columns: Iterable[object]) -> None:
+    """Refuse a table (pandas or Dask) without the required ``text`` column."""
+    names = [str(c) for c in columns]
+    if "text" not in names:
+        raise InputError(f"DataFrame has no 'text' column (columns: {', '.join(names)})")
+
+
 def _records_from_dataframe(frame: Any) -> list[dict[str, Any]]:
-    if "text" not in frame.columns:
-        raise InputError(
-            f"DataFrame has no 'text' column (columns: {', '.join(map(str, frame.columns))})"
-        )
+    check_text_column(frame.columns)
     columns = [c for c in _FIELDS if c in frame.columns]
     records: list[dict[str, Any]] = frame[columns].to_dict(orient="records")
     return records

@@ -55,7 +55,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         f" (could not import {error.name})"
     ) from None
 
-from .articles import Article, check_unique_ids, coerce_articles
+from .articles import Article, check_text_column, check_unique_ids, coerce_articles
 from .clustering import average_linkage
 from .config import Config
 from .errors import InputError
@@ -352,10 +352,7 @@ class DaskClustering:
 
 def _partitions(articles: object) -> list[Delayed]:
     if isinstance(articles, dd.DataFrame):
-        if "text" not in articles.columns:
-            raise InputError(
-                f"DataFrame has no 'text' column (columns: {', '.join(map(str, articles.columns))})"
-            )
+        check_text_column(articles.columns)
         return list(articles.to_delayed())
     if isinstance(articles, db.Bag):
         return list(articles.to_delayed())
