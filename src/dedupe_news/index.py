@@ -40,6 +40,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from .articles import Article, coerce_articles
+from .clustering import average_linkage
 from .config import Config
 from .errors import ConfigError, InputError
 from .lsh import band_keys
@@ -53,6 +54,7 @@ from .pipeline import (
     title_and_body,
 )
 from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
+from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
 from .text import BoilerplateRules, is_chrome, split_lines, tokenize
 
@@ -157,7 +159,18 @@ class _Scale:
         return np.asarray(idf * weights)
 
 
+@dataclass
+class _Vectors:
+    """Second-order vectors a call compared, by article seq."""
+
+    position: dict[int, int]
+    matrix: sp.csr_matrix
+
+
+_Groups = list[tuple[list[int], list[int]]]  # linkage groups: (stored stories, newcomer seqs)
+
 _RUNTIME_SETTINGS = ("n_jobs", "progress")
+_PENDING = -1  # the story of an article of the current add call, not yet decided
 
 
 def _deciding(settings: dict[str, Any]) -> dict[str, Any]:
@@ -339,6 +352,7 @@ class StoryIndex:
                 row.norm,
             )
             self._remember(live, row.id)
+            self._stories[self._root(live.story)].members.append(live.seq)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
         for live in self._live.values():
@@ -372,7 +386,6 @@ class StoryIndex:
         self._lines.update(unique)
         if live.source is not None:
             self._source_lines.update((live.source, h) for h in unique)
-        self._stories[self._root(live.story)].members.append(live.seq)
 
     def _root(self, story: int) -> int:
         while (parent := self._stories[story].merged_into) is not None:
@@ -496,23 +509,27 @@ class StoryIndex:
         positive = counts > 0
         return terms[positive].astype(np.int32), counts[positive].astype(np.float32)
 
-    def _bands(self, ids: I64, terms: npt.NDArray[np.int32], vector: F64) -> Any:
-        """LSH bucket keys of both channels (salient terms, word shingles)."""
+    def _bands(self, ids: list[I64], rows: _Rows) -> npt.NDArray[np.uint64]:
+        """LSH bucket keys of both channels (salient terms, word shingles), one row per article
+        (``ids`` its token ids, ``rows`` its TF-IDF row), signatures computed in bulk."""
         cfg = self.config
-        order = np.lexsort((terms, -vector))[: cfg.salient_terms]
-        salient = np.sort(hash32(self._hashes[terms[order]]))
-        known = ids[ids >= 0]
-        shingles = ngram_hashes(known, self._hashes, cfg.shingle_size)
+        salient, shingles = [], []
+        for k, article_ids in enumerate(ids):
+            terms, values = rows.row(k)
+            order = np.lexsort((terms, -values))[: cfg.salient_terms]
+            salient.append(np.sort(hash32(self._hashes[terms[order]])))
+            known = article_ids[article_ids >= 0]
+            shingles.append(ngram_hashes(known, self._hashes, cfg.shingle_size))
         channels: tuple[tuple[Literal["rewrite", "copy"], Any, int], ...] = (
             ("rewrite", salient, 2),
             ("copy", shingles, 1),
         )
         keys = []
-        for channel, hashes, salt in channels:
-            bands, rows = cfg.lsh_bands(channel)
-            sig = lsh_signatures([hashes], channel, cfg)
-            keys.append(fmix64(band_keys(sig, bands, rows)[0] ^ np.uint64(salt)))
-        return np.concatenate(keys)
+        for channel, sets, salt in channels:
+            bands, band_rows = cfg.lsh_bands(channel)
+            signatures = lsh_signatures(sets, channel, cfg)
+            keys.append(fmix64(band_keys(signatures, bands, band_rows) ^ np.uint64(salt)))
+        return np.concatenate(keys, axis=1)
 
     # ------------------------------------------------------------------ matching
 
@@ -537,17 +554,24 @@ class StoryIndex:
         live = self._live
         if self.window_days is None:
             return sorted(s for s in found if s in live)
+        oldest = day - self.window_days
         active: dict[int, bool] = {}  # per story as assigned: many candidates share one
         for s in found:
-            if s in live and live[s].story not in active:
+            if s in live and live[s].story not in active and live[s].story != _PENDING:
                 active[live[s].story] = self._active(live[s].story, day)
-        return sorted(s for s in found if s in live and active[live[s].story])
+        return sorted(
+            s
+            for s in found
+            if s in live
+            and (live[s].day >= oldest if live[s].story == _PENDING else active[live[s].story])
+        )
 
     def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
         """Give ``live`` its bucket keys and closest articles; return its candidates and their
         cosines (shared by :meth:`add` and :meth:`query`)."""
-        terms, values = self._raw([live.seq], scale).row(0)
-        live.bands = self._bands(ids, terms, values)
+        row = self._raw([live.seq], scale)
+        terms, values = row.row(0)
+        live.bands = self._bands([ids], row)[0]
         candidates = self._candidates(live.bands, live.day, exclude=live.seq)
         if not candidates:
             return [], np.empty(0)
@@ -608,11 +632,9 @@ class StoryIndex:
                 )
         now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
         ordered = sorted(items, key=lambda a: (_day(a, now), a.id))
-        assignments = []
         try:
             with self._store.transaction():
-                for article in ordered:  # parsed in turn: boilerplate counts include the earlier
-                    assignments.append(self._add_one(self._parse(article, now)))
+                assignments = self._add_batch(ordered, now) if ordered else []
         except BaseException:
             self._load()  # back to the committed state
             raise
@@ -633,75 +655,214 @@ class StoryIndex:
             out.append(item)
         return out
 
-    def _add_one(self, item: _Parsed) -> Assignment:
-        cfg = self.config
-        ids = self._encode(item.tokens, grow=True)
-        terms, counts = self._term_counts(ids, item.title_tokens)
-        seq = self._next_seq
+    def _admit(self, article: Article, now: float) -> tuple[_Live, I64, bool]:
+        """Parse an article and count it in the statistics (its story is still pending).
+
+        Articles are admitted in turn, so boilerplate counts include the earlier ones.
+        Returns its state, token ids and whether it is too short to compare.
+        """
+        parsed = self._parse(article, now)
+        ids = self._encode(parsed.tokens, grow=True)
+        terms, counts = self._term_counts(ids, parsed.title_tokens)
+        live = _Live(self._next_seq, _PENDING, parsed.day, article.source, terms, counts,
+                     np.empty(0, np.uint64), parsed.line_hashes)  # fmt: skip
         self._next_seq += 1
+        self._remember(live, article.id)
+        return live, ids, parsed.short or terms.size == 0
+
+    def _add_batch(self, ordered: list[Article], now: float) -> list[Assignment]:
+        """Decide a call's articles together, as :func:`dedupe_news.cluster` decides a batch.
+
+        All statistics include the whole call; candidates come from the index's buckets (and
+        from each other); then average linkage runs over the stories they touch, each a
+        cluster already, and the newcomers: a newcomer joins a story, newcomers form stories,
+        and stories merge (recorded) exactly when the batch linkage would merge them.
+        """
+        admitted = [self._admit(article, now) for article in ordered]
+        fresh = [live for live, _, _ in admitted]
+        scale = self._idf_weights()
+        for live in fresh:
+            values = sublinear_tf(live.counts) * scale[live.terms]
+            live.norm = float(np.linalg.norm(values)) or 1.0
+            self._centroid_add(live)
+        compared = [(live, ids) for live, ids, short in admitted if not short]
+        if compared:
+            raw = self._raw([live.seq for live, _ in compared], scale)
+            keys = self._bands([ids for _, ids in compared], raw)
+            for (live, _), row_keys in zip(compared, keys, strict=True):
+                live.bands = row_keys
+        newcomers = [live for live, _ in compared]
+        touched = self._connect(newcomers, scale)
+        groups, vectors = self._link_batch(newcomers, scale)
+        changed = self._settle(fresh, groups)
+        group_of = {seq: group for group in groups for seq in group[1]}
+        assignments = [
+            self._assignment(live, group_of.get(live.seq), vectors, scale) for live in fresh
+        ]
+        self._save(ordered, fresh, touched, changed)
+        return assignments
+
+    def _connect(self, fresh: list[_Live], scale: _Scale) -> set[int]:
+        """Candidates of each newcomer (from the buckets, which newcomers then join), their
+        cosines, and the neighbour lists: the newcomers' own, and the stored articles' lists
+        that newcomers enter. Returns the stored articles whose lists changed."""
+        pairs: list[tuple[int, int]] = []
+        for live in fresh:  # in order: a newcomer finds the earlier ones in the buckets
+            for other in self._candidates(live.bands, live.day, exclude=live.seq):
+                pairs.append((other, live.seq) if other < live.seq else (live.seq, other))
+            for key in live.bands.tolist():
+                self._buckets.setdefault(key, []).append(live.seq)
+        if not pairs:
+            return set()
+        found = np.unique(np.asarray(pairs, dtype=np.int64), axis=0)
+        seqs, positions = np.unique(found, return_inverse=True)
+        rows = self._raw(seqs.tolist(), scale)
+        shape = (len(rows), scale.size)
+        matrix = sp.csr_matrix((rows.values, rows.terms, rows.indptr), shape=shape)
+        sims = pair_cosine(matrix, positions.reshape(-1, 2), n_jobs=self.config.n_jobs)
+        positive = sims > 0
+        keep = self.config.expand_neighbours or self.config.neighbours
+        source, target, best = top_neighbours(
+            positions.reshape(-1, 2)[positive], sims[positive], keep
+        )
+        offers: dict[int, list[tuple[float, int]]] = {}
+        for a, b, sim in zip(
+            seqs[source].tolist(), seqs[target].tolist(), best.tolist(), strict=True
+        ):
+            offers.setdefault(a, []).append((sim, b))
+        first_fresh = fresh[0].seq if fresh else self._next_seq
+        touched = set()
+        for seq, offered in offers.items():
+            live = self._live[seq]
+            if seq >= first_fresh:  # a newcomer: its candidates are all it has
+                entries = offered
+            else:  # a stored article: newcomers may take places in its list
+                new = [(sim, t) for sim, t in offered if t >= first_fresh]
+                if not new:
+                    continue
+                entries = sorted(
+                    [*zip(live.similarity, live.neighbours, strict=True), *new],
+                    key=lambda e: (-e[0], e[1]),
+                )[:keep]
+                if [t for _, t in entries] == live.neighbours:
+                    continue
+                touched.add(seq)
+            live.neighbours = [t for _, t in entries]
+            live.similarity = [sim for sim, _ in entries]
+        return touched
+
+    def _link_batch(self, fresh: list[_Live], scale: _Scale) -> tuple[_Groups, _Vectors]:
+        """Average linkage over the stories the newcomers touch (one node each: its members'
+        mean vector, weighted by its size) and the newcomers; returns the groups that hold
+        newcomers, and the second-order vectors it compared."""
+        if not fresh:
+            return [], _Vectors({}, sp.csr_matrix((0, scale.size)))
+        first_fresh = fresh[0].seq
+        stories = sorted(
+            {
+                self._root(self._live[nb].story)
+                for live in fresh
+                for nb in live.neighbours
+                if nb < first_fresh
+            }
+        )
+        members = [self._stories[story].members for story in stories]
+        seqs = [live.seq for live in fresh] + [m for group in members for m in group]
+        smoothed = self._smoothed(seqs, scale)
+        vectors = sp.csr_matrix(
+            (smoothed.values, smoothed.terms, smoothed.indptr), shape=(len(smoothed), scale.size)
+        )
+        sizes = np.array([len(group) for group in members], dtype=np.int64)
+        owner = np.repeat(np.arange(len(stories)), sizes)
+        mean_of = sp.csr_matrix(
+            (1.0 / sizes[owner], (owner, np.arange(owner.size))), shape=(len(stories), owner.size)
+        )
+        nodes = sp.vstack([mean_of @ vectors[len(fresh) :], vectors[: len(fresh)]]).tocsr()
+        node_of = {live.seq: len(stories) + k for k, live in enumerate(fresh)}
+        for k, story in enumerate(stories):
+            for m in self._stories[story].members:
+                node_of[m] = k
+        edges = sorted(
+            {
+                (min(node_of[live.seq], node_of[nb]), max(node_of[live.seq], node_of[nb]))
+                for live in fresh
+                for nb in live.neighbours
+            }
+        )
+        edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
+        scores = pair_cosine(nodes, edge_array, n_jobs=self.config.n_jobs)
+        weights = np.concatenate((sizes, np.ones(len(fresh), dtype=np.int64)))
+        labels = average_linkage(nodes, edge_array, scores, self.config.threshold, weights)
+        groups: dict[int, tuple[list[int], list[int]]] = {}
+        for node, label in enumerate(labels.tolist()):
+            group = groups.setdefault(label, ([], []))
+            if node < len(stories):
+                group[0].append(stories[node])
+            else:
+                group[1].append(fresh[node - len(stories)].seq)
+        position = {seq: k for k, seq in enumerate(seqs)}
+        return [g for g in groups.values() if g[1]], _Vectors(position, vectors)
+
+    def _settle(self, fresh: list[_Live], groups: _Groups) -> set[int]:
+        """Story ids from the linkage groups: a group's largest story absorbs its other stories
+        (recorded as merges) and its newcomers; a group of newcomers only is a new story, and
+        so is each newcomer in no group. Returns the stories that changed."""
+        story_of: dict[int, int] = {}
+        changed = set()
+        for stories, newcomers in sorted(groups, key=lambda g: min(g[1])):
+            if stories:
+                survivor = max(stories, key=lambda t: (len(self._stories[t].members), -t))
+                for gone in sorted(stories):
+                    if gone != survivor:
+                        self._merge(survivor, gone)
+                changed.update(stories)
+            else:
+                survivor = self._new_story()
+            story_of.update(dict.fromkeys(newcomers, survivor))
+        for live in fresh:
+            live.story = story_of[live.seq] if live.seq in story_of else self._new_story()
+            state = self._stories[live.story]
+            state.first_day = min(state.first_day, live.day)
+            state.last_day = max(state.last_day, live.day)
+            state.members.append(live.seq)
+            changed.add(live.story)
+        return changed
+
+    def _new_story(self) -> int:
         story = self._next_story
         self._next_story += 1
-        live = _Live(seq, story, item.day, item.article.source, terms, counts,
-                     np.empty(0, np.uint64), item.line_hashes)  # fmt: skip
-        self._stories[story] = _Story(item.day, item.day, None, [])
-        self._remember(live, item.article.id)
-        scale = self._idf_weights()
-        live.norm = float(np.linalg.norm(sublinear_tf(counts) * scale[terms])) or 1.0
-        self._centroid_add(live)
-        merged: tuple[int, ...] = ()
-        best: tuple[float, int, int, float] | None = None
-        touched: set[int] = set()
-        if not item.short and terms.size:
-            candidates, sims = self._meet(live, ids, scale)
-            touched = self._link(live, candidates, sims)
-            for key in live.bands.tolist():
-                self._buckets.setdefault(key, []).append(seq)
-            stories = [s for s in self._neighbour_stories(live) if s != story]
-            if stories:
-                scores = self._story_scores(seq, stories, scale)
-                best = max(scores, key=lambda t: (t[0], -t[1]))
-                if best[0] >= cfg.threshold:  # joins: the provisional story was never a story
-                    self._stories[best[1]].members.append(seq)
-                    del self._stories[story]
-                    self._next_story -= 1
-                    live.story = best[1]
-                    also = [t for mean, t, _, _ in scores if t != best[1] and mean >= cfg.threshold]
-                    merged = self._cascade(best[1], also, scale)
-        root = self._root(live.story)
-        state = self._stories[root]
-        state.last_day = max(state.last_day, item.day)
-        state.first_day = min(state.first_day, item.day)
-        self._persist(item, live, touched, {root, *merged})
-        if best is not None and live.story != story:
-            return Assignment(
-                item.article.id,
-                live.story,
-                False,
-                self._id_of[best[2]],
-                best[0],
-                best[3],
-                merged,
-            )
-        return Assignment(item.article.id, story, True, None, 0.0, 0.0)
+        self._stories[story] = _Story(math.inf, -math.inf, None, [])
+        return story
 
-    def _link(self, live: _Live, candidates: list[int], sims: F64) -> set[int]:
-        """Offer the newcomer to its candidates' closest lists; return the lists that changed."""
-        keep = self.config.expand_neighbours or self.config.neighbours
-        touched = set()
-        for k in np.flatnonzero(sims > 0).tolist():
-            peer = self._live[candidates[k]]
-            sim = float(sims[k])
-            full = len(peer.similarity) >= keep
-            if full and (sim, -live.seq) <= (peer.similarity[-1], -peer.neighbours[-1]):
-                continue  # does not make its list
-            entries = sorted(
-                [*zip(peer.similarity, peer.neighbours, strict=True), (sim, live.seq)],
-                key=lambda t: (-t[0], t[1]),
-            )[:keep]
-            peer.neighbours = [n for _, n in entries]
-            peer.similarity = [s for s, _ in entries]
-            touched.add(peer.seq)
-        return touched
+    def _assignment(
+        self,
+        live: _Live,
+        group: tuple[list[int], list[int]] | None,
+        vectors: _Vectors,
+        scale: _Scale,
+    ) -> Assignment:
+        """Where ``live`` went: a new story when it is its story's first member, else the
+        member it resembles most and its mean similarity to the other members. The first
+        newcomer of a group that merged stories reports the merges."""
+        article_id = self._id_of[live.seq]
+        lead = group is not None and live.seq == min(group[1])
+        first = group is None or (not group[0] and lead)
+        merged: tuple[int, ...] = ()
+        if group is not None and lead:
+            merged = tuple(sorted(t for t in group[0] if t != live.story))
+        if first:
+            return Assignment(article_id, live.story, True, None, 0.0, 0.0, merged)
+        others = [m for m in self._stories[live.story].members if m != live.seq]
+        at = vectors.position
+        sims = (vectors.matrix[[at[m] for m in others]] @ vectors.matrix[at[live.seq]].T).toarray()
+        sims = sims.ravel()
+        best = int(np.argmax(sims))
+        match = others[best]
+        pair = self._raw([live.seq, match], scale)
+        cosine = float(pair.dots_with(*pair.row(0), self._scratch)[1])
+        return Assignment(
+            article_id, live.story, False, self._id_of[match], float(sims.mean()), cosine, merged
+        )
 
     def _merge(self, keep: int, gone: int) -> None:
         a, b = self._stories[keep], self._stories[gone]
@@ -711,56 +872,30 @@ class StoryIndex:
         a.first_day = min(a.first_day, b.first_day)
         a.last_day = max(a.last_day, b.last_day)
 
-    def _cascade(self, story: int, others: list[int], scale: _Scale) -> tuple[int, ...]:
-        """Merge into ``story`` the ``others`` the newcomer also joins on average, most similar
-        first, while the mean similarity over all member pairs stays >= threshold (no chaining).
-        """
-        merged: list[int] = []
-        remaining = list(others)
-        while remaining:
-            members = self._stories[story].members
-            total = self._smoothed(members, scale).total(scale.size)
-            best_mean, best = -1.0, -1
-            for other in remaining:
-                other_members = self._stories[other].members
-                other_total = self._smoothed(other_members, scale).total(scale.size)
-                mean = float(other_total @ total) / (len(members) * len(other_members))
-                if (mean, -other) > (best_mean, -best):
-                    best_mean, best = mean, other
-            if best_mean < self.config.threshold:
-                break
-            remaining.remove(best)
-            big, small = (
-                (story, best)
-                if (len(members), -story) >= (len(self._stories[best].members), -best)
-                else (best, story)
-            )
-            self._merge(big, small)
-            merged.append(small)
-            story = big
-        return tuple(merged)
-
-    def _persist(self, item: _Parsed, live: _Live, touched: set[int], stories: set[int]) -> None:
+    def _save(
+        self, ordered: list[Article], fresh: list[_Live], touched: set[int], stories: set[int]
+    ) -> None:
+        """Write a call's changes: new terms, changed stories, the articles, changed lists."""
         store = self._store
         known = self._saved_terms
         tokens = self._vocabulary.tokens
         if known < len(tokens):
             store.add_terms(known, tokens[known:])
             self._saved_terms = len(tokens)
-        for story_id in sorted(stories | {live.story}):
+        for story_id in sorted(stories):
             self._save_story(story_id)
-        a = item.article
-        store.insert_article(
-            ArticleRow(
-                live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
-                live.terms, live.counts, live.bands, live.lines,
-                np.asarray(live.neighbours, dtype=np.int64),
-                np.asarray(live.similarity, dtype=np.float64), live.norm,
-            )
-        )  # fmt: skip
-        for other in sorted(touched):
-            peer = self._live[other]
-            store.update_neighbours(other, peer.neighbours, peer.similarity)
+        for a, live in zip(ordered, fresh, strict=True):
+            store.insert_article(
+                ArticleRow(
+                    live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
+                    live.terms, live.counts, live.bands, live.lines,
+                    np.asarray(live.neighbours, dtype=np.int64),
+                    np.asarray(live.similarity, dtype=np.float64), live.norm,
+                )
+            )  # fmt: skip
+        for seq in sorted(touched):
+            peer = self._live[seq]
+            store.update_neighbours(seq, peer.neighbours, peer.similarity)
 
     def _save_story(self, story_id: int) -> None:
         state = self._stories[story_id]
