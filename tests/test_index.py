@@ -75,6 +75,51 @@ def test_stream_recovers_synthetic_stories() -> None:
     assert evaluate(truth, _labels(index, [a["id"] for a in articles])).ari >= 0.9
 
 
+def _one_by_one_candidates(index: StoryIndex, fresh: list[Any]) -> list[list[int]]:
+    """What ``_candidate_pairs`` must find, the plain way: one newcomer after another."""
+    cfg, window = index.config, index.window_days
+    buckets = {key: list(seqs) for key, seqs in index._buckets.items()}
+    newcomers = {live.seq for live in fresh}
+    pairs = set()
+    for live in sorted(fresh, key=lambda lv: lv.seq):
+        found: dict[int, None] = {}
+        for key in live.bands.tolist():
+            found.update(dict.fromkeys(buckets.get(key, [])[-cfg.max_partners :]))
+        for seq in [s for s in found if s not in newcomers]:
+            found.update(dict.fromkeys(index._live[seq].neighbours[: cfg.neighbours]))
+        for seq in found:
+            other = index._live[seq]
+            last = (
+                other.day
+                if seq in newcomers
+                else index._stories[index._root(other.story)].last_day
+            )
+            if seq != live.seq and (window is None or last >= live.day - window):
+                pairs.add((live.seq, seq))
+        for key in live.bands.tolist():
+            buckets.setdefault(key, []).append(live.seq)
+    return sorted([a, b] for a, b in pairs)
+
+
+def test_bulk_candidates_match_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    bulk = StoryIndex._candidate_pairs
+    compared = []
+
+    def checked(index: StoryIndex, fresh: list[Any]) -> Any:
+        got = bulk(index, fresh)
+        assert got.tolist() == _one_by_one_candidates(index, fresh)
+        compared.append(len(got))
+        return got
+
+    monkeypatch.setattr(StoryIndex, "_candidate_pairs", checked)
+    articles = _dated(12, seed=5)  # dated over 20 days
+    index = StoryIndex(config=dedupe_news.Config(max_partners=2), window_days=4)
+    for k in range(0, len(articles), 9):
+        index.add(articles[k : k + 9])
+    index.query(articles[0])
+    assert len(compared) > 5 and sum(compared) > 100
+
+
 def test_query_matches_without_adding(seed_articles: list[Article]) -> None:
     index = StoryIndex()
     index.add(seed_articles[:3])

@@ -250,6 +250,11 @@ def _blend(raw: _Rows, out_row: I64, source: I64, weight: F64, n_rows: int) -> _
     return _Rows(indptr, blended.indices.astype(np.int32), _unit_rows(blended.data, indptr))
 
 
+def _ranks(sizes: I64) -> I64:
+    """``0 .. size - 1`` for each size, concatenated."""
+    return np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+
+
 def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
@@ -533,38 +538,74 @@ class StoryIndex:
 
     # ------------------------------------------------------------------ matching
 
-    def _active(self, story: int, day: float) -> bool:
-        if self.window_days is None:
-            return True
-        return self._stories[self._root(story)].last_day >= day - self.window_days
+    def _candidate_pairs(self, fresh: list[_Live]) -> I64:
+        """``(newcomer, candidate)`` seq pairs, sorted and distinct, for newcomers that have
+        bucket keys and are not in the buckets yet.
 
-    def _candidates(self, bands: Any, day: float, exclude: int | None) -> list[int]:
-        """Active articles sharing an LSH bucket: a crowded bucket gives its most recent
-        ``max_partners`` (as batch caps buckets), then the friends of those found."""
-        recent = self.config.max_partners
-        found: dict[int, None] = {}
-        for key in bands.tolist():
-            for seq in self._buckets.get(key, ())[-recent:]:
-                found[seq] = None
-        for seq in list(found):  # friends of friends
-            for nb in self._live[seq].neighbours[: self.config.neighbours]:
-                found.setdefault(nb, None)
-        if exclude is not None:
-            found.pop(exclude, None)
-        live = self._live
-        if self.window_days is None:
-            return sorted(s for s in found if s in live)
-        oldest = day - self.window_days
-        active: dict[int, bool] = {}  # per story as assigned: many candidates share one
-        for s in found:
-            if s in live and live[s].story not in active and live[s].story != _PENDING:
-                active[live[s].story] = self._active(live[s].story, day)
-        return sorted(
-            s
-            for s in found
-            if s in live
-            and (live[s].day >= oldest if live[s].story == _PENDING else active[live[s].story])
+        A newcomer meets the ``max_partners`` articles that entered each of its buckets last
+        before it (stored ones, then earlier newcomers: a crowded bucket gives its most
+        recent, as batch caps buckets), then the closest articles of the stored ones found
+        (friends of friends). Only active candidates count: stored ones whose story has a
+        member within ``window_days`` before the newcomer, newcomers dated so.
+        """
+        cfg = self.config
+        recent = cfg.max_partners
+        width = fresh[0].bands.size if fresh else 0
+        if not fresh or width == 0:
+            return np.empty((0, 2), dtype=np.int64)
+        keys = np.concatenate([live.bands for live in fresh])
+        owners = np.repeat(np.array([live.seq for live in fresh], dtype=np.int64), width)
+        order = np.lexsort((owners, keys))
+        keys, owners = keys[order], owners[order]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        arrivals = np.diff(np.append(starts, keys.size))
+        # Each bucket as a sequence: its stored tail, then the newcomers in order.
+        tails = [self._buckets.get(key, ())[-recent:] for key in keys[starts].tolist()]
+        tail_sizes = np.fromiter((len(t) for t in tails), dtype=np.int64, count=len(tails))
+        sizes = tail_sizes + arrivals
+        offsets = np.cumsum(sizes) - sizes
+        sequence = np.empty(int(sizes.sum()), dtype=np.int64)
+        is_new = np.ones(sequence.size, dtype=bool)
+        stored_at = np.repeat(offsets, tail_sizes) + _ranks(tail_sizes)
+        sequence[stored_at] = [seq for tail in tails for seq in tail]
+        is_new[stored_at] = False
+        new_at = np.repeat(offsets + tail_sizes, arrivals) + _ranks(arrivals)
+        sequence[new_at] = owners
+        # A newcomer at position p meets positions p - recent ... p - 1 of its bucket.
+        place = new_at - np.repeat(offsets, arrivals)
+        count = np.minimum(place, recent)
+        left = np.repeat(new_at, count)
+        right = left - 1 - _ranks(count)
+        pairs: I64 = np.stack([sequence[left], sequence[right]], axis=1)
+        stored = sequence[right][~is_new[right]]
+        met = np.unique(stored)
+        friends = [self._live[s].neighbours[: cfg.neighbours] for s in met.tolist()]
+        friend_counts = np.fromiter((len(f) for f in friends), dtype=np.int64, count=len(friends))
+        friend_of = np.repeat(met, friend_counts)
+        friend = np.array([f for group in friends for f in group], dtype=np.int64)
+        by_stored = pairs[~is_new[right]]
+        at = np.searchsorted(friend_of, by_stored[:, 1], side="left")
+        span = np.searchsorted(friend_of, by_stored[:, 1], side="right") - at
+        extra = np.stack(
+            [np.repeat(by_stored[:, 0], span), friend[np.repeat(at, span) + _ranks(span)]], axis=1
         )
+        met_pairs: I64 = np.unique(np.concatenate((pairs, extra)), axis=0)
+        pairs = met_pairs[met_pairs[:, 0] != met_pairs[:, 1]]
+        if self.window_days is None or pairs.size == 0:
+            return pairs
+        found = np.unique(pairs[:, 1])
+        last = np.array(
+            [
+                live.day
+                if live.story == _PENDING
+                else self._stories[self._root(live.story)].last_day
+                for live in map(self._live.__getitem__, found.tolist())
+            ]
+        )
+        day = {live.seq: live.day for live in fresh}
+        oldest = np.array([day[s] for s in pairs[:, 0].tolist()]) - self.window_days
+        active: I64 = pairs[last[np.searchsorted(found, pairs[:, 1])] >= oldest]
+        return active
 
     def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
         """Give ``live`` its bucket keys and closest articles; return its candidates and their
@@ -572,7 +613,7 @@ class StoryIndex:
         row = self._raw([live.seq], scale)
         terms, values = row.row(0)
         live.bands = self._bands([ids], row)[0]
-        candidates = self._candidates(live.bands, live.day, exclude=live.seq)
+        candidates = self._candidate_pairs([live])[:, 1].tolist()
         if not candidates:
             return [], np.empty(0)
         sims = self._raw(candidates, scale).dots_with(terms, values, self._scratch)
@@ -695,10 +736,7 @@ class StoryIndex:
         touched = self._connect(newcomers, scale)
         groups, vectors = self._link_batch(newcomers, scale)
         changed = self._settle(fresh, groups)
-        group_of = {seq: group for group in groups for seq in group[1]}
-        assignments = [
-            self._assignment(live, group_of.get(live.seq), vectors, scale) for live in fresh
-        ]
+        assignments = self._assignments(fresh, groups, vectors, scale)
         self._save(ordered, fresh, touched, changed)
         return assignments
 
@@ -706,15 +744,13 @@ class StoryIndex:
         """Candidates of each newcomer (from the buckets, which newcomers then join), their
         cosines, and the neighbour lists: the newcomers' own, and the stored articles' lists
         that newcomers enter. Returns the stored articles whose lists changed."""
-        pairs: list[tuple[int, int]] = []
-        for live in fresh:  # in order: a newcomer finds the earlier ones in the buckets
-            for other in self._candidates(live.bands, live.day, exclude=live.seq):
-                pairs.append((other, live.seq) if other < live.seq else (live.seq, other))
+        met = self._candidate_pairs(fresh)
+        for live in fresh:
             for key in live.bands.tolist():
                 self._buckets.setdefault(key, []).append(live.seq)
-        if not pairs:
+        if met.size == 0:
             return set()
-        found = np.unique(np.asarray(pairs, dtype=np.int64), axis=0)
+        found = np.unique(np.sort(met, axis=1), axis=0)
         seqs, positions = np.unique(found, return_inverse=True)
         rows = self._raw(seqs.tolist(), scale)
         shape = (len(rows), scale.size)
@@ -834,35 +870,67 @@ class StoryIndex:
         self._stories[story] = _Story(math.inf, -math.inf, None, [])
         return story
 
-    def _assignment(
-        self,
-        live: _Live,
-        group: tuple[list[int], list[int]] | None,
-        vectors: _Vectors,
-        scale: _Scale,
-    ) -> Assignment:
-        """Where ``live`` went: a new story when it is its story's first member, else the
-        member it resembles most and its mean similarity to the other members. The first
-        newcomer of a group that merged stories reports the merges."""
-        article_id = self._id_of[live.seq]
-        lead = group is not None and live.seq == min(group[1])
-        first = group is None or (not group[0] and lead)
-        merged: tuple[int, ...] = ()
-        if group is not None and lead:
-            merged = tuple(sorted(t for t in group[0] if t != live.story))
-        if first:
-            return Assignment(article_id, live.story, True, None, 0.0, 0.0, merged)
-        others = [m for m in self._stories[live.story].members if m != live.seq]
+    def _assignments(
+        self, fresh: list[_Live], groups: _Groups, vectors: _Vectors, scale: _Scale
+    ) -> list[Assignment]:
+        """Where each newcomer went. The first member of a story started it; any other gets
+        the member it resembles most (its TF-IDF cosine too) and its mean similarity to the
+        other members. The first newcomer of a group that merged stories reports the merges."""
+        group_of = {seq: group for group in groups for seq in group[1]}
+        joined, pairs = [], []
         at = vectors.position
-        sims = (vectors.matrix[[at[m] for m in others]] @ vectors.matrix[at[live.seq]].T).toarray()
-        sims = sims.ravel()
-        best = int(np.argmax(sims))
-        match = others[best]
-        pair = self._raw([live.seq, match], scale)
-        cosine = float(pair.dots_with(*pair.row(0), self._scratch)[1])
-        return Assignment(
-            article_id, live.story, False, self._id_of[match], float(sims.mean()), cosine, merged
+        for live in fresh:
+            group = group_of.get(live.seq)
+            if group is not None and (group[0] or live.seq != min(group[1])):
+                others = [m for m in self._stories[live.story].members if m != live.seq]
+                joined.append((live, others))
+                pairs += [(at[live.seq], at[m]) for m in others]
+        sims = pair_cosine(vectors.matrix, np.array(pairs, dtype=np.int64).reshape(-1, 2))
+        best: dict[int, tuple[float, int]] = {}  # seq -> (mean similarity, closest member)
+        start = 0
+        for live, others in joined:
+            part = sims[start : start + len(others)]
+            start += len(others)
+            order = np.lexsort((np.asarray(others), -part))
+            best[live.seq] = (float(part.mean()), others[int(order[0])])
+        matches = [(live.seq, best[live.seq][1]) for live, _ in joined]
+        rows = sorted({s for pair in matches for s in pair})
+        where = {s: k for k, s in enumerate(rows)}
+        raw = self._raw(rows, scale)
+        raw_matrix = sp.csr_matrix(
+            (raw.values, raw.terms, raw.indptr), shape=(len(raw), scale.size)
         )
+        match_pairs = np.array([(where[a], where[b]) for a, b in matches], dtype=np.int64)
+        cosines = dict(
+            zip(
+                [a for a, _ in matches],
+                pair_cosine(raw_matrix, match_pairs.reshape(-1, 2)).tolist(),
+                strict=True,
+            )
+        )
+        out = []
+        for live in fresh:
+            article_id = self._id_of[live.seq]
+            group = group_of.get(live.seq)
+            merged: tuple[int, ...] = ()
+            if group is not None and live.seq == min(group[1]):
+                merged = tuple(sorted(t for t in group[0] if t != live.story))
+            if live.seq not in best:
+                out.append(Assignment(article_id, live.story, True, None, 0.0, 0.0, merged))
+                continue
+            score, match = best[live.seq]
+            out.append(
+                Assignment(
+                    article_id,
+                    live.story,
+                    False,
+                    self._id_of[match],
+                    score,
+                    cosines[live.seq],
+                    merged,
+                )
+            )
+        return out
 
     def _merge(self, keep: int, gone: int) -> None:
         a, b = self._stories[keep], self._stories[gone]
