@@ -90,9 +90,7 @@ def _one_by_one_candidates(index: StoryIndex, fresh: list[Any]) -> list[list[int
         for seq in found:
             other = index._live[seq]
             last = (
-                other.day
-                if seq in newcomers
-                else index._stories[index._root(other.story)].last_day
+                other.day if seq in newcomers else index._stories[index._root(other.story)].last_day
             )
             if seq != live.seq and (window is None or last >= live.day - window):
                 pairs.add((live.seq, seq))
