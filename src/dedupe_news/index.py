@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from ._arrays import sorted_unique
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -248,6 +249,12 @@ def _blend(raw: _Rows, out_row: I64, source: I64, weight: F64, n_rows: int) -> _
     blended = (mix @ matrix).tocsr()
     indptr = blended.indptr.astype(np.int64)
     return _Rows(indptr, blended.indices.astype(np.int32), _unit_rows(blended.data, indptr))
+
+
+def _distinct_pairs(pairs: I64) -> I64:
+    """Distinct rows of an ``(m, 2)`` array of non-negative ints below 2**31, sorted."""
+    codes = sorted_unique((pairs[:, 0] << 32) | pairs[:, 1])
+    return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
 
 
 def _ranks(sizes: I64) -> I64:
@@ -578,7 +585,7 @@ class StoryIndex:
         right = left - 1 - _ranks(count)
         pairs: I64 = np.stack([sequence[left], sequence[right]], axis=1)
         stored = sequence[right][~is_new[right]]
-        met = np.unique(stored)
+        met = sorted_unique(stored)
         friends = [self._live[s].neighbours[: cfg.neighbours] for s in met.tolist()]
         friend_counts = np.fromiter((len(f) for f in friends), dtype=np.int64, count=len(friends))
         friend_of = np.repeat(met, friend_counts)
@@ -589,11 +596,11 @@ class StoryIndex:
         extra = np.stack(
             [np.repeat(by_stored[:, 0], span), friend[np.repeat(at, span) + _ranks(span)]], axis=1
         )
-        met_pairs: I64 = np.unique(np.concatenate((pairs, extra)), axis=0)
-        pairs = met_pairs[met_pairs[:, 0] != met_pairs[:, 1]]
+        pairs = _distinct_pairs(np.concatenate((pairs, extra)))
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
         if self.window_days is None or pairs.size == 0:
             return pairs
-        found = np.unique(pairs[:, 1])
+        found = sorted_unique(pairs[:, 1])
         last = np.array(
             [
                 live.day
@@ -750,8 +757,9 @@ class StoryIndex:
                 self._buckets.setdefault(key, []).append(live.seq)
         if met.size == 0:
             return set()
-        found = np.unique(np.sort(met, axis=1), axis=0)
-        seqs, positions = np.unique(found, return_inverse=True)
+        found = _distinct_pairs(np.sort(met, axis=1))
+        seqs = sorted_unique(found.ravel())
+        positions = np.searchsorted(seqs, found)
         rows = self._raw(seqs.tolist(), scale)
         shape = (len(rows), scale.size)
         matrix = sp.csr_matrix((rows.values, rows.terms, rows.indptr), shape=shape)
@@ -981,15 +989,16 @@ class StoryIndex:
         if parsed.short or terms.size == 0:
             return []
         scale = self._idf_weights()
-        probe = _Live(-1, -1, parsed.day, item.source, terms, counts, np.empty(0, np.uint64),
-                      parsed.line_hashes)  # fmt: skip
-        self._live[-1] = probe
+        seq = self._next_seq  # the seq it would get: not stored
+        probe = _Live(seq, _PENDING, parsed.day, item.source, terms, counts,
+                      np.empty(0, np.uint64), parsed.line_hashes)  # fmt: skip
+        self._live[seq] = probe
         try:
             self._meet(probe, ids, scale)
             stories = self._neighbour_stories(probe)
-            scores = self._story_scores(-1, stories, scale)
+            scores = self._story_scores(seq, stories, scale)
         finally:
-            del self._live[-1]
+            del self._live[seq]
         scores.sort(key=lambda t: (-t[0], t[1]))
         return [Match(s, mean, self._id_of[m], sim) for mean, s, m, sim in scores]
 
