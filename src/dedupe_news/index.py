@@ -266,10 +266,6 @@ def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
 
-def _line_hash(words: list[str]) -> int:
-    return int(token_hashes([" ".join(words)])[0])
-
-
 class StoryIndex:
     """Stories of a growing collection of articles, kept in memory or in a SQLite file.
 
@@ -464,38 +460,78 @@ class StoryIndex:
 
     # ------------------------------------------------------------------ text
 
-    def _parse(self, article: Article, now: float) -> _Parsed:
+    def _parse(self, articles: list[Article], now: float) -> list[_Parsed]:
+        """Articles' tokens without page chrome and boilerplate, and their short lines' hashes.
+
+        A short line is boilerplate when it occurs in ``batch_floor`` of all the articles (the
+        stored ones and these) or in ``boilerplate_min_source_articles`` of its source's: the
+        call counts itself, as a batch does.
+        """
         cfg = self.config
-        title, body = title_and_body(article)
-        n = len(self._live)
-        floor = BoilerplateRules.batch_floor(
-            n, min_articles=cfg.boilerplate_min_articles, min_share=cfg.boilerplate_min_share
-        )
-        kept: list[str] = []
-        hashes: list[int] = []
-        for line in split_lines(body):
-            if is_chrome(line):
-                continue
-            words = tokenize(line)
-            if 0 < len(words) <= cfg.boilerplate_max_line_words:
-                h = _line_hash(words)
-                hashes.append(h)
-                seen_by_source = (
-                    self._source_lines[(article.source, h)] if article.source is not None else 0
-                )
-                if self._lines[h] >= floor or seen_by_source >= cfg.boilerplate_min_source_articles:
+        titled = [title_and_body(article) for article in articles]
+        lines: list[list[tuple[list[str], bool]]] = []  # per article: (words, is short)
+        keys = []
+        for _, body in titled:
+            entries = []
+            for line in split_lines(body):
+                if is_chrome(line):
                     continue
-            kept.extend(words)
-        title_tokens = tokenize(title)
-        tokens = title_tokens + kept
-        return _Parsed(
-            article=article,
-            day=_day(article, now),
-            tokens=tokens,
-            title_tokens=len(title_tokens),
-            line_hashes=np.array(sorted(set(hashes)), dtype=np.uint64),
-            short=len(tokens) < cfg.min_tokens,
+                words = tokenize(line)
+                short = 0 < len(words) <= cfg.boilerplate_max_line_words
+                if short:
+                    keys.append(" ".join(words))
+                entries.append((words, short))
+            lines.append(entries)
+        hashes = iter(token_hashes(keys).tolist() if keys else [])
+        line_hashes = [
+            [next(hashes) if short else None for _, short in entries] for entries in lines
+        ]
+        seen: Counter[int] = Counter()
+        seen_by_source: Counter[tuple[str, int]] = Counter()
+        distinct = [sorted({h for h in hs if h is not None}) for hs in line_hashes]
+        for article, unique in zip(articles, distinct, strict=True):
+            seen.update(unique)
+            if article.source is not None:
+                seen_by_source.update((article.source, h) for h in unique)
+        floor = BoilerplateRules.batch_floor(
+            len(self._live) + len(articles),
+            min_articles=cfg.boilerplate_min_articles,
+            min_share=cfg.boilerplate_min_share,
         )
+
+        def boilerplate(h: int | None, source: str | None) -> bool:
+            if h is None:
+                return False
+            if self._lines[h] + seen[h] >= floor:
+                return True
+            if source is None:
+                return False
+            by_source = self._source_lines[(source, h)] + seen_by_source[(source, h)]
+            return by_source >= cfg.boilerplate_min_source_articles
+
+        parsed = []
+        for article, (title, _), entries, hs, unique in zip(
+            articles, titled, lines, line_hashes, distinct, strict=True
+        ):
+            kept = [
+                word
+                for (words, _), h in zip(entries, hs, strict=True)
+                if not boilerplate(h, article.source)
+                for word in words
+            ]
+            title_tokens = tokenize(title)
+            tokens = title_tokens + kept
+            parsed.append(
+                _Parsed(
+                    article=article,
+                    day=_day(article, now),
+                    tokens=tokens,
+                    title_tokens=len(title_tokens),
+                    line_hashes=np.array(unique, dtype=np.uint64),
+                    short=len(tokens) < cfg.min_tokens,
+                )
+            )
+        return parsed
 
     def _encode(self, tokens: list[str], *, grow: bool) -> I64:
         """Term ids; unseen tokens get new ids when ``grow``, else ``-1``."""
@@ -703,13 +739,10 @@ class StoryIndex:
             out.append(item)
         return out
 
-    def _admit(self, article: Article, now: float) -> tuple[_Live, I64, bool]:
-        """Parse an article and count it in the statistics (its story is still pending).
-
-        Articles are admitted in turn, so boilerplate counts include the earlier ones.
-        Returns its state, token ids and whether it is too short to compare.
-        """
-        parsed = self._parse(article, now)
+    def _admit(self, parsed: _Parsed) -> tuple[_Live, I64, bool]:
+        """Count a parsed article in the statistics (its story is still pending); return its
+        state, token ids and whether it is too short to compare."""
+        article = parsed.article
         ids = self._encode(parsed.tokens, grow=True)
         terms, counts = self._term_counts(ids, parsed.title_tokens)
         live = _Live(self._next_seq, _PENDING, parsed.day, article.source, terms, counts,
@@ -726,7 +759,7 @@ class StoryIndex:
         cluster already, and the newcomers: a newcomer joins a story, newcomers form stories,
         and stories merge (recorded) exactly when the batch linkage would merge them.
         """
-        admitted = [self._admit(article, now) for article in ordered]
+        admitted = [self._admit(parsed) for parsed in self._parse(ordered, now)]
         fresh = [live for live, _, _ in admitted]
         scale = self._idf_weights()
         for live in fresh:
@@ -983,7 +1016,7 @@ class StoryIndex:
         """Stories the article would join or be compared with, best first; nothing is added."""
         (item,) = coerce_articles([article])
         now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
-        parsed = self._parse(item, now)
+        (parsed,) = self._parse([item], now)
         ids = self._encode(parsed.tokens, grow=False)
         terms, counts = self._term_counts(ids, parsed.title_tokens)
         if parsed.short or terms.size == 0:
