@@ -802,27 +802,29 @@ class StoryIndex:
         source, target, best = top_neighbours(
             positions.reshape(-1, 2)[positive], sims[positive], keep
         )
+        sources, targets = seqs[source], seqs[target]
+        first_fresh = fresh[0].seq
+        # A stored article's list changes only for a newcomer that beats its last entry (on
+        # a tie the older article stays): most offers are dropped here, in bulk.
+        stored = sorted_unique(sources[sources < first_fresh])
+        lists = [self._live[s].similarity for s in stored.tolist()]
+        floor = np.array([sim[keep - 1] if len(sim) >= keep else -np.inf for sim in lists])
+        at = np.minimum(np.searchsorted(stored, sources), max(stored.size - 1, 0))
+        wanted = (sources >= first_fresh) | (best > (floor[at] if stored.size else 0.0))
         offers: dict[int, list[tuple[float, int]]] = {}
         for a, b, sim in zip(
-            seqs[source].tolist(), seqs[target].tolist(), best.tolist(), strict=True
+            sources[wanted].tolist(), targets[wanted].tolist(), best[wanted].tolist(), strict=True
         ):
             offers.setdefault(a, []).append((sim, b))
-        first_fresh = fresh[0].seq if fresh else self._next_seq
         touched = set()
         for seq, offered in offers.items():
             live = self._live[seq]
-            if seq >= first_fresh:  # a newcomer: its candidates are all it has
-                entries = offered
-            else:  # a stored article: newcomers may take places in its list
-                new = [(sim, t) for sim, t in offered if t >= first_fresh]
-                if not new:
-                    continue
+            entries = offered  # a newcomer: its candidates are all it has
+            if seq < first_fresh:  # a stored article: newcomers take places in its list
                 entries = sorted(
-                    [*zip(live.similarity, live.neighbours, strict=True), *new],
+                    [*zip(live.similarity, live.neighbours, strict=True), *offered],
                     key=lambda e: (-e[0], e[1]),
                 )[:keep]
-                if [t for _, t in entries] == live.neighbours:
-                    continue
                 touched.add(seq)
             live.neighbours = [t for _, t in entries]
             live.similarity = [sim for sim, _ in entries]
