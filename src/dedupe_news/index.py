@@ -533,15 +533,6 @@ class StoryIndex:
             )
         return parsed
 
-    def _encode(self, tokens: list[str], *, grow: bool) -> I64:
-        """Term ids; unseen tokens get new ids when ``grow``, else ``-1``."""
-        if not grow:
-            return self._vocabulary.lookup(tokens)
-        before = len(self._vocabulary)
-        ids = self._vocabulary.encode(tokens)
-        self._grow(self._vocabulary.tokens[before:])
-        return ids
-
     def _term_counts(self, ids: I64, title_tokens: int) -> tuple[Any, Any]:
         """Distinct terms and weighted counts: the title ``title_weight`` times, the lead once."""
         cfg = self.config
@@ -739,11 +730,10 @@ class StoryIndex:
             out.append(item)
         return out
 
-    def _admit(self, parsed: _Parsed) -> tuple[_Live, I64, bool]:
-        """Count a parsed article in the statistics (its story is still pending); return its
-        state, token ids and whether it is too short to compare."""
+    def _admit(self, parsed: _Parsed, ids: I64) -> tuple[_Live, I64, bool]:
+        """Count a parsed article (``ids``: its token ids) in the statistics (its story is
+        still pending); return its state, token ids and whether it is too short to compare."""
         article = parsed.article
-        ids = self._encode(parsed.tokens, grow=True)
         terms, counts = self._term_counts(ids, parsed.title_tokens)
         live = _Live(self._next_seq, _PENDING, parsed.day, article.source, terms, counts,
                      np.empty(0, np.uint64), parsed.line_hashes)  # fmt: skip
@@ -759,7 +749,11 @@ class StoryIndex:
         cluster already, and the newcomers: a newcomer joins a story, newcomers form stories,
         and stories merge (recorded) exactly when the batch linkage would merge them.
         """
-        admitted = [self._admit(parsed) for parsed in self._parse(ordered, now)]
+        parsed = self._parse(ordered, now)
+        before = len(self._vocabulary)
+        ids = self._vocabulary.encode_many([p.tokens for p in parsed])
+        self._grow(self._vocabulary.tokens[before:])
+        admitted = [self._admit(p, article_ids) for p, article_ids in zip(parsed, ids, strict=True)]
         fresh = [live for live, _, _ in admitted]
         scale = self._idf_weights()
         for live in fresh:
@@ -1019,7 +1013,7 @@ class StoryIndex:
         (item,) = coerce_articles([article])
         now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
         (parsed,) = self._parse([item], now)
-        ids = self._encode(parsed.tokens, grow=False)
+        ids = self._vocabulary.lookup(parsed.tokens)  # unseen tokens: -1
         terms, counts = self._term_counts(ids, parsed.title_tokens)
         if parsed.short or terms.size == 0:
             return []
