@@ -1,8 +1,12 @@
 """Continuous clustering: a persistent index that assigns arriving articles to stories.
 
-The same evidence as :func:`dedupe_news.cluster`, kept up to date one article at a time:
+The same evidence as :func:`dedupe_news.cluster`, kept up to date one ``add`` call at a time:
 
-* **Statistics evolve.** Document frequencies and the batch size grow with every article; an
+* **A call is decided together**, as a batch is: its articles' lines, terms and document
+  frequencies enter the statistics first, then each newcomer meets its candidates, then one
+  average linkage decides them all. A call of one article decides as a stream; a whole corpus
+  in one call gives the stories of ``cluster()``; feeds polled every few minutes sit between.
+* **Statistics evolve.** Document frequencies and the article count grow with every call; an
   article's TF-IDF vector is recomputed from its stored term counts with the current IDF
   whenever it is compared, so early articles are not stuck with early statistics.
 * **Candidates** come from the same two LSH channels (salient terms, word shingles), kept as
@@ -10,11 +14,12 @@ The same evidence as :func:`dedupe_news.cluster`, kept up to date one article at
 * **Second-order similarity** uses an incremental neighbour table: each article keeps its
   closest articles, and a newcomer that beats one of them takes its place, so vectors are
   blended with neighbours that arrived later too, as in a batch.
-* **Stories** grow by average linkage: a newcomer joins the story whose members it resembles
-  most on average (at least ``threshold``). When it also resembles other stories that much, it
-  shows they are one: each merges in while the mean similarity over all member pairs of the two
-  stays at least ``threshold`` (no chaining). A merge is recorded (``merged_into``); articles
-  keep the story id they were given.
+* **Stories** grow by average linkage. The stories the newcomers touch enter the linkage as
+  clusters already formed (one node each: its members' mean vector, weighted by its size), the
+  newcomers as single articles; two clusters merge while the mean similarity over all their
+  member pairs is at least ``threshold``, so one bridge cannot chain stories. A newcomer thus
+  joins a story, starts one with other newcomers, or shows that two stories are one: the merge
+  is recorded (``merged_into``) and articles keep the story id they were given.
 * **Time:** an article may only join stories active within ``window_days`` of its date (its
   arrival time when undated); older stories stay stored and queryable.
 
@@ -685,10 +690,12 @@ class StoryIndex:
     # ------------------------------------------------------------------ public API
 
     def add(self, articles: Iterable[object]) -> list[Assignment]:
-        """Add articles (dated ones in date order, then by id) and return where each went.
+        """Add articles and return where each went (in the order given).
 
         Articles are as for :func:`dedupe_news.cluster`; texts and dicts without an ``"id"``
-        are numbered on from the index's articles so far.
+        are numbered on from the index's articles so far. The call's articles are decided
+        together, like a batch (see the module's description): larger calls come closer to
+        ``cluster()`` on the same articles; their order within the call does not matter.
 
         The whole call is one transaction: on error nothing is added.
 
