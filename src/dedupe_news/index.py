@@ -152,17 +152,23 @@ class _Parsed:
 
 
 class _Scale:
-    """IDF times term weight (as batch TF-IDF weighs terms), computed for the terms asked for
-    only: the vocabulary of a large index is far bigger than any comparison.
-    """
+    """IDF times term weight (as batch TF-IDF weighs terms). A single article's comparison
+    needs a few thousand terms of a vocabulary that may hold millions: they are computed as
+    asked; past one value per vocabulary term, the whole table is computed once instead."""
 
     def __init__(self, df: I64, weights: F64, n: int, config: Config, size: int) -> None:
         self._df, self._weights, self._n, self._config = df, weights, n, config
         self.size = size  # terms in the vocabulary (the arrays may have spare room)
+        self._table: F64 | None = None
 
-    def __getitem__(self, terms: npt.NDArray[Any]) -> F64:
+    def _values(self, terms: npt.NDArray[Any] | slice) -> F64:
         idf, weights = idf_and_weights(self._df[terms], self._n, self._weights[terms], self._config)
         return np.asarray(idf * weights)
+
+    def __getitem__(self, terms: npt.NDArray[Any]) -> F64:
+        if self._table is None and terms.size > self.size:
+            self._table = self._values(slice(0, self.size))
+        return self._values(terms) if self._table is None else self._table[terms]
 
 
 @dataclass
