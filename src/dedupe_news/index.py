@@ -455,19 +455,25 @@ class StoryIndex:
             minlength=len(seqs),
         )
         background = (dots - 1.0) / max(n - 1.0, 1.0)
-        out_row, source, weight = [], [], []  # output row k gets weight * raw row source
-        for k, s in enumerate(seqs):
-            out_row.append(k)
-            source.append(k)
-            weight.append(1.0)
-            live = self._live[s]
-            for nb, sim in zip(live.neighbours[: cfg.neighbours], live.similarity, strict=False):
-                lift = sim - background[k]
-                if nb in position and lift > 0 and cfg.neighbour_weight > 0:
-                    out_row.append(k)
-                    source.append(position[nb])
-                    weight.append(cfg.neighbour_weight * lift)
-        return _blend(raw, np.asarray(out_row), np.asarray(source), np.asarray(weight), len(seqs))
+        # Output row k gets itself plus neighbour_weight * lift times each close neighbour.
+        lives = [self._live[s] for s in seqs]
+        counts = np.array([len(lv.neighbours[: cfg.neighbours]) for lv in lives], dtype=np.int64)
+        owner = np.repeat(np.arange(len(seqs)), counts)
+        near = [position.get(nb, -1) for lv in lives for nb in lv.neighbours[: cfg.neighbours]]
+        sims = [sim for lv in lives for sim in lv.similarity[: cfg.neighbours]]
+        source = np.array(near, dtype=np.int64)
+        lift = np.array(sims, dtype=np.float64) - background[owner]
+        keep = (source >= 0) & (lift > 0) & (cfg.neighbour_weight > 0)
+        own = np.arange(len(seqs))
+        out_row = np.concatenate((own, owner[keep]))
+        order = np.argsort(out_row, kind="stable")  # each row: itself, then its neighbours
+        return _blend(
+            raw,
+            out_row[order],
+            np.concatenate((own, source[keep]))[order],
+            np.concatenate((np.ones(len(seqs)), cfg.neighbour_weight * lift[keep]))[order],
+            len(seqs),
+        )
 
     # ------------------------------------------------------------------ text
 
