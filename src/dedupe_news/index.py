@@ -136,7 +136,7 @@ class _Story:
     first_day: float
     last_day: float
     merged_into: int | None
-    members: list[int]  # seqs, for surviving stories (including merged stories' members)
+    members: list[int]  # seqs in order, for surviving stories (merged stories' included)
 
 
 @dataclass
@@ -991,7 +991,7 @@ class StoryIndex:
     def _merge(self, keep: int, gone: int) -> None:
         a, b = self._stories[keep], self._stories[gone]
         b.merged_into = keep
-        a.members.extend(b.members)
+        a.members = sorted(a.members + b.members)  # in seq order, as reopening builds them
         b.members = []
         a.first_day = min(a.first_day, b.first_day)
         a.last_day = max(a.last_day, b.last_day)
