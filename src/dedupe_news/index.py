@@ -749,16 +749,16 @@ class StoryIndex:
             out.append(item)
         return out
 
-    def _admit(self, parsed: _Parsed, ids: I64) -> tuple[_Live, I64, bool]:
-        """Count a parsed article (``ids``: its token ids) in the statistics (its story is
-        still pending); return its state, token ids and whether it is too short to compare."""
+    def _admit(self, parsed: _Parsed, ids: I64) -> _Live:
+        """Count a parsed article (``ids``: its token ids) in the statistics; its story is
+        still pending."""
         article = parsed.article
         terms, counts = self._term_counts(ids, parsed.title_tokens)
         live = _Live(self._next_seq, _PENDING, parsed.day, article.source, terms, counts,
                      np.empty(0, np.uint64), parsed.line_hashes)  # fmt: skip
         self._next_seq += 1
         self._remember(live, article.id)
-        return live, ids, parsed.short or terms.size == 0
+        return live
 
     def _add_batch(self, ordered: list[Article], now: float) -> list[Assignment]:
         """Decide a call's articles together, as :func:`dedupe_news.cluster` decides a batch.
@@ -766,26 +766,25 @@ class StoryIndex:
         All statistics include the whole call; candidates come from the index's buckets (and
         from each other); then average linkage runs over the stories they touch, each a
         cluster already, and the newcomers: a newcomer joins a story, newcomers form stories,
-        and stories merge (recorded) exactly when the batch linkage would merge them.
+        and stories merge (recorded) when the linkage puts them together.
         """
         parsed = self._parse(ordered, now)
         before = len(self._vocabulary)
         ids = self._vocabulary.encode_many([p.tokens for p in parsed])
         self._grow(self._vocabulary.tokens[before:])
-        admitted = [self._admit(p, article_ids) for p, article_ids in zip(parsed, ids, strict=True)]
-        fresh = [live for live, _, _ in admitted]
+        fresh = [self._admit(p, article_ids) for p, article_ids in zip(parsed, ids, strict=True)]
         scale = self._idf_weights()
         for live in fresh:
             values = sublinear_tf(live.counts) * scale[live.terms]
             live.norm = float(np.linalg.norm(values)) or 1.0
             self._centroid_add(live)
-        compared = [(live, ids) for live, ids, short in admitted if not short]
-        if compared:
-            raw = self._raw([live.seq for live, _ in compared], scale)
-            keys = self._bands([ids for _, ids in compared], raw)
-            for (live, _), row_keys in zip(compared, keys, strict=True):
+        compared = [k for k, live in enumerate(fresh) if not parsed[k].short and live.terms.size]
+        newcomers = [fresh[k] for k in compared]
+        if newcomers:
+            raw = self._raw([live.seq for live in newcomers], scale)
+            keys = self._bands([ids[k] for k in compared], raw)
+            for live, row_keys in zip(newcomers, keys, strict=True):
                 live.bands = row_keys
-        newcomers = [live for live, _ in compared]
         touched = self._connect(newcomers, scale)
         groups, vectors = self._link_batch(newcomers, scale)
         changed = self._settle(fresh, groups)
