@@ -51,6 +51,7 @@ from .config import Config
 from .errors import ConfigError, InputError
 from .lsh import band_keys
 from .pipeline import (
+    collector_paused,
     day_number,
     hash32,
     idf_and_weights,
@@ -727,7 +728,7 @@ class StoryIndex:
         now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
         ordered = sorted(items, key=lambda a: (_day(a, now), a.id))
         try:
-            with self._store.transaction():
+            with self._store.transaction(), collector_paused():
                 assignments = self._add_batch(ordered, now) if ordered else []
         except BaseException:
             self._load()  # back to the committed state
