@@ -260,15 +260,26 @@ def test_bad_window_is_a_config_error() -> None:
 
 _WRITER = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, time
     sys.path.insert(0, {tests!r})
     from corpus import make_corpus
-    from dedupe_news import StoryIndex
+    from dedupe_news import StoryIndex, store
     articles = [
         dict(a, id=f"{{seed}}-{{a['id']}}")
-        for seed in range(9, 25)
+        for seed in range(9, 13)
         for a in make_corpus(30, 5, 20, seed=seed)[0]
     ]
+    insert = store.Store.insert_article
+    written = []
+
+    def insert_then_stall(self, row):  # the second add stalls half-way through its rows
+        insert(self, row)
+        written.append(row.id)
+        if len(written) == 40 + 100:
+            print("writing", flush=True)
+            time.sleep(600)
+
+    store.Store.insert_article = insert_then_stall
     index = StoryIndex({path!r})
     index.add(articles[:40])
     print("committed", flush=True)
@@ -284,10 +295,9 @@ def test_sigkill_mid_add_leaves_the_committed_batches(tmp_path: Path) -> None:
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "committed"
-    time.sleep(1.0)  # inside the second add's transaction (it takes several seconds)
+    assert writer.stdout.readline().strip() == "writing"  # 100 rows into the second add
     os.kill(writer.pid, signal.SIGKILL)
-    rest = writer.communicate()[0]
-    assert "done" not in rest, "the second add finished before the kill: make it bigger"
+    assert "done" not in writer.communicate()[0]
     index = StoryIndex(path)
     assert len(index) == 40  # every article of the committed batch, none of the killed one
     first = [dict(a, id=f"9-{a['id']}") for a in make_corpus(30, 5, 20, seed=9)[0][:40]]
