@@ -45,6 +45,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from ._arrays import sorted_unique
+from ._rows import Rows, blend, distinct_pairs, ranks, unit_rows
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -199,81 +200,6 @@ def _day(article: Article, now: float) -> float:
     return now if article.date is None else day_number(article.date)
 
 
-def _unit_rows(values: F64, indptr: I64) -> F64:
-    """CSR row values scaled to unit L2 norm (all-zero rows stay zero)."""
-    if values.size == 0:
-        return values
-    lengths = np.diff(indptr)
-    squares = np.add.reduceat(values * values, np.minimum(indptr[:-1], values.size - 1))
-    norms = np.sqrt(np.where(lengths > 0, squares, 0.0))
-    return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), lengths))
-
-
-@dataclass
-class _Rows:
-    """Sparse rows as flat arrays: CSR without a matrix object. The index compares one article
-    with a few hundred others, thousands of times; scipy's per-matrix checks would cost more
-    than the arithmetic."""
-
-    indptr: I64
-    terms: npt.NDArray[np.int32]  # sorted within each row
-    values: F64
-
-    def __len__(self) -> int:
-        return self.indptr.size - 1
-
-    def row(self, k: int) -> tuple[npt.NDArray[np.int32], F64]:
-        start, end = self.indptr[k], self.indptr[k + 1]
-        return self.terms[start:end], self.values[start:end]
-
-    def row_of_entries(self) -> I64:
-        return np.repeat(np.arange(len(self)), np.diff(self.indptr))
-
-    def dots(self, dense: F64) -> F64:
-        """Each row's dot product with a dense vector."""
-        products = dense[self.terms] * self.values
-        dots = np.bincount(self.row_of_entries(), weights=products, minlength=len(self))
-        return np.asarray(dots, dtype=np.float64)  # (already float64: typing only)
-
-    def dots_with(self, terms: npt.NDArray[np.int32], values: F64, scratch: F64) -> F64:
-        """Each row's dot product with one sparse row, through a zeroed dense scratch vector."""
-        scratch[terms] = values
-        try:
-            return self.dots(scratch)
-        finally:
-            scratch[terms] = 0.0
-
-    def total(self, size: int) -> F64:
-        """The rows' sum, dense."""
-        total = np.bincount(self.terms, weights=self.values, minlength=size)
-        return np.asarray(total, dtype=np.float64)
-
-
-def _blend(raw: _Rows, out_row: I64, source: I64, weight: F64, n_rows: int) -> _Rows:
-    """Rows ``sum(weight * raw[source])`` grouped by ``out_row``, L2-normalized.
-
-    A sparse matrix product: scipy's kernel accumulates without sorting, which beats any
-    NumPy formulation here.
-    """
-    width = int(raw.terms.max()) + 1 if raw.terms.size else 0
-    matrix = sp.csr_matrix((raw.values, raw.terms, raw.indptr), shape=(len(raw), width))
-    mix = sp.csr_matrix((weight, (out_row, source)), shape=(n_rows, len(raw)))
-    blended = (mix @ matrix).tocsr()
-    indptr = blended.indptr.astype(np.int64)
-    return _Rows(indptr, blended.indices.astype(np.int32), _unit_rows(blended.data, indptr))
-
-
-def _distinct_pairs(pairs: I64) -> I64:
-    """Distinct rows of an ``(m, 2)`` array of non-negative ints below 2**31, sorted."""
-    codes = sorted_unique((pairs[:, 0] << 32) | pairs[:, 1])
-    return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
-
-
-def _ranks(sizes: I64) -> I64:
-    """``0 .. size - 1`` for each size, concatenated."""
-    return np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-
-
 def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
@@ -418,7 +344,7 @@ class StoryIndex:
         """The current statistics (see :class:`_Scale`)."""
         return _Scale(self._df, self._weights, len(self._live), self.config, len(self._vocabulary))
 
-    def _raw(self, seqs: list[int], scale: _Scale) -> _Rows:
+    def _raw(self, seqs: list[int], scale: _Scale) -> Rows:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
         lives = [self._live[s] for s in seqs]
         lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
@@ -426,7 +352,7 @@ class StoryIndex:
         counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
         values = sublinear_tf(counts) * scale[terms]
         indptr = np.concatenate(([0], np.cumsum(lengths)))
-        return _Rows(indptr, terms, _unit_rows(values, indptr))
+        return Rows(indptr, terms, unit_rows(values, indptr))
 
     def _centroid_add(self, live: _Live) -> None:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
@@ -434,7 +360,7 @@ class StoryIndex:
         """
         np.add.at(self._centroid, live.terms, sublinear_tf(live.counts) / live.norm)
 
-    def _smoothed(self, seqs: list[int], scale: _Scale) -> _Rows:
+    def _smoothed(self, seqs: list[int], scale: _Scale) -> Rows:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
         cfg = self.config
         extra = {
@@ -468,7 +394,7 @@ class StoryIndex:
         own = np.arange(len(seqs))
         out_row = np.concatenate((own, owner[keep]))
         order = np.argsort(out_row, kind="stable")  # each row: itself, then its neighbours
-        return _blend(
+        return blend(
             raw,
             out_row[order],
             np.concatenate((own, source[keep]))[order],
@@ -566,7 +492,7 @@ class StoryIndex:
         positive = counts > 0
         return terms[positive].astype(np.int32), counts[positive].astype(np.float32)
 
-    def _bands(self, ids: list[I64], rows: _Rows) -> npt.NDArray[np.uint64]:
+    def _bands(self, ids: list[I64], rows: Rows) -> npt.NDArray[np.uint64]:
         """LSH bucket keys of both channels (salient terms, word shingles), one row per article
         (``ids`` its token ids, ``rows`` its TF-IDF row), signatures computed in bulk."""
         cfg = self.config
@@ -618,16 +544,16 @@ class StoryIndex:
         offsets = np.cumsum(sizes) - sizes
         sequence = np.empty(int(sizes.sum()), dtype=np.int64)
         is_new = np.ones(sequence.size, dtype=bool)
-        stored_at = np.repeat(offsets, tail_sizes) + _ranks(tail_sizes)
+        stored_at = np.repeat(offsets, tail_sizes) + ranks(tail_sizes)
         sequence[stored_at] = [seq for tail in tails for seq in tail]
         is_new[stored_at] = False
-        new_at = np.repeat(offsets + tail_sizes, arrivals) + _ranks(arrivals)
+        new_at = np.repeat(offsets + tail_sizes, arrivals) + ranks(arrivals)
         sequence[new_at] = owners
         # A newcomer at position p meets positions p - recent ... p - 1 of its bucket.
         place = new_at - np.repeat(offsets, arrivals)
         count = np.minimum(place, recent)
         left = np.repeat(new_at, count)
-        right = left - 1 - _ranks(count)
+        right = left - 1 - ranks(count)
         pairs: I64 = np.stack([sequence[left], sequence[right]], axis=1)
         stored = sequence[right][~is_new[right]]
         met = sorted_unique(stored)
@@ -639,9 +565,9 @@ class StoryIndex:
         at = np.searchsorted(friend_of, by_stored[:, 1], side="left")
         span = np.searchsorted(friend_of, by_stored[:, 1], side="right") - at
         extra = np.stack(
-            [np.repeat(by_stored[:, 0], span), friend[np.repeat(at, span) + _ranks(span)]], axis=1
+            [np.repeat(by_stored[:, 0], span), friend[np.repeat(at, span) + ranks(span)]], axis=1
         )
-        pairs = _distinct_pairs(np.concatenate((pairs, extra)))
+        pairs = distinct_pairs(np.concatenate((pairs, extra)))
         pairs = pairs[pairs[:, 0] != pairs[:, 1]]
         if self.window_days is None or pairs.size == 0:
             return pairs
@@ -803,13 +729,13 @@ class StoryIndex:
                 self._buckets.setdefault(key, []).append(live.seq)
         if met.size == 0:
             return set()
-        found = _distinct_pairs(np.sort(met, axis=1))
+        found = distinct_pairs(np.sort(met, axis=1))
         seqs = sorted_unique(found.ravel())
         positions = np.searchsorted(seqs, found)
         rows = self._raw(seqs.tolist(), scale)
-        shape = (len(rows), scale.size)
-        matrix = sp.csr_matrix((rows.values, rows.terms, rows.indptr), shape=shape)
-        sims = pair_cosine(matrix, positions.reshape(-1, 2), n_jobs=self.config.n_jobs)
+        sims = pair_cosine(
+            rows.matrix(scale.size), positions.reshape(-1, 2), n_jobs=self.config.n_jobs
+        )
         positive = sims > 0
         keep = self.config.expand_neighbours or self.config.neighbours
         source, target, best = top_neighbours(
@@ -861,9 +787,7 @@ class StoryIndex:
         members = [self._stories[story].members for story in stories]
         seqs = [live.seq for live in fresh] + [m for group in members for m in group]
         smoothed = self._smoothed(seqs, scale)
-        vectors = sp.csr_matrix(
-            (smoothed.values, smoothed.terms, smoothed.indptr), shape=(len(smoothed), scale.size)
-        )
+        vectors = smoothed.matrix(scale.size)
         sizes = np.array([len(group) for group in members], dtype=np.int64)
         owner = np.repeat(np.arange(len(stories)), sizes)
         mean_of = sp.csr_matrix(
@@ -953,9 +877,7 @@ class StoryIndex:
         rows = sorted({s for pair in matches for s in pair})
         where = {s: k for k, s in enumerate(rows)}
         raw = self._raw(rows, scale)
-        raw_matrix = sp.csr_matrix(
-            (raw.values, raw.terms, raw.indptr), shape=(len(raw), scale.size)
-        )
+        raw_matrix = raw.matrix(scale.size)
         match_pairs = np.array([(where[a], where[b]) for a, b in matches], dtype=np.int64)
         cosines = dict(
             zip(
