@@ -65,6 +65,43 @@ class Rows:
         finally:
             scratch[terms] = 0.0
 
+    def pair_dots(self, pairs: I64, scratch: F64) -> F64:
+        """Dot product of each pair ``(i, j)`` of rows, through a zeroed dense scratch vector.
+
+        Pairs are taken by their first row: each distinct ``i`` is spread into ``scratch``
+        once and met by all its partners in one gather, so put the row with many partners
+        first (a newcomer and its candidates). Cheaper than scipy's row indexing for the few
+        hundred pairs of one article, and no dearer for a batch.
+        """
+        out = np.empty(len(pairs), dtype=np.float64)
+        if len(pairs) == 0:
+            return out
+        order = np.argsort(pairs[:, 0], kind="stable")
+        first = pairs[order, 0]
+        starts = np.flatnonzero(np.concatenate(([True], first[1:] != first[:-1])))
+        ends = np.append(starts[1:], first.size)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            chosen = order[start:end]
+            terms, values = self.row(int(first[start]))
+            partners = pairs[chosen, 1]
+            lengths = self.indptr[partners + 1] - self.indptr[partners]
+            entries = np.repeat(self.indptr[partners], lengths) + ranks(lengths)
+            scratch[terms] = values
+            products = scratch[self.terms[entries]] * self.values[entries]
+            scratch[terms] = 0.0
+            group = np.repeat(np.arange(chosen.size), lengths)
+            out[chosen] = np.bincount(group, weights=products, minlength=chosen.size)
+        return out
+
+    @classmethod
+    def from_matrix(cls, matrix: sp.csr_matrix) -> Rows:
+        """The rows of a CSR matrix with sorted column indices."""
+        return cls(
+            matrix.indptr.astype(np.int64),
+            matrix.indices.astype(np.int32),
+            matrix.data.astype(np.float64),
+        )
+
     def matrix(self, width: int) -> sp.csr_matrix:
         """The rows as a scipy matrix of ``width`` columns (sharing the arrays)."""
         return sp.csr_matrix((self.values, self.terms, self.indptr), shape=(len(self), width))

@@ -62,7 +62,7 @@ from .pipeline import (
     title_and_body,
 )
 from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
-from .similarity import pair_cosine, top_neighbours
+from .similarity import top_neighbours
 from .store import ArticleRow, Store, StoryRow
 from .text import BoilerplateRules, is_chrome, split_lines, tokenize
 
@@ -178,7 +178,7 @@ class _Vectors:
     """Second-order vectors a call compared, by article seq."""
 
     position: dict[int, int]
-    matrix: sp.csr_matrix
+    rows: Rows
 
 
 _Groups = list[tuple[list[int], list[int]]]  # linkage groups: (stored stories, newcomer seqs)
@@ -719,6 +719,10 @@ class StoryIndex:
         self._save(ordered, fresh, touched, changed)
         return assignments
 
+    def _cosines(self, rows: Rows, pairs: I64) -> F64:
+        """Cosines of pairs of unit rows (first the row with many partners), in [0, 1]."""
+        return np.clip(rows.pair_dots(pairs, self._scratch), 0.0, 1.0)
+
     def _connect(self, fresh: list[_Live], scale: _Scale) -> set[int]:
         """Candidates of each newcomer (from the buckets, which newcomers then join), their
         cosines, and the neighbour lists: the newcomers' own, and the stored articles' lists
@@ -733,9 +737,7 @@ class StoryIndex:
         seqs = sorted_unique(found.ravel())
         positions = np.searchsorted(seqs, found)
         rows = self._raw(seqs.tolist(), scale)
-        sims = pair_cosine(
-            rows.matrix(scale.size), positions.reshape(-1, 2), n_jobs=self.config.n_jobs
-        )
+        sims = self._cosines(rows, positions[:, ::-1])  # the newcomer (larger seq) first
         positive = sims > 0
         keep = self.config.expand_neighbours or self.config.neighbours
         source, target, best = top_neighbours(
@@ -774,7 +776,7 @@ class StoryIndex:
         mean vector, weighted by its size) and the newcomers; returns the groups that hold
         newcomers, and the second-order vectors it compared."""
         if not fresh:
-            return [], _Vectors({}, sp.csr_matrix((0, scale.size)))
+            return [], _Vectors({}, Rows(np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0)))
         first_fresh = fresh[0].seq
         stories = sorted(
             {
@@ -806,7 +808,7 @@ class StoryIndex:
             }
         )
         edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
-        scores = pair_cosine(nodes, edge_array, n_jobs=self.config.n_jobs)
+        scores = self._cosines(Rows.from_matrix(nodes), edge_array[:, ::-1])  # newcomer first
         weights = np.concatenate((sizes, np.ones(len(fresh), dtype=np.int64)))
         labels = average_linkage(nodes, edge_array, scores, self.config.threshold, weights)
         groups: dict[int, tuple[list[int], list[int]]] = {}
@@ -817,7 +819,7 @@ class StoryIndex:
             else:
                 group[1].append(fresh[node - len(stories)].seq)
         position = {seq: k for k, seq in enumerate(seqs)}
-        return [g for g in groups.values() if g[1]], _Vectors(position, vectors)
+        return [g for g in groups.values() if g[1]], _Vectors(position, smoothed)
 
     def _settle(self, fresh: list[_Live], groups: _Groups) -> set[int]:
         """Story ids from the linkage groups: a group's largest story absorbs its other stories
@@ -865,7 +867,7 @@ class StoryIndex:
                 others = [m for m in self._stories[live.story].members if m != live.seq]
                 joined.append((live, others))
                 pairs += [(at[live.seq], at[m]) for m in others]
-        sims = pair_cosine(vectors.matrix, np.array(pairs, dtype=np.int64).reshape(-1, 2))
+        sims = self._cosines(vectors.rows, np.array(pairs, dtype=np.int64).reshape(-1, 2))
         best: dict[int, tuple[float, int]] = {}  # seq -> (mean similarity, closest member)
         start = 0
         for live, others in joined:
@@ -876,16 +878,9 @@ class StoryIndex:
         matches = [(live.seq, best[live.seq][1]) for live, _ in joined]
         rows = sorted({s for pair in matches for s in pair})
         where = {s: k for k, s in enumerate(rows)}
-        raw = self._raw(rows, scale)
-        raw_matrix = raw.matrix(scale.size)
         match_pairs = np.array([(where[a], where[b]) for a, b in matches], dtype=np.int64)
-        cosines = dict(
-            zip(
-                [a for a, _ in matches],
-                pair_cosine(raw_matrix, match_pairs.reshape(-1, 2)).tolist(),
-                strict=True,
-            )
-        )
+        cosines = self._cosines(self._raw(rows, scale), match_pairs.reshape(-1, 2))
+        cosine_of = dict(zip([a for a, _ in matches], cosines.tolist(), strict=True))
         out = []
         for live in fresh:
             article_id = self._id_of[live.seq]
@@ -904,7 +899,7 @@ class StoryIndex:
                     False,
                     self._id_of[match],
                     score,
-                    cosines[live.seq],
+                    cosine_of[live.seq],
                     merged,
                 )
             )

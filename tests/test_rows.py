@@ -1,0 +1,51 @@
+"""The index's sparse-row helpers against plain dense arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from dedupe_news._rows import Rows, blend, distinct_pairs, ranks
+
+
+def _random_rows(seed: int, n: int = 40, width: int = 60) -> tuple[Rows, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, width)) * (rng.random((n, width)) < 0.2)
+    dense[3] = 0.0  # an empty row
+    matrix = sp.csr_matrix(dense)
+    matrix.indices = matrix.indices[::-1].copy()  # unsorted columns are fine too
+    matrix.data = matrix.data[::-1].copy()
+    matrix.indptr = (matrix.nnz - matrix.indptr[::-1]).copy()
+    rows = Rows.from_matrix(matrix)
+    return rows, dense[::-1].copy()
+
+
+def test_pair_dots_match_dense_dot_products() -> None:
+    for seed in range(5):
+        rows, dense = _random_rows(seed)
+        rng = np.random.default_rng(seed + 100)
+        pairs = rng.integers(0, len(rows), size=(300, 2))
+        scratch = np.zeros(dense.shape[1])
+        got = rows.pair_dots(pairs, scratch)
+        want = np.einsum("ij,ij->i", dense[pairs[:, 0]], dense[pairs[:, 1]])
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        assert not scratch.any()  # left zeroed for the next caller
+    assert rows.pair_dots(np.empty((0, 2), dtype=np.int64), scratch).size == 0
+
+
+def test_blend_is_the_normalized_weighted_sum() -> None:
+    rows, dense = _random_rows(7)
+    out_row = np.array([0, 0, 1, 2, 2, 2])
+    source = np.array([0, 5, 1, 2, 9, 3])
+    weight = np.array([1.0, 0.5, 1.0, 1.0, 0.25, 2.0])
+    mixed = blend(rows, out_row, source, weight, 3)
+    want = np.zeros((3, dense.shape[1]))
+    np.add.at(want, out_row, weight[:, None] * dense[source])
+    want /= np.linalg.norm(want, axis=1, keepdims=True)
+    np.testing.assert_allclose(mixed.matrix(dense.shape[1]).toarray(), want, atol=1e-12)
+
+
+def test_distinct_pairs_and_ranks() -> None:
+    pairs = np.array([[3, 1], [0, 2], [3, 1], [2**31 - 1, 0], [0, 2]])
+    assert distinct_pairs(pairs).tolist() == [[0, 2], [3, 1], [2**31 - 1, 0]]
+    assert ranks(np.array([2, 0, 3])).tolist() == [0, 1, 0, 1, 2]
