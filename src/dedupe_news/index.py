@@ -62,7 +62,7 @@ from .pipeline import (
     title_and_body,
 )
 from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
-from .similarity import top_neighbours
+from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
 from .text import BoilerplateRules, is_chrome, split_lines, tokenize
 
@@ -184,6 +184,7 @@ class _Vectors:
 _Groups = list[tuple[list[int], list[int]]]  # linkage groups: (stored stories, newcomer seqs)
 
 _RUNTIME_SETTINGS = ("n_jobs", "progress")
+_FEW_PAIRS = 5_000  # below this, pair cosines without scipy's per-call costs
 _PENDING = -1  # the story of an article of the current add call, not yet decided
 
 
@@ -720,8 +721,12 @@ class StoryIndex:
         return assignments
 
     def _cosines(self, rows: Rows, pairs: I64) -> F64:
-        """Cosines of pairs of unit rows (first the row with many partners), in [0, 1]."""
-        return np.clip(rows.pair_dots(pairs, self._scratch), 0.0, 1.0)
+        """Cosines of pairs of unit rows (first the row with many partners), in [0, 1]: the
+        few pairs of a small call through a dense scratch row, a batch's on scipy's threads."""
+        if len(pairs) < _FEW_PAIRS:
+            return np.clip(rows.pair_dots(pairs, self._scratch), 0.0, 1.0)
+        matrix = rows.matrix(int(rows.terms.max()) + 1 if rows.terms.size else 0)
+        return pair_cosine(matrix, np.ascontiguousarray(pairs), n_jobs=self.config.n_jobs)
 
     def _connect(self, fresh: list[_Live], scale: _Scale) -> set[int]:
         """Candidates of each newcomer (from the buckets, which newcomers then join), their
