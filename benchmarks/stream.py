@@ -14,10 +14,16 @@ feed would deliver them:
 Targets (design): single add p99 <= 50 ms and batches >= 2,000 articles/s with 100,000
 articles already in the index, on a 2-core machine.
 
+With ``--agreement`` it measures quality instead: each labelled set under ``--data``
+(``ecbplus``, ``newscluster``; skipped with a message when absent) is added in date order (by
+id when undated) to an in-memory index without a window, in calls of each ``--calls`` size,
+and the stories are compared (ARI) with ``cluster()`` on the whole set and with the truth.
+
 How to run
 ----------
     .venv/bin/python benchmarks/stream.py [--base 100000] [--singles 300] [--batches 3]
         [--batch 1000] [--seed 1] [--db PATH] [--out results/stream.json]
+    .venv/bin/python benchmarks/stream.py --agreement [--calls 1,25,100,all] [--data DIR]
 
 Tables are printed as markdown and written to ``--out`` as JSON. The database goes to a
 temporary folder unless ``--db`` is given (it must not exist yet).
@@ -35,14 +41,16 @@ from typing import Any
 import numpy as np
 
 from _common import (
+    DEFAULT_DATA,
     DEFAULT_RESULTS,
+    load_dataset,
     machine_info,
     machine_line,
     markdown_table,
     peak_rss_mib,
     write_json,
 )
-from dedupe_news import StoryIndex
+from dedupe_news import StoryIndex, cluster, evaluate
 from synth import iter_articles
 
 
@@ -103,6 +111,49 @@ def run(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     }
 
 
+def agreement(data: Path, calls: list[int | None]) -> list[dict[str, Any]]:
+    """ARI of the stream against ``cluster()`` and the truth, per labelled set and call size."""
+    rows = []
+    for name in ("newscluster", "ecbplus"):
+        dataset = load_dataset(data, name)
+        if dataset is None or dataset.labels is None:
+            continue
+        ids = [r["id"] for r in dataset.records]
+        batch = cluster(dataset.records).labels.tolist()
+        ordered = sorted(dataset.records, key=lambda r: (r["date"] or "", r["id"]))
+        for size in calls:
+            step = size or len(ordered)
+            index = StoryIndex(window_days=None)
+            for k in range(0, len(ordered), step):
+                index.add(ordered[k : k + step])
+            story = {a: s.id for s in index.stories() for a in s.ids}
+            stream = [story[i] for i in ids]
+            rows.append(
+                {
+                    "dataset": name,
+                    "articles": len(ids),
+                    "call_size": size,
+                    "ari_vs_cluster": evaluate(batch, stream).ari,
+                    "ari_vs_truth": evaluate(dataset.labels, stream).ari,
+                    "cluster_ari_vs_truth": evaluate(dataset.labels, batch).ari,
+                }
+            )
+            print(f"  {name}, calls of {size or 'all'}: done", flush=True)
+    return rows
+
+
+def agreement_table(rows: list[dict[str, Any]]) -> str:
+    cells = [
+        [r["dataset"], f"{r['articles']:,}", r["call_size"] or "all",
+         f"{r['ari_vs_cluster']:.3f}", f"{r['ari_vs_truth']:.3f}",
+         f"{r['cluster_ari_vs_truth']:.3f}"]
+        for r in rows
+    ]  # fmt: skip
+    header = ["set", "articles", "articles per add", "ARI vs cluster()", "ARI vs truth",
+              "cluster() vs truth"]  # fmt: skip
+    return markdown_table(header, cells)
+
+
 def table(result: dict[str, Any]) -> str:
     def num(value: float | None, fmt: str) -> str:
         return "n/a" if value is None else format(value, fmt)
@@ -131,9 +182,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, help="index file to create (default: a temp folder)")
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / "stream.json")
+    parser.add_argument(
+        "--agreement", action="store_true", help="measure agreement with cluster() instead"
+    )
+    parser.add_argument(
+        "--calls", default="1,25,100,all", help="articles per add for --agreement ('all': one)"
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled sets' folder")
     args = parser.parse_args(argv)
     info = machine_info()
     print(machine_line(info))
+    if args.agreement:
+        calls = [None if c == "all" else int(c) for c in args.calls.split(",")]
+        rows = agreement(args.data, calls)
+        print()
+        print(agreement_table(rows))
+        out = args.out.with_name("stream_agreement.json")
+        write_json(out, {"machine": info, "calls": args.calls, "result": rows})
+        print(f"\nresults written to {out}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="dedupe-stream-") as tmp:
         db = args.db or Path(tmp) / "stories.db"
         if db.exists():
