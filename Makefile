@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest browser bench bench-speed bench-dask report-screenshot clean
+.PHONY: demo test lint typecheck pytest browser bench bench-speed bench-dask bench-stream report-screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ bench-speed: $(STAMP)
 ## bench-dask: local cluster() against dedupe_news.dask on 1 and 2 workers, 20,000 articles
 bench-dask: $(STAMP)
 	$(BIN)/python benchmarks/dask_scale.py
+
+## bench-stream: StoryIndex speed on a 100,000-article index, then its agreement with cluster()
+bench-stream: $(STAMP)
+	$(BIN)/python benchmarks/stream.py
+	$(BIN)/python benchmarks/stream.py --agreement
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
