@@ -587,8 +587,8 @@ class StoryIndex:
         return active
 
     def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
-        """Give ``live`` its bucket keys and closest articles; return its candidates and their
-        cosines (shared by :meth:`add` and :meth:`query`)."""
+        """Give a probe (:meth:`query`) its bucket keys and closest articles, the index left
+        as it is; return its candidates and their cosines."""
         row = self._raw([live.seq], scale)
         terms, values = row.row(0)
         live.bands = self._bands([ids], row)[0]
