@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import dedupe_news
@@ -26,6 +27,7 @@ from dedupe_news import (
     cluster,
     evaluate,
 )
+from dedupe_news._arrays import sorted_unique
 
 
 def _partition(index: StoryIndex) -> set[frozenset[str]]:
@@ -88,7 +90,13 @@ def test_stream_recovers_synthetic_stories() -> None:
 def _one_by_one_candidates(index: StoryIndex, fresh: list[Any]) -> list[list[int]]:
     """What ``_candidate_pairs`` must find, the plain way: one newcomer after another."""
     cfg, window = index.config, index.window_days
-    buckets = {key: list(seqs) for key, seqs in index._buckets.items()}
+    asked = sorted_unique(np.concatenate([live.bands for live in fresh]))
+    stored, sizes = index._buckets.tails(asked, len(index) + len(fresh))
+    ends = np.cumsum(sizes).tolist()
+    buckets = {
+        key: stored[end - size : end].tolist()
+        for key, end, size in zip(asked.tolist(), ends, sizes.tolist(), strict=True)
+    }
     newcomers = {live.seq for live in fresh}
     pairs = set()
     for live in sorted(fresh, key=lambda lv: lv.seq):

@@ -45,6 +45,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from ._arrays import sorted_unique
+from ._buckets import Buckets
 from ._rows import Rows, blend, distinct_pairs, ranks, unit_rows
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -278,7 +279,7 @@ class StoryIndex:
         self._live: dict[int, _Live] = {}
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
-        self._buckets: dict[int, list[int]] = {}
+        self._buckets = Buckets()
         self._lines: Counter[int] = Counter()
         self._source_lines: Counter[tuple[str, int]] = Counter()
         self._stories: dict[int, _Story] = {}
@@ -302,6 +303,7 @@ class StoryIndex:
             self._stories[self._root(live.story)].members.append(live.seq)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
+        self._enter_buckets(list(self._live.values()))
         for live in self._live.values():
             self._centroid_add(live)
 
@@ -327,12 +329,17 @@ class StoryIndex:
         self._seq_of[article_id] = live.seq
         self._id_of[live.seq] = article_id
         np.add.at(self._df, live.terms, 1)
-        for key in live.bands.tolist():
-            self._buckets.setdefault(key, []).append(live.seq)
         unique = set(live.lines.tolist())
         self._lines.update(unique)
         if live.source is not None:
             self._source_lines.update((live.source, h) for h in unique)
+
+    def _enter_buckets(self, lives: list[_Live]) -> None:
+        """Put articles (in seq order) in the LSH buckets of their band keys."""
+        counts = np.array([live.bands.size for live in lives], dtype=np.int64)
+        if counts.sum():
+            seqs = np.repeat(np.array([live.seq for live in lives], dtype=np.int64), counts)
+            self._buckets.add(np.concatenate([live.bands for live in lives]), seqs)
 
     def _root(self, story: int) -> int:
         while (parent := self._stories[story].merged_into) is not None:
@@ -539,14 +546,13 @@ class StoryIndex:
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         arrivals = np.diff(np.append(starts, keys.size))
         # Each bucket as a sequence: its stored tail, then the newcomers in order.
-        tails = [self._buckets.get(key, ())[-recent:] for key in keys[starts].tolist()]
-        tail_sizes = np.fromiter((len(t) for t in tails), dtype=np.int64, count=len(tails))
+        tails, tail_sizes = self._buckets.tails(keys[starts], recent)
         sizes = tail_sizes + arrivals
         offsets = np.cumsum(sizes) - sizes
         sequence = np.empty(int(sizes.sum()), dtype=np.int64)
         is_new = np.ones(sequence.size, dtype=bool)
         stored_at = np.repeat(offsets, tail_sizes) + ranks(tail_sizes)
-        sequence[stored_at] = [seq for tail in tails for seq in tail]
+        sequence[stored_at] = tails
         is_new[stored_at] = False
         new_at = np.repeat(offsets + tail_sizes, arrivals) + ranks(arrivals)
         sequence[new_at] = owners
@@ -733,9 +739,7 @@ class StoryIndex:
         cosines, and the neighbour lists: the newcomers' own, and the stored articles' lists
         that newcomers enter. Returns the stored articles whose lists changed."""
         met = self._candidate_pairs(fresh)
-        for live in fresh:
-            for key in live.bands.tolist():
-                self._buckets.setdefault(key, []).append(live.seq)
+        self._enter_buckets(fresh)
         if met.size == 0:
             return set()
         found = distinct_pairs(np.sort(met, axis=1))
