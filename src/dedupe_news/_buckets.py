@@ -30,6 +30,8 @@ def _sorted_by_key(keys: U64, seqs: I64) -> tuple[U64, I64]:
 
 def _merged(keys: U64, seqs: I64, more_keys: U64, more_seqs: I64) -> tuple[U64, I64]:
     """Two key-sorted tables as one; ``more`` goes after entries of equal key."""
+    if keys.size == 0:
+        return more_keys, more_seqs
     at = np.searchsorted(keys, more_keys, side="right")
     return np.insert(keys, at, more_keys), np.insert(seqs, at, more_seqs)
 
