@@ -94,6 +94,10 @@ class Rows:
         return out
 
     @classmethod
+    def empty(cls) -> Rows:
+        return cls(np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0))
+
+    @classmethod
     def from_matrix(cls, matrix: sp.csr_matrix) -> Rows:
         """The rows of a CSR matrix with sorted column indices."""
         return cls(

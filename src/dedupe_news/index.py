@@ -749,9 +749,7 @@ class StoryIndex:
         sims = self._cosines(rows, positions[:, ::-1])  # the newcomer (larger seq) first
         positive = sims > 0
         keep = self.config.expand_neighbours or self.config.neighbours
-        source, target, best = top_neighbours(
-            positions.reshape(-1, 2)[positive], sims[positive], keep
-        )
+        source, target, best = top_neighbours(positions[positive], sims[positive], keep)
         sources, targets = seqs[source], seqs[target]
         first_fresh = fresh[0].seq
         # A stored article's list changes only for a newcomer that beats its last entry (on
@@ -785,7 +783,7 @@ class StoryIndex:
         mean vector, weighted by its size) and the newcomers; returns the groups that hold
         newcomers, and the second-order vectors it compared."""
         if not fresh:
-            return [], _Vectors({}, Rows(np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0)))
+            return [], _Vectors({}, Rows.empty())
         first_fresh = fresh[0].seq
         stories = sorted(
             {
