@@ -65,7 +65,7 @@ from .pipeline import (
 from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
 from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
-from .text import BoilerplateRules, is_chrome, split_lines, tokenize
+from .text import BoilerplateRules, is_chrome, split_into_lines, tokenize
 
 __all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
 
@@ -421,22 +421,19 @@ class StoryIndex:
         """
         cfg = self.config
         titled = [title_and_body(article) for article in articles]
-        lines: list[list[tuple[list[str], bool]]] = []  # per article: (words, is short)
-        keys = []
-        for _, body in titled:
-            entries = []
-            for line in split_lines(body):
-                if is_chrome(line):
-                    continue
-                words = tokenize(line)
-                short = 0 < len(words) <= cfg.boilerplate_max_line_words
-                if short:
-                    keys.append(" ".join(words))
-                entries.append((words, short))
-            lines.append(entries)
+        split = split_into_lines([body for _, body in titled], cfg.boilerplate_max_line_words)
+        lines = [  # per article, its lines but page chrome: (words, key when short)
+            [
+                (words, key)
+                for line, words, key in zip(text_lines, tokens, keys, strict=True)
+                if not is_chrome(line)
+            ]
+            for text_lines, tokens, keys in zip(split.lines, split.tokens, split.keys, strict=True)
+        ]
+        keys = [key for entries in lines for _, key in entries if key is not None]
         hashes = iter(token_hashes(keys).tolist() if keys else [])
         line_hashes = [
-            [next(hashes) if short else None for _, short in entries] for entries in lines
+            [None if key is None else next(hashes) for _, key in entries] for entries in lines
         ]
         seen: Counter[int] = Counter()
         seen_by_source: Counter[tuple[str, int]] = Counter()
