@@ -49,3 +49,13 @@ def test_distinct_pairs_and_ranks() -> None:
     pairs = np.array([[3, 1], [0, 2], [3, 1], [2**31 - 1, 0], [0, 2]])
     assert distinct_pairs(pairs).tolist() == [[0, 2], [3, 1], [2**31 - 1, 0]]
     assert ranks(np.array([2, 0, 3])).tolist() == [0, 1, 0, 1, 2]
+
+
+def test_norms_subset_and_unit_rows() -> None:
+    rows, dense = _random_rows(11)
+    np.testing.assert_allclose(rows.norms(), np.linalg.norm(dense, axis=1), atol=1e-12)
+    chosen = [5, 0, 5, 39]
+    part = rows.subset(chosen)
+    np.testing.assert_allclose(part.matrix(dense.shape[1]).toarray(), dense[chosen], atol=1e-12)
+    unit = rows.unit().norms()
+    np.testing.assert_allclose(unit, (np.linalg.norm(dense, axis=1) > 0).astype(float))

@@ -48,6 +48,23 @@ class Rows:
         start, end = self.indptr[k], self.indptr[k + 1]
         return self.terms[start:end], self.values[start:end]
 
+    def unit(self) -> Rows:
+        """The rows scaled to unit L2 norm."""
+        return Rows(self.indptr, self.terms, unit_rows(self.values, self.indptr))
+
+    def norms(self) -> F64:
+        """Each row's L2 norm."""
+        squares = np.bincount(self.row_of_entries(), weights=self.values**2, minlength=len(self))
+        return np.sqrt(squares)
+
+    def subset(self, rows: list[int]) -> Rows:
+        """The given rows, in that order."""
+        chosen = np.asarray(rows, dtype=np.int64)
+        lengths = self.indptr[chosen + 1] - self.indptr[chosen]
+        entries = np.repeat(self.indptr[chosen], lengths) + ranks(lengths)
+        indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        return Rows(indptr, self.terms[entries], self.values[entries])
+
     def row_of_entries(self) -> I64:
         return np.repeat(np.arange(len(self)), np.diff(self.indptr))
 

@@ -46,7 +46,7 @@ import scipy.sparse as sp
 
 from ._arrays import sorted_unique
 from ._buckets import Buckets
-from ._rows import Rows, blend, distinct_pairs, ranks, unit_rows
+from ._rows import Rows, blend, distinct_pairs, ranks
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -352,15 +352,18 @@ class StoryIndex:
         """The current statistics (see :class:`_Scale`)."""
         return _Scale(self._df, self._weights, len(self._live), self.config, len(self._vocabulary))
 
-    def _raw(self, seqs: list[int], scale: _Scale) -> Rows:
-        """Rows of L2-normalized TF-IDF vectors with the current statistics."""
+    def _tfidf(self, seqs: list[int], scale: _Scale) -> Rows:
+        """Rows of TF-IDF vectors with the current statistics (not normalized)."""
         lives = [self._live[s] for s in seqs]
         lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
         terms = np.concatenate([lv.terms for lv in lives]) if lives else np.empty(0, np.int32)
         counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
-        values = sublinear_tf(counts) * scale[terms]
         indptr = np.concatenate(([0], np.cumsum(lengths)))
-        return Rows(indptr, terms, unit_rows(values, indptr))
+        return Rows(indptr, terms, sublinear_tf(counts) * scale[terms])
+
+    def _raw(self, seqs: list[int], scale: _Scale) -> Rows:
+        """Rows of L2-normalized TF-IDF vectors with the current statistics."""
+        return self._tfidf(seqs, scale).unit()
 
     def _centroid_add(self, live: _Live) -> None:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
@@ -705,15 +708,14 @@ class StoryIndex:
         self._grow(self._vocabulary.tokens[before:])
         fresh = [self._admit(p, article_ids) for p, article_ids in zip(parsed, ids, strict=True)]
         scale = self._idf_weights()
-        for live in fresh:
-            values = sublinear_tf(live.counts) * scale[live.terms]
-            live.norm = float(np.linalg.norm(values)) or 1.0
+        tfidf = self._tfidf([live.seq for live in fresh], scale)
+        for live, norm in zip(fresh, tfidf.norms().tolist(), strict=True):
+            live.norm = norm or 1.0
             self._centroid_add(live)
         compared = [k for k, live in enumerate(fresh) if not parsed[k].short and live.terms.size]
         newcomers = [fresh[k] for k in compared]
         if newcomers:
-            raw = self._raw([live.seq for live in newcomers], scale)
-            keys = self._bands([ids[k] for k in compared], raw)
+            keys = self._bands([ids[k] for k in compared], tfidf.subset(compared).unit())
             for live, row_keys in zip(newcomers, keys, strict=True):
                 live.bands = row_keys
         touched = self._connect(newcomers, scale)
