@@ -36,6 +36,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from types import GeneratorType
 from typing import Any, Literal
@@ -303,6 +304,7 @@ class StoryIndex:
             self._stories[self._root(live.story)].members.append(live.seq)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
+        self._count(list(self._live.values()))
         self._enter_buckets(list(self._live.values()))
         for live in self._live.values():
             self._centroid_add(live)
@@ -328,11 +330,20 @@ class StoryIndex:
         self._live[live.seq] = live
         self._seq_of[article_id] = live.seq
         self._id_of[live.seq] = article_id
-        np.add.at(self._df, live.terms, 1)
-        unique = set(live.lines.tolist())
-        self._lines.update(unique)
-        if live.source is not None:
-            self._source_lines.update((live.source, h) for h in unique)
+
+    def _count(self, lives: list[_Live]) -> None:
+        """Count articles in the statistics: document frequencies, short lines (overall and
+        per source). An article's line hashes are distinct."""
+        if not lives:
+            return
+        np.add.at(self._df, np.concatenate([live.terms for live in lives]), 1)
+        self._lines.update(chain.from_iterable(live.lines.tolist() for live in lives))
+        self._source_lines.update(
+            (live.source, h)
+            for live in lives
+            if live.source is not None
+            for h in live.lines.tolist()
+        )
 
     def _enter_buckets(self, lives: list[_Live]) -> None:
         """Put articles (in seq order) in the LSH buckets of their band keys."""
@@ -684,8 +695,8 @@ class StoryIndex:
         return out
 
     def _admit(self, parsed: _Parsed, ids: I64) -> _Live:
-        """Count a parsed article (``ids``: its token ids) in the statistics; its story is
-        still pending."""
+        """A parsed article's state (``ids``: its token ids), registered; its story is still
+        pending."""
         article = parsed.article
         terms, counts = self._term_counts(ids, parsed.title_tokens)
         live = _Live(self._next_seq, _PENDING, parsed.day, article.source, terms, counts,
@@ -707,6 +718,7 @@ class StoryIndex:
         ids = self._vocabulary.encode_many([p.tokens for p in parsed])
         self._grow(self._vocabulary.tokens[before:])
         fresh = [self._admit(p, article_ids) for p, article_ids in zip(parsed, ids, strict=True)]
+        self._count(fresh)
         scale = self._idf_weights()
         tfidf = self._tfidf([live.seq for live in fresh], scale)
         for live, norm in zip(fresh, tfidf.norms().tolist(), strict=True):
