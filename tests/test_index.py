@@ -195,17 +195,29 @@ def test_remove(seed_articles: list[Article]) -> None:
     assert len(index) == 5
 
 
-def test_merges_are_recorded_not_relabelled() -> None:
-    articles = _dated(10, seed=4)
-    index = StoryIndex(window_days=None)
-    assignments = index.add(articles)
-    given = {a.article_id: a.story_id for a in assignments}
-    for story in index.stories():
-        for source in story.merged_from:
-            old = index.story(source)
-            assert old.merged_into == story.id and set(old.ids) == set(story.ids)
-        for article_id in story.ids:  # members keep the id they were given
-            assert index.story(given[article_id]).ids == story.ids
+def _words(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{k}" for k in range(n)]
+
+
+def test_a_newcomer_like_two_stories_merges_them_on_record(tmp_path: Path) -> None:
+    # Two articles with no word in common make two stories; a third that holds both of their
+    # texts shows they are one.
+    background = [{"id": f"bg{k}", "text": " ".join(_words(f"b{k}x", 25))} for k in range(30)]
+    first, second = _words("alpha", 12), _words("gamma", 12)
+    path = tmp_path / "merge.db"
+    with StoryIndex(path, window_days=None) as index:
+        index.add(background)
+        (a,) = index.add([{"id": "a", "text": " ".join(first)}])
+        (b,) = index.add([{"id": "b", "text": " ".join(second)}])
+        (c,) = index.add([{"id": "c", "text": " ".join(first + second)}])
+    assert b.new_story and b.story_id != a.story_id
+    assert not c.new_story and c.story_id == a.story_id and c.merged == (b.story_id,)
+    with StoryIndex(path) as index:  # as recorded
+        survivor, merged = index.story(a.story_id), index.story(b.story_id)
+        assert survivor.merged_from == (b.story_id,) and survivor.merged_into is None
+        assert merged.merged_into == a.story_id and merged.id == b.story_id
+        assert set(survivor.ids) == set(merged.ids) == {"a", "b", "c"}
+        assert index.story_of("b").id == a.story_id  # b keeps its story id; it resolves
 
 
 # ---------------------------------------------------------------------------- persistence
