@@ -133,7 +133,13 @@ def tokenize(text: str) -> list[str]:
 
     Apostrophes split words; thousands separators are dropped so "6,000" and "6000" agree.
     """
-    return _WORD.findall(_THOUSANDS.sub("", text.casefold()))
+    return _WORD.findall(_fold(text))
+
+
+def _fold(text: str) -> str:
+    """What :func:`tokenize` reads: case-folded, without thousands separators. Lines stay as
+    they were (neither step adds, drops or empties a line), so a text can be folded once."""
+    return _THOUSANDS.sub("", text.casefold())
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,8 @@ def split_into_lines(texts: Sequence[str], max_line_words: int) -> Lines:
     lines_per_text = [split_lines(t) for t in texts]
     # Interned: a batch holds every token until it is encoded, and news repeats its words.
     tokens_per_text = [
-        [list(map(sys.intern, tokenize(line))) for line in lines] for lines in lines_per_text
+        [list(map(sys.intern, _WORD.findall(line))) for line in split_lines(_fold(text))]
+        for text in texts
     ]
     keys_per_text = [
         [" ".join(words) if 0 < len(words) <= max_line_words else None for words in tokens]
