@@ -136,6 +136,25 @@ def test_bulk_candidates_match_one_by_one(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(compared) > 5 and sum(compared) > 100
 
 
+def test_a_long_story_is_compared_through_its_latest_members(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dedupe_news.index as index_module
+
+    monkeypatch.setattr(index_module, "_STORY_SAMPLE", 3)
+    articles, truth = make_corpus(3, 8, 4, seed=5)
+    index = StoryIndex()
+    for article in articles:
+        index.add([article])
+    assert evaluate(truth, _labels(index, [a["id"] for a in articles])).ari >= 0.9
+    biggest = max(index.stories(), key=lambda story: story.size)
+    assert biggest.size > 3
+    latest = sorted(biggest.ids, key=lambda i: index._seq_of[i])[-3:]
+    text = next(a for a in articles if a["id"] == latest[-1])["text"]
+    (again,) = index.add([{"id": "again", "text": text}])
+    assert again.story_id == biggest.id and again.match in latest
+
+
 def test_query_matches_without_adding(seed_articles: list[Article]) -> None:
     index = StoryIndex()
     index.add(seed_articles[:3])

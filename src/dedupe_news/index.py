@@ -82,7 +82,7 @@ class Assignment:
     story_id: int
     new_story: bool
     match: str | None  # the member of the story most similar to the article
-    score: float  # mean similarity to the story's other members (0 for a new story)
+    score: float  # mean similarity to the story's other (latest 500) members; 0 if new
     cosine: float  # TF-IDF cosine to ``match``
     merged: tuple[int, ...] = ()  # stories this article showed to be the same, now merged
 
@@ -187,6 +187,9 @@ _Groups = list[tuple[list[int], list[int]]]  # linkage groups: (stored stories, 
 
 _RUNTIME_SETTINGS = ("n_jobs", "progress")
 _FEW_PAIRS = 5_000  # below this, pair cosines without scipy's per-call costs
+# A story is compared through its most recent members: all of them up to this many, so a
+# long-running story does not make every call that touches it slower.
+_STORY_SAMPLE = 500
 _PENDING = -1  # the story of an article of the current add call, not yet decided
 
 
@@ -629,7 +632,7 @@ class StoryIndex:
     ) -> list[tuple[float, int, int, float]]:
         """``(mean similarity, story, best member, its similarity)`` of article ``seq`` (not a
         member) to each story, on second-order vectors."""
-        groups = [self._stories[story].members for story in stories]
+        groups = [self._stories[story].members[-_STORY_SAMPLE:] for story in stories]
         members = [m for group in groups for m in group]
         if not members:
             return []
@@ -804,27 +807,32 @@ class StoryIndex:
                 if nb < first_fresh
             }
         )
-        members = [self._stories[story].members for story in stories]
-        seqs = [live.seq for live in fresh] + [m for group in members for m in group]
+        samples = [self._stories[story].members[-_STORY_SAMPLE:] for story in stories]
+        seqs = [live.seq for live in fresh] + [m for group in samples for m in group]
         smoothed = self._smoothed(seqs, scale)
         vectors = smoothed.matrix(scale.size)
-        sizes = np.array([len(group) for group in members], dtype=np.int64)
-        owner = np.repeat(np.arange(len(stories)), sizes)
+        counts = np.array([len(group) for group in samples], dtype=np.int64)
+        owner = np.repeat(np.arange(len(stories)), counts)
         mean_of = sp.csr_matrix(
-            (1.0 / sizes[owner], (owner, np.arange(owner.size))), shape=(len(stories), owner.size)
+            (1.0 / counts[owner], (owner, np.arange(owner.size))), shape=(len(stories), owner.size)
         )
         nodes = sp.vstack([mean_of @ vectors[len(fresh) :], vectors[: len(fresh)]]).tocsr()
+        story_node = {story: k for k, story in enumerate(stories)}
         node_of = {live.seq: len(stories) + k for k, live in enumerate(fresh)}
-        for k, story in enumerate(stories):
-            for m in self._stories[story].members:
-                node_of[m] = k
+
+        def node_at(seq: int) -> int:
+            if seq >= first_fresh:
+                return node_of[seq]
+            return story_node[self._root(self._live[seq].story)]
+
         edges = sorted(
             {
-                (min(node_of[live.seq], node_of[nb]), max(node_of[live.seq], node_of[nb]))
+                (min(node_at(live.seq), node_at(nb)), max(node_at(live.seq), node_at(nb)))
                 for live in fresh
                 for nb in live.neighbours
             }
         )
+        sizes = np.array([len(self._stories[story].members) for story in stories], dtype=np.int64)
         edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
         scores = self._cosines(Rows.from_matrix(nodes), edge_array[:, ::-1])  # newcomer first
         weights = np.concatenate((sizes, np.ones(len(fresh), dtype=np.int64)))
@@ -879,10 +887,14 @@ class StoryIndex:
         group_of = {seq: group for group in groups for seq in group[1]}
         joined, pairs = [], []
         at = vectors.position
+        compared: dict[int, list[int]] = {}  # story -> its members that have vectors this call
         for live in fresh:
             group = group_of.get(live.seq)
             if group is not None and (group[0] or live.seq != min(group[1])):
-                others = [m for m in self._stories[live.story].members if m != live.seq]
+                if live.story not in compared:
+                    members = self._stories[live.story].members
+                    compared[live.story] = [m for m in members if m in at]
+                others = [m for m in compared[live.story] if m != live.seq]
                 joined.append((live, others))
                 pairs += [(at[live.seq], at[m]) for m in others]
         sims = self._cosines(vectors.rows, np.array(pairs, dtype=np.int64).reshape(-1, 2))
