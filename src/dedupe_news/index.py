@@ -15,11 +15,12 @@ The same evidence as :func:`dedupe_news.cluster`, kept up to date one ``add`` ca
   closest articles, and a newcomer that beats one of them takes its place, so vectors are
   blended with neighbours that arrived later too, as in a batch.
 * **Stories** grow by average linkage. The stories the newcomers touch enter the linkage as
-  clusters already formed (one node each: its members' mean vector, of its latest 500 for a
-  long-running story, weighted by its size), the newcomers as single articles; two clusters merge while the mean similarity over all their
-  member pairs is at least ``threshold``, so one bridge cannot chain stories. A newcomer thus
-  joins a story, starts one with other newcomers, or shows that two stories are one: the merge
-  is recorded (``merged_into``) and articles keep the story id they were given.
+  clusters already formed (one node each, weighted by its size: its members' mean vector, or
+  its latest 500 members' for a long-running story), the newcomers as single articles; two
+  clusters merge while the mean similarity over all their member pairs is at least
+  ``threshold``, so one bridge cannot chain stories. A newcomer thus joins a story, starts one
+  with other newcomers, or shows that two stories are one: the merge is recorded
+  (``merged_into``) and articles keep the story id they were given.
 * **Time:** an article may only join stories active within ``window_days`` of its date (its
   arrival time when undated); older stories stay stored and queryable.
 
