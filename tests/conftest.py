@@ -51,3 +51,13 @@ def shared_data_dir() -> Path:
 def shared_data() -> Path:
     """Folder of the labelled real-news sets (``<name>/<name>.jsonl``); skips when absent."""
     return shared_data_dir()
+
+
+def labelled_set(name: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """A labelled real-news set: its records without the label, and the labels (the true
+    story of each). Skips the test when the set is absent."""
+    path = shared_data_dir() / name / f"{name}.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return records, [record.pop("cluster") for record in records]

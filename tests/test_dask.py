@@ -19,6 +19,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import dedupe_news
+from conftest import labelled_set
 from corpus import make_corpus
 from dedupe_news import Article, InputError
 from dedupe_news import dask as dask_news
@@ -123,11 +124,8 @@ def test_seeds_story_grouping(client: Client, seed_articles: list[Article]) -> N
 
 @pytest.mark.data
 @pytest.mark.parametrize("name", ["ecbplus", "newscluster"])
-def test_real_news_identical_to_local(client: Client, shared_data: Path, name: str) -> None:
-    path = shared_data / name / f"{name}.jsonl"
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    for record in records:
-        record.pop("cluster")
+def test_real_news_identical_to_local(client: Client, name: str) -> None:
+    records, _ = labelled_set(name)
     frame = dd.from_pandas(pd.DataFrame(records[::-1]), npartitions=4, sort=False)
 
     assert _dask_stories(dask_news.cluster(frame)) == _local_stories(records)

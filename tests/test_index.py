@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import sqlite3
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 
 import dedupe_news
+from conftest import labelled_set
 from corpus import make_corpus
 from dedupe_news import (
     Article,
@@ -384,12 +384,8 @@ def test_one_writer_and_readers_share_the_database(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["newscluster", "ecbplus"])
-def test_stream_agrees_with_batch_on_real_news(shared_data: Path, name: str) -> None:
-    path = shared_data / name / f"{name}.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    truth = [r.pop("cluster") for r in records]
+def test_stream_agrees_with_batch_on_real_news(name: str) -> None:
+    records, truth = labelled_set(name)
     ids = [r["id"] for r in records]
     batch = cluster(records)
     ordered = sorted(records, key=lambda r: (r.get("date") or "", r["id"]))

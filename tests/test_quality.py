@@ -6,13 +6,12 @@ results are deterministic, so a drop below them is a real regression, not noise.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import dedupe_news
+from conftest import labelled_set
 from dedupe_news import EVENT_THRESHOLD, Article, cluster, evaluate
 
 
@@ -41,14 +40,11 @@ def test_seeds_event_grouping_at_event_threshold(
 
 @pytest.mark.data
 @pytest.mark.parametrize("name", ["ecbplus", "newscluster"])
-def test_real_news_quality_floor(shared_data: Path, name: str) -> None:
-    path = shared_data / name / f"{name}.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def test_real_news_quality_floor(name: str) -> None:
+    records, truth = labelled_set(name)
     result = dedupe_news.cluster(
         [{k: r[k] for k in ("id", "title", "text", "date", "source")} for r in records]
     )
-    scores = evaluate([r["cluster"] for r in records], result.labels)
+    scores = evaluate(truth, result.labels)
     assert scores.ari >= 0.85, str(scores)
     assert scores.n_articles == len(records)
