@@ -232,6 +232,22 @@ def test_index_add_query_and_stories(tmp_path: Path, seed_articles: list[Article
     assert table.stdout.splitlines()[0].split()[:2] == ["story", "size"]
 
 
+def test_index_add_in_batches_keeps_input_order(
+    tmp_path: Path, seed_articles: list[Article]
+) -> None:
+    dates = ["2024-05-03", "2024-05-01", "2024-05-02", "2024-05-01", "2024-05-04"]
+    source = _write_jsonl(tmp_path / "a.jsonl", seed_articles, dates)
+    added = run("index", "add", tmp_path / "news.db", source, "--batch", "2")
+    assert added.returncode == 0, added.stderr
+    rows = records(added.stdout)
+    assert [r["id"] for r in rows] == [a.id for a in seed_articles]
+    oldest = min(range(5), key=lambda k: (dates[k], seed_articles[k].id))
+    assert rows[oldest]["new_story"]  # the first call held the two oldest articles
+    assert "added 5 articles" in added.stderr
+    bad = run("index", "add", tmp_path / "other.db", source, "--batch", "0")
+    assert bad.returncode == 2 and "positive number" in bad.stderr
+
+
 def test_index_errors_are_one_line(tmp_path: Path, seed_articles: list[Article]) -> None:
     missing = run("index", "stories", tmp_path / "none.db")
     assert missing.returncode == 2 and "no such index" in missing.stderr

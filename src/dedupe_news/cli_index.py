@@ -13,7 +13,8 @@ from typing import Any, TextIO
 
 from .articles import Article, read_articles
 from .errors import InputError
-from .index import StoryIndex, StoryInfo
+from .index import Assignment, StoryIndex, StoryInfo
+from .pipeline import day_number
 from .result import _headline
 
 __all__ = ["add_index_commands", "run_index"]
@@ -53,6 +54,13 @@ def add_index_commands(commands: Any) -> None:
         default=30.0,
         help="for a new index: stories stay open this many days (default 30)",
     )
+    add.add_argument(
+        "--batch",
+        type=_positive_int,
+        metavar="N",
+        help="add in date order, N articles per call and transaction (default: all in one "
+        "call, decided together as a batch; smaller calls bound the memory of a large archive)",
+    )
     query = actions.add_parser("query", parents=[fmt], help="match articles without adding them")
     query.add_argument("db", metavar="DB")
     query.add_argument("paths", nargs="+", metavar="FILE")
@@ -76,6 +84,30 @@ def _when(text: str | None) -> str | None:
             f"--since/--until {text!r}: expected an ISO date (2024-06-20) or an age (12h, 2d, 1w)"
         ) from None
     return text
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of articles, got {text}")
+    return value
+
+
+def _add(index: StoryIndex, articles: list[Article], batch: int | None) -> list[Assignment]:
+    """Assignments in input order; with ``batch``, calls of that many articles in date order
+    (undated ones last, as the index dates them on arrival)."""
+    if batch is None:
+        return index.add(articles)
+    ordered = sorted(
+        articles,
+        key=lambda a: (a.date is None, day_number(a.date) if a.date else 0.0, a.id),
+    )
+    done = {
+        a.article_id: a
+        for k in range(0, len(ordered), batch)
+        for a in index.add(ordered[k : k + batch])
+    }
+    return [done[a.id] for a in articles]
 
 
 def _read(paths: Sequence[str]) -> list[Article]:
@@ -115,7 +147,7 @@ def run_index(args: argparse.Namespace) -> int:
     """Run one ``index`` action; errors propagate to the caller's handler."""
     if args.action == "add":
         with StoryIndex(args.db, window_days=args.window_days) as index:
-            assignments = index.add(_read(args.paths))
+            assignments = _add(index, _read(args.paths), args.batch)
             added: list[dict[str, Any]] = [
                 {
                     "id": a.article_id,
