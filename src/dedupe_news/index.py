@@ -186,6 +186,15 @@ class _Vectors:
 
 _Groups = list[tuple[list[int], list[int]]]  # linkage groups: (stored stories, newcomer seqs)
 
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the first newcomer of a linkage group (or a newcomer alone) did."""
+
+    started: bool  # it started a new story
+    merged: tuple[int, ...]  # stories its group merged into the one it joined
+
+
 _RUNTIME_SETTINGS = ("n_jobs", "progress")
 _FEW_PAIRS = 5_000  # below this, pair cosines without scipy's per-call costs
 # A story is compared through its most recent members: all of them up to this many, so a
@@ -736,8 +745,8 @@ class StoryIndex:
                 live.bands = row_keys
         touched = self._connect(newcomers, scale)
         groups, vectors = self._link_batch(newcomers, scale)
-        changed = self._settle(fresh, groups)
-        assignments = self._assignments(fresh, groups, vectors, scale)
+        changed, outcome = self._settle(fresh, groups)
+        assignments = self._assignments(fresh, outcome, vectors, scale)
         self._save(ordered, fresh, touched, changed)
         return assignments
 
@@ -794,9 +803,9 @@ class StoryIndex:
         return touched
 
     def _link_batch(self, fresh: list[_Live], scale: _Scale) -> tuple[_Groups, _Vectors]:
-        """Average linkage over the stories the newcomers touch (one node each: its members'
-        mean vector, weighted by its size) and the newcomers; returns the groups that hold
-        newcomers, and the second-order vectors it compared."""
+        """Average linkage over the stories the newcomers touch (one node each, weighted by its
+        size: the mean vector of its latest ``_STORY_SAMPLE`` members) and the newcomers;
+        returns the groups that hold newcomers, and the second-order vectors it compared."""
         if not fresh:
             return [], _Vectors({}, Rows.empty())
         first_fresh = fresh[0].seq
@@ -848,30 +857,39 @@ class StoryIndex:
         position = {seq: k for k, seq in enumerate(seqs)}
         return [g for g in groups.values() if g[1]], _Vectors(position, smoothed)
 
-    def _settle(self, fresh: list[_Live], groups: _Groups) -> set[int]:
+    def _settle(self, fresh: list[_Live], groups: _Groups) -> tuple[set[int], dict[int, _Outcome]]:
         """Story ids from the linkage groups: a group's largest story absorbs its other stories
         (recorded as merges) and its newcomers; a group of newcomers only is a new story, and
-        so is each newcomer in no group. Returns the stories that changed."""
+        so is each newcomer in no group. Returns the stories that changed, and what happened
+        to each newcomer."""
         story_of: dict[int, int] = {}
+        outcome: dict[int, _Outcome] = {}
         changed = set()
         for stories, newcomers in sorted(groups, key=lambda g: min(g[1])):
+            lead = min(newcomers)
             if stories:
                 survivor = max(stories, key=lambda t: (len(self._stories[t].members), -t))
-                for gone in sorted(stories):
-                    if gone != survivor:
-                        self._merge(survivor, gone)
+                merged = tuple(sorted(t for t in stories if t != survivor))
+                for gone in merged:
+                    self._merge(survivor, gone)
                 changed.update(stories)
+                outcome[lead] = _Outcome(False, merged)
             else:
                 survivor = self._new_story()
+                outcome[lead] = _Outcome(True, ())
             story_of.update(dict.fromkeys(newcomers, survivor))
         for live in fresh:
-            live.story = story_of[live.seq] if live.seq in story_of else self._new_story()
+            if live.seq in story_of:
+                live.story = story_of[live.seq]
+            else:
+                live.story = self._new_story()
+                outcome[live.seq] = _Outcome(True, ())
             state = self._stories[live.story]
             state.first_day = min(state.first_day, live.day)
             state.last_day = max(state.last_day, live.day)
             state.members.append(live.seq)
             changed.add(live.story)
-        return changed
+        return changed, outcome
 
     def _new_story(self) -> int:
         story = self._next_story
@@ -880,18 +898,16 @@ class StoryIndex:
         return story
 
     def _assignments(
-        self, fresh: list[_Live], groups: _Groups, vectors: _Vectors, scale: _Scale
+        self, fresh: list[_Live], outcome: dict[int, _Outcome], vectors: _Vectors, scale: _Scale
     ) -> list[Assignment]:
         """Where each newcomer went. The first member of a story started it; any other gets
         the member it resembles most (its TF-IDF cosine too) and its mean similarity to the
         other members. The first newcomer of a group that merged stories reports the merges."""
-        group_of = {seq: group for group in groups for seq in group[1]}
         joined, pairs = [], []
         at = vectors.position
         compared: dict[int, list[int]] = {}  # story -> its members that have vectors this call
         for live in fresh:
-            group = group_of.get(live.seq)
-            if group is not None and (group[0] or live.seq != min(group[1])):
+            if live.seq not in outcome or not outcome[live.seq].started:
                 if live.story not in compared:
                     members = self._stories[live.story].members
                     compared[live.story] = [m for m in members if m in at]
@@ -915,10 +931,7 @@ class StoryIndex:
         out = []
         for live in fresh:
             article_id = self._id_of[live.seq]
-            group = group_of.get(live.seq)
-            merged: tuple[int, ...] = ()
-            if group is not None and live.seq == min(group[1]):
-                merged = tuple(sorted(t for t in group[0] if t != live.story))
+            merged = outcome[live.seq].merged if live.seq in outcome else ()
             if live.seq not in best:
                 out.append(Assignment(article_id, live.story, True, None, 0.0, 0.0, merged))
                 continue
