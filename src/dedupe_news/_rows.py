@@ -15,20 +15,27 @@ import scipy.sparse as sp
 
 from ._arrays import sorted_unique
 
-__all__ = ["Rows", "blend", "distinct_pairs", "ranks", "unit_rows"]
+__all__ = ["Rows", "blend", "distinct_pairs", "ranks", "row_norms", "unit_rows"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+
+
+def row_norms(values: F64, indptr: I64) -> F64:
+    """L2 norm of each CSR row (0 for an empty row)."""
+    lengths = np.diff(indptr)
+    if values.size == 0:
+        return np.zeros(lengths.size)
+    squares = np.add.reduceat(values * values, np.minimum(indptr[:-1], values.size - 1))
+    return np.sqrt(np.where(lengths > 0, squares, 0.0))
 
 
 def unit_rows(values: F64, indptr: I64) -> F64:
     """CSR row values scaled to unit L2 norm (all-zero rows stay zero)."""
     if values.size == 0:
         return values
-    lengths = np.diff(indptr)
-    squares = np.add.reduceat(values * values, np.minimum(indptr[:-1], values.size - 1))
-    norms = np.sqrt(np.where(lengths > 0, squares, 0.0))
-    return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), lengths))
+    norms = row_norms(values, indptr)
+    return np.asarray(values / np.repeat(np.where(norms > 0, norms, 1.0), np.diff(indptr)))
 
 
 @dataclass
@@ -38,7 +45,7 @@ class Rows:
     than the arithmetic."""
 
     indptr: I64
-    terms: npt.NDArray[np.int32]  # sorted within each row
+    terms: npt.NDArray[np.int32]  # an article's row lists its terms in order
     values: F64
 
     def __len__(self) -> int:
@@ -54,14 +61,16 @@ class Rows:
 
     def norms(self) -> F64:
         """Each row's L2 norm."""
-        squares = np.bincount(self.row_of_entries(), weights=self.values**2, minlength=len(self))
-        return np.sqrt(squares)
+        return row_norms(self.values, self.indptr)
+
+    def entries(self, rows: I64) -> tuple[I64, I64]:
+        """Positions of the given rows' entries (row after row), and each row's length."""
+        lengths = self.indptr[rows + 1] - self.indptr[rows]
+        return np.repeat(self.indptr[rows], lengths) + ranks(lengths), lengths
 
     def subset(self, rows: list[int]) -> Rows:
         """The given rows, in that order."""
-        chosen = np.asarray(rows, dtype=np.int64)
-        lengths = self.indptr[chosen + 1] - self.indptr[chosen]
-        entries = np.repeat(self.indptr[chosen], lengths) + ranks(lengths)
+        entries, lengths = self.entries(np.asarray(rows, dtype=np.int64))
         indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         return Rows(indptr, self.terms[entries], self.values[entries])
 
@@ -100,9 +109,7 @@ class Rows:
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             chosen = order[start:end]
             terms, values = self.row(int(first[start]))
-            partners = pairs[chosen, 1]
-            lengths = self.indptr[partners + 1] - self.indptr[partners]
-            entries = np.repeat(self.indptr[partners], lengths) + ranks(lengths)
+            entries, lengths = self.entries(pairs[chosen, 1])
             scratch[terms] = values
             products = scratch[self.terms[entries]] * self.values[entries]
             scratch[terms] = 0.0
@@ -116,7 +123,7 @@ class Rows:
 
     @classmethod
     def from_matrix(cls, matrix: sp.csr_matrix) -> Rows:
-        """The rows of a CSR matrix with sorted column indices."""
+        """The rows of a CSR matrix (without duplicate columns within a row)."""
         return cls(
             matrix.indptr.astype(np.int64),
             matrix.indices.astype(np.int32),
