@@ -13,8 +13,7 @@ from typing import Any, TextIO
 
 from .articles import Article, read_articles
 from .errors import InputError
-from .index import Assignment, StoryIndex, StoryInfo
-from .pipeline import day_number
+from .index import Assignment, StoryIndex, StoryInfo, arrival_order
 from .result import _headline
 
 __all__ = ["add_index_commands", "run_index"]
@@ -94,14 +93,11 @@ def _positive_int(text: str) -> int:
 
 
 def _add(index: StoryIndex, articles: list[Article], batch: int | None) -> list[Assignment]:
-    """Assignments in input order; with ``batch``, calls of that many articles in date order
-    (undated ones last, as the index dates them on arrival)."""
+    """Assignments in input order; with ``batch``, calls of that many articles in the order
+    the index takes them (by date, undated ones as arriving now)."""
     if batch is None:
         return index.add(articles)
-    ordered = sorted(
-        articles,
-        key=lambda a: (a.date is None, day_number(a.date) if a.date else 0.0, a.id),
-    )
+    ordered = arrival_order(articles)
     done = {
         a.article_id: a
         for k in range(0, len(ordered), batch)

@@ -216,6 +216,16 @@ def _day(article: Article, now: float) -> float:
     return now if article.date is None else day_number(article.date)
 
 
+def _now() -> float:
+    return dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
+
+
+def arrival_order(articles: Iterable[Article], now: float | None = None) -> list[Article]:
+    """Articles as an index takes them: by date, undated ones as arriving ``now``; then by id."""
+    at = _now() if now is None else now
+    return sorted(articles, key=lambda a: (_day(a, at), a.id))
+
+
 def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
@@ -682,8 +692,8 @@ class StoryIndex:
                     f"article {article.id!r} is already in the index; ids must be unique "
                     "(remove() it first to replace it)"
                 )
-        now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
-        ordered = sorted(items, key=lambda a: (_day(a, now), a.id))
+        now = _now()
+        ordered = arrival_order(items, now)
         try:
             with self._store.transaction(), collector_paused():
                 assignments = self._add_batch(ordered, now) if ordered else []
@@ -991,7 +1001,7 @@ class StoryIndex:
     def query(self, article: object) -> list[Match]:
         """Stories the article would join or be compared with, best first; nothing is added."""
         (item,) = coerce_articles([article])
-        now = dt.datetime.now(dt.timezone.utc).timestamp() / 86400.0
+        now = _now()
         (parsed,) = self._parse([item], now)
         ids = self._vocabulary.lookup(parsed.tokens)  # unseen tokens: -1
         terms, counts = self._term_counts(ids, parsed.title_tokens)
