@@ -10,8 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news import similarity
-from dedupe_news.similarity import neighbour_pairs, pair_cosine, top_neighbours
+from dedupe_news.similarity import neighbour_pairs, pair_cosine, pair_overlap, top_neighbours
 
 
 def _random_pairs(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
@@ -21,18 +20,34 @@ def _random_pairs(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
     return np.stack([i[keep], j[keep]], axis=1)
 
 
+def _reversed_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The same matrix with each row's columns stored in descending order."""
+    out = matrix.copy()
+    for row in range(out.shape[0]):
+        start, end = out.indptr[row], out.indptr[row + 1]
+        out.indices[start:end] = out.indices[start:end][::-1].copy()
+        out.data[start:end] = out.data[start:end][::-1].copy()
+    out.has_sorted_indices = False
+    return out
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2, -1])
-def test_pair_cosine_matches_dense_products_in_any_chunking(
-    n_jobs: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(similarity, "_CHUNK", 7)  # many chunks, shared among threads
+def test_pair_cosine_matches_dense_products_whatever_the_threads_and_orders(n_jobs: int) -> None:
     rng = np.random.default_rng(1)
     matrix = sp.random(60, 40, density=0.2, random_state=2, format="csr")
     matrix = sp.csr_matrix(matrix / np.sqrt(matrix.multiply(matrix).sum(axis=1)).clip(1e-9))
     pairs = _random_pairs(rng, 60, 400)
     dense = matrix.toarray()
     expected = np.clip((dense[pairs[:, 0]] * dense[pairs[:, 1]]).sum(axis=1), 0, 1)
-    np.testing.assert_allclose(pair_cosine(matrix, pairs, n_jobs=n_jobs), expected, atol=1e-12)
+    got = pair_cosine(matrix, pairs, n_jobs=n_jobs)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    # The same bits with one thread, with the pairs shuffled and with the columns stored in
+    # another order: each pair is one sum in column order.
+    assert np.array_equal(got, pair_cosine(matrix, pairs, n_jobs=1))
+    shuffled = rng.permutation(len(pairs))
+    assert np.array_equal(got[shuffled], pair_cosine(matrix, pairs[shuffled], n_jobs=n_jobs))
+    assert np.array_equal(got, pair_cosine(_reversed_columns(matrix), pairs, n_jobs=n_jobs))
+    assert pair_cosine(matrix, pairs[:0]).shape == (0,)
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,3 +88,18 @@ def test_top_neighbours_matches_sorting_each_node(seed: int, k: int) -> None:
         expected += [(node, t, -neg) for neg, t in sorted(partners)[:k]]
     source, target, got = top_neighbours(pairs, sims, k)
     assert list(zip(source.tolist(), target.tolist(), got.tolist(), strict=True)) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    sets=st.lists(st.sets(st.integers(0, 30), max_size=12), min_size=2, max_size=10),
+    n_jobs=st.sampled_from([1, 2]),
+)
+def test_pair_overlap_matches_python_sets(sets: list[set[int]], n_jobs: int) -> None:
+    hash_sets = [np.array(sorted(s), dtype=np.uint32) for s in sets]
+    pairs = np.array(list(itertools.combinations(range(len(sets)), 2)), dtype=np.int64)
+    jaccard, containment = pair_overlap(hash_sets, pairs, n_jobs=n_jobs)
+    for (i, j), jac, con in zip(pairs.tolist(), jaccard, containment, strict=True):
+        a, b = sets[i], sets[j]
+        assert jac == (len(a & b) / len(a | b) if a | b else 0.0)
+        assert con == (len(a & b) / min(len(a), len(b)) if a and b else 0.0)

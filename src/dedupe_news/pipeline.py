@@ -44,7 +44,6 @@ from .similarity import (
     neighbour_smoothing,
     pair_cosine,
     pair_overlap,
-    set_matrix,
 )
 from .text import normalize, split_title, strip_boilerplate, tokenize
 
@@ -462,7 +461,7 @@ def verify(prep: Prepared, features: Features, found: Candidates, config: Config
     jaccard = np.full(len(pairs), np.nan)
     containment = np.full(len(pairs), np.nan)
     jaccard[keep], containment[keep] = pair_overlap(
-        set_matrix(features.shingles), pairs[keep], n_jobs=config.n_jobs
+        features.shingles, pairs[keep], n_jobs=config.n_jobs
     )
     return Verified(found, jaccard, containment, vectors, score, keep)
 

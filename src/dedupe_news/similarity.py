@@ -1,47 +1,35 @@
 """Verification of candidate pairs: set overlap and TF-IDF cosine, computed for pairs only.
 
-Scores are row-wise products of sparse matrices gathered for a chunk of pairs at a time, so the
-cost is linear in the number of candidates and memory stays bounded.
+Scores are row-wise dot products computed pair by pair in a compiled loop, so the cost is
+linear in the number of candidates and nothing but the result is allocated.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
 from ._arrays import sorted_unique
+from ._kernels import intersection_sizes_kernel, rowwise_dot_kernel
 
 __all__ = [
     "neighbour_pairs",
     "neighbour_smoothing",
     "pair_cosine",
     "pair_overlap",
-    "set_matrix",
     "top_neighbours",
 ]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
-
-_CHUNK = 20_000
-
-
-def set_matrix(hash_sets: Sequence[U32]) -> sp.csr_matrix:
-    """Binary CSR matrix (documents x distinct hashes) of sorted distinct hash sets."""
-    sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    flat = np.concatenate(list(hash_sets)) if len(hash_sets) else np.empty(0, dtype=np.uint32)
-    _, columns = np.unique(flat, return_inverse=True)
-    indptr = np.concatenate(([0], np.cumsum(sizes)))
-    data = np.ones(flat.size, dtype=np.float32)
-    width = int(columns.max()) + 1 if columns.size else 0
-    return sp.csr_matrix((data, columns.ravel(), indptr), shape=(len(hash_sets), width))
 
 
 def workers(n_jobs: int) -> int:
@@ -52,36 +40,51 @@ def workers(n_jobs: int) -> int:
     return max(1, (cpus or 1) + 1 + n_jobs)
 
 
+@contextmanager
+def _threads(n_jobs: int) -> Iterator[int]:
+    """Run the compiled loops inside on ``n_jobs`` threads; yields how many chunks to cut."""
+    previous = numba.get_num_threads()
+    threads = min(workers(n_jobs), numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(threads)
+    try:
+        yield threads * 4  # a few chunks a thread, so one slow chunk does not hold up the rest
+    finally:
+        numba.set_num_threads(previous)
+
+
 def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
-    """Row-wise dot products of the pairs' rows, chunk by chunk.
+    """Row-wise dot products of the pairs' rows, each summed in column order.
 
-    scipy's sparse kernels release the GIL, so chunks run on threads; each writes its own slice,
-    so the result does not depend on ``n_jobs``.
+    A compiled loop on ``n_jobs`` threads; each pair is one sequential sum, so the result does
+    not depend on ``n_jobs``, nor on the order of the pairs or of the matrix's stored columns.
     """
-    out = np.empty(len(pairs), dtype=np.float64)
-
-    def run(start: int) -> None:
-        chunk = pairs[start : start + _CHUNK]
-        left = matrix[chunk[:, 0]]
-        right = matrix[chunk[:, 1]]
-        out[start : start + len(chunk)] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
-
-    starts = range(0, len(pairs), _CHUNK)
-    threads = min(workers(n_jobs), len(starts))
-    if threads <= 1:
-        for start in starts:
-            run(start)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, starts))
+    if len(pairs) == 0:
+        return np.empty(0, dtype=np.float64)
+    csr = sp.csr_matrix(matrix).sorted_indices()
+    with _threads(n_jobs) as chunks:
+        out: F64 = rowwise_dot_kernel(
+            csr.indptr.astype(np.int64),
+            csr.indices,
+            csr.data.astype(np.float64),
+            csr.shape[1],
+            np.ascontiguousarray(pairs, dtype=np.int64),
+            min(chunks, len(pairs)),
+        )
     return out
 
 
-def pair_overlap(sets: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> tuple[F64, F64]:
-    """Exact Jaccard and containment (overlap / smaller set) of each pair's sets."""
-    inter = _rowwise_dot(sets, pairs, n_jobs)
-    sizes = np.diff(sets.indptr).astype(np.float64)
-    a, b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+def pair_overlap(hash_sets: Sequence[U32], pairs: I64, *, n_jobs: int = 1) -> tuple[F64, F64]:
+    """Exact Jaccard and containment (overlap / smaller set) of each pair's sorted distinct sets."""
+    sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
+    if len(pairs) == 0:
+        return np.empty(0), np.empty(0)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    flat = np.concatenate(list(hash_sets))
+    with _threads(n_jobs) as chunks:
+        inter = intersection_sizes_kernel(
+            flat, offsets, np.ascontiguousarray(pairs, dtype=np.int64), min(chunks, len(pairs))
+        ).astype(np.float64)
+    a, b = sizes[pairs[:, 0]].astype(np.float64), sizes[pairs[:, 1]].astype(np.float64)
     union = a + b - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, inter / union, 0.0)
