@@ -27,7 +27,10 @@ from dedupe_news import (
     cluster,
     evaluate,
 )
-from dedupe_news.pipeline import term_weight
+from dedupe_news.articles import coerce_articles
+from dedupe_news.pipeline import encode_articles, term_weight, title_and_body
+from dedupe_news.shingles import Vocabulary
+from dedupe_news.text import strip_boilerplate, tokenize
 
 CORPUS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -590,3 +593,30 @@ def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:
         edges[len(edges)]
     frame = cluster(seed_articles).edges_to_pandas()
     assert frame.to_dict("records") == [dataclasses.asdict(e) for e in as_list]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6))
+def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
+    records, _ = make_corpus(n_stories=4, seed=seed, reprints=1)
+    for k, record in enumerate(records):  # an outlet footer, and a line repeated batch-wide
+        record["text"] += "\nRead more at " + str(record["source"]) + ("\nSubscribe now" * (k % 2))
+    corpus = coerce_articles(records)
+    cfg = Config(boilerplate_min_articles=2, boilerplate_min_source_articles=2)
+    titles, bodies = zip(*(title_and_body(a) for a in corpus), strict=True)
+    vocabulary, ids, removed = encode_articles(list(titles), list(bodies), corpus, cfg)
+    report = strip_boilerplate(
+        list(bodies),
+        [a.source for a in corpus],
+        min_articles=cfg.boilerplate_min_articles,
+        min_share=cfg.boilerplate_min_share,
+        min_source_articles=cfg.boilerplate_min_source_articles,
+        max_line_words=cfg.boilerplate_max_line_words,
+    )
+    expected = Vocabulary()
+    want = expected.encode_many(
+        [words for t, b in zip(titles, report.tokens, strict=True) for words in (tokenize(t), b)]
+    )
+    assert vocabulary.tokens == expected.tokens
+    assert [a.tolist() for a in ids] == [w.tolist() for w in want]
+    assert removed == sum(report.lines_removed) > 0

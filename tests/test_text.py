@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from dedupe_news import text as text_module
 from dedupe_news.text import (
+    Scan,
     is_chrome,
     normalize,
+    scan_texts,
     split_into_lines,
     split_lines,
     split_title,
@@ -303,3 +308,107 @@ def test_boilerplate_tokens_are_the_kept_texts_tokens() -> None:
     report = strip_boilerplate(texts, ["daily.example"] * 6, **SETTINGS)
     assert report.tokens == [tokenize(text) for text in report.texts]
     assert all("subscribe" not in words for words in report.tokens)
+
+
+# The batch scanner against tokenize() and a string reference of boilerplate stripping.
+
+SCAN_TEXTS = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ["1", "23", ",", ".", "4,567", "\n", " ", "a", "ß", "İ", "٣", "_", "\u00bd"]
+        ),
+        st.characters(),
+    ),
+    max_size=60,
+).map(lambda parts: normalize("".join(parts)))
+
+
+def _scanned_lines(scan: Scan, t: int) -> list[list[str]]:
+    lines = range(scan.text_first[t], scan.text_first[t + 1])
+    return [
+        [scan.strings[h] for h in scan.hashes[scan.line_first[n] : scan.line_first[n + 1]].tolist()]
+        for n in lines
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@example(texts=["Line one 6,000\n\nİSTANBUL ß 1,5\nlast", "", "1.5abc 2,3x\n\n"])
+@given(texts=st.lists(SCAN_TEXTS, max_size=5))
+def test_scan_finds_tokenizes_tokens_line_by_line(texts: list[str]) -> None:
+    scan = scan_texts(texts, max_line_words=3)
+    for t, text in enumerate(texts):
+        lines = [tokenize(line) for line in split_lines(text)]
+        assert _scanned_lines(scan, t) == lines
+        keyed = scan.keyed[scan.text_first[t] : scan.text_first[t + 1]]
+        assert keyed.tolist() == [0 < len(words) <= 3 for words in lines]
+
+
+def test_scan_in_chunks_is_the_scan_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [
+        normalize(f"Story {k} ß\n\nabout {k % 3} bridges, 1,{k:03d} of them") for k in range(40)
+    ]
+    whole = scan_texts(texts, max_line_words=25)
+    monkeypatch.setattr(text_module, "_SCAN_CHARS", 50)  # a few texts per chunk
+    chunked = scan_texts(texts, max_line_words=25)
+    for field in ("hashes", "line_first", "line_key", "keyed", "text_first"):
+        np.testing.assert_array_equal(getattr(chunked, field), getattr(whole, field))
+    assert chunked.strings == whole.strings
+
+
+def _reference_strip(
+    texts: list[str], sources: list[str | None], settings_: dict[str, float]
+) -> tuple[list[list[str]], list[list[str]], list[int]]:
+    """Boilerplate stripping on strings: lines compared by their words joined by spaces."""
+    lines = [split_lines(t) for t in texts]
+    words = [[tokenize(line) for line in text_lines] for text_lines in lines]
+    keys = [
+        [" ".join(w) if 0 < len(w) <= settings_["max_line_words"] else None for w in text_words]
+        for text_words in words
+    ]
+    batch: Counter[str] = Counter()
+    by_source: Counter[tuple[str, str]] = Counter()
+    for text in dict.fromkeys(texts):
+        batch.update({k for k in keys[texts.index(text)] if k is not None})
+    for source, text in dict.fromkeys(zip(sources, texts, strict=True)):
+        if source is not None:
+            by_source.update((source, k) for k in set(keys[texts.index(text)]) if k is not None)
+    floor = max(settings_["min_articles"], int(settings_["min_share"] * len(set(texts)) + 0.999999))
+    kept_lines, kept_words, removed = [], [], []
+    for text_lines, text_words, text_keys, source in zip(lines, words, keys, sources, strict=True):
+        keep = [
+            k
+            for k, (line, key) in enumerate(zip(text_lines, text_keys, strict=True))
+            if not is_chrome(line)
+            and (key is None or (batch[key] < floor and by_source[(source, key)] < 2))
+        ]
+        kept_lines.append([text_lines[k] for k in keep])
+        kept_words.append([w for k in keep for w in text_words[k]])
+        removed.append(len(text_lines) - len(keep))
+    return kept_lines, kept_words, removed
+
+
+LINES = st.sampled_from(
+    ["Subscribe now", "Share this", "Story about bridges.", "Skip to main content", "1,200 x", "ß"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    articles=st.lists(
+        st.tuples(
+            st.lists(st.one_of(LINES, SCAN_TEXTS), max_size=6).map("\n".join),
+            st.sampled_from([None, "a.example", "b.example"]),
+        ),
+        max_size=12,
+    )
+)
+def test_strip_boilerplate_matches_the_string_reference(
+    articles: list[tuple[str, str | None]],
+) -> None:
+    texts = [normalize(text) for text, _ in articles]
+    sources = [source for _, source in articles]
+    report = strip_boilerplate(texts, sources, **SETTINGS)
+    kept_lines, kept_words, removed = _reference_strip(texts, sources, SETTINGS)
+    assert report.kept_lines == kept_lines
+    assert report.tokens == kept_words
+    assert report.lines_removed == removed

@@ -15,7 +15,14 @@ import numpy as np
 from numba import njit, prange, types
 from numba.typed import Dict, List
 
-__all__ = ["average_linkage_kernel", "intersection_sizes_kernel", "rowwise_dot_kernel"]
+__all__ = [
+    "average_linkage_kernel",
+    "first_seen_kernel",
+    "id_table",
+    "intersection_sizes_kernel",
+    "rowwise_dot_kernel",
+    "scan_kernel",
+]
 
 
 @njit(cache=True)
@@ -230,3 +237,127 @@ def intersection_sizes_kernel(flat, offsets, pairs, n_chunks):
                     b += 1
             out[p] = common
     return out
+
+
+@njit(cache=True)
+def _fmix64(h):
+    """MurmurHash3's 64-bit finalizer (as :func:`dedupe_news.shingles.fmix64`)."""
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+@njit(cache=True)
+def _token_end(codes, p, end, classes):
+    """End of the token that starts at word character ``p``: ``\\d+(?:[.,]\\d+)+``, else ``\\w+``.
+
+    ``classes[c]`` is 0 for other characters, 1 for word characters, 2 for decimal digits.
+    """
+    q = p
+    if classes[codes[p]] == 2:
+        while q < end and classes[codes[q]] == 2:
+            q += 1
+        decimal = False
+        while q + 1 < end and (codes[q] == 46 or codes[q] == 44) and classes[codes[q + 1]] == 2:
+            q += 1  # the "." or ","
+            while q < end and classes[codes[q]] == 2:
+                q += 1
+            decimal = True
+        if decimal:
+            return q
+        q = p
+    while q < end and classes[codes[q]] != 0:
+        q += 1
+    return q
+
+
+@njit(cache=True)
+def scan_kernel(codes, text_ends, classes, max_line_words):
+    """Tokens and non-empty lines of texts given as one array of code points.
+
+    Returns each token's start, end and 64-bit hash (FNV-1a over its code points, then
+    mixed); each line's first token (plus the total) and key (the hash of its words, for lines
+    of 1 to ``max_line_words`` words, else 0 with ``keyed`` False); each text's first line
+    (plus the total).
+    """
+    # A token or a line takes at least two characters with what follows it (a separator, a
+    # newline; a decimal number followed by a word has three), the last one of each text one.
+    most = (codes.size + text_ends.size) // 2 + 1
+    starts = np.empty(most, np.int64)
+    ends = np.empty(most, np.int64)
+    hashes = np.empty(most, np.uint64)
+    line_first = np.empty(most + 1, np.int64)
+    line_key = np.zeros(most, np.uint64)
+    keyed = np.zeros(most, np.bool_)
+    text_first = np.empty(text_ends.size + 1, np.int64)
+    n_tokens = n_lines = 0
+    begin = 0
+    for t in range(text_ends.size):
+        text_first[t] = n_lines
+        end = text_ends[t]
+        a = begin
+        while a < end:
+            b = a
+            while b < end and codes[b] != 10:  # "\n"
+                b += 1
+            if b > a:
+                line_first[n_lines] = n_tokens
+                key = np.uint64(0)
+                p = a
+                while p < b:
+                    if classes[codes[p]] == 0:
+                        p += 1
+                        continue
+                    q = _token_end(codes, p, b, classes)
+                    h = np.uint64(0xCBF29CE484222325)
+                    for k in range(p, q):
+                        h = (h ^ np.uint64(codes[k])) * np.uint64(0x100000001B3)
+                    h = _fmix64(h)
+                    starts[n_tokens], ends[n_tokens], hashes[n_tokens] = p, q, h
+                    key = key * np.uint64(0x9E3779B97F4A7C15) + h
+                    n_tokens += 1
+                    p = q
+                words = n_tokens - line_first[n_lines]
+                if 0 < words <= max_line_words:
+                    line_key[n_lines] = _fmix64(key)
+                    keyed[n_lines] = True
+                n_lines += 1
+            a = b + 1
+        begin = end
+    text_first[text_ends.size] = n_lines
+    line_first[n_lines] = n_tokens
+    return (
+        starts[:n_tokens].copy(),
+        ends[:n_tokens].copy(),
+        hashes[:n_tokens].copy(),
+        line_first[: n_lines + 1].copy(),
+        line_key[:n_lines].copy(),
+        keyed[:n_lines].copy(),
+        text_first,
+    )
+
+
+@njit(cache=True)
+def first_seen_kernel(values, table):
+    """Dense id of each value in first-seen order, continuing ``table`` (value -> id, updated);
+    also the positions where values were new."""
+    ids = np.empty(values.size, np.int64)
+    new = np.empty(values.size, np.int64)
+    n_new = 0
+    for k in range(values.size):
+        v = values[k]
+        if v in table:
+            ids[k] = table[v]
+        else:
+            ids[k] = len(table)
+            table[v] = ids[k]
+            new[n_new] = k
+            n_new += 1
+    return ids, new[:n_new].copy()
+
+
+def id_table() -> Dict:
+    """An empty table for :func:`first_seen_kernel` (a numba dict of uint64 to int64)."""
+    return Dict.empty(key_type=types.uint64, value_type=types.int64)

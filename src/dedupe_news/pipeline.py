@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
+from ._kernels import first_seen_kernel, id_table
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -45,7 +46,7 @@ from .similarity import (
     pair_cosine,
     pair_overlap,
 )
-from .text import normalize, split_title, strip_boilerplate, tokenize
+from .text import boilerplate_lines, normalize, scan_texts, split_title
 
 __all__ = [
     "Candidates",
@@ -143,22 +144,7 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     canonical = [articles[i] for i in order]
     pieces = [title_and_body(a) for a in canonical]
     titles, bodies = [t for t, _ in pieces], [b for _, b in pieces]
-    report = strip_boilerplate(
-        bodies,
-        [a.source for a in canonical],
-        min_articles=config.boilerplate_min_articles,
-        min_share=config.boilerplate_min_share,
-        min_source_articles=config.boilerplate_min_source_articles,
-        max_line_words=config.boilerplate_max_line_words,
-    )
-    vocabulary = Vocabulary()
-    ids = vocabulary.encode_many(
-        [
-            words
-            for title, body in zip(titles, report.tokens, strict=True)
-            for words in (tokenize(title), body)
-        ]
-    )
+    vocabulary, ids, boilerplate = encode_articles(titles, bodies, canonical, config)
     short = np.fromiter(
         (ids[2 * k].size + ids[2 * k + 1].size < config.min_tokens for k in range(len(canonical))),
         dtype=bool,
@@ -184,7 +170,7 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
         ),
         short=short[first],
         vocabulary=vocabulary,
-        boilerplate_lines=sum(report.lines_removed),
+        boilerplate_lines=boilerplate,
     )
 
 
@@ -194,6 +180,41 @@ def title_and_body(article: Article) -> tuple[str, str]:
     if article.title is None:
         return split_title(body)
     return normalize(article.title), body
+
+
+def encode_articles(
+    titles: Sequence[str], bodies: Sequence[str], articles: Sequence[Article], config: Config
+) -> tuple[Vocabulary, list[I64], int]:
+    """Token ids of each article's title and kept body, interleaved (title 0, body 0, title 1,
+    ...), the vocabulary in first-seen order of that sequence, and the boilerplate lines removed.
+
+    The same ids as :func:`strip_boilerplate` and ``Vocabulary.encode_many`` on strings give,
+    from a compiled scan of token hashes (see :func:`dedupe_news.text.scan_texts`).
+    """
+    title_scan = scan_texts(titles, 0)
+    body_scan = scan_texts(bodies, config.boilerplate_max_line_words)
+    removed = boilerplate_lines(
+        body_scan,
+        bodies,
+        [a.source for a in articles],
+        min_articles=config.boilerplate_min_articles,
+        min_share=config.boilerplate_min_share,
+        min_source_articles=config.boilerplate_min_source_articles,
+    )
+    kept = np.repeat(~removed, np.diff(body_scan.line_first))
+    kept_before = np.concatenate(([0], np.cumsum(kept)))
+    body_ends = kept_before[body_scan.line_first[body_scan.text_first]]
+    title_ends = title_scan.line_first[title_scan.text_first]
+    # Gather title k's tokens, then body k's kept tokens, for every k, from one array.
+    pool = np.concatenate((title_scan.hashes, body_scan.hashes[kept]))
+    starts = np.stack((title_ends[:-1], body_ends[:-1] + title_scan.hashes.size), axis=1).ravel()
+    lengths = np.stack((np.diff(title_ends), np.diff(body_ends)), axis=1).ravel()
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    flat = pool[np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])]
+    flat_ids, new = first_seen_kernel(flat, id_table())
+    strings = body_scan.strings | title_scan.strings
+    vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
+    return vocabulary, np.split(flat_ids, offsets[1:-1]), int(removed.sum())
 
 
 def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:

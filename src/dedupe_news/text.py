@@ -9,18 +9,28 @@ erasing themselves.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._kernels import first_seen_kernel, id_table, scan_kernel
+from .shingles import fmix64
 
 __all__ = [
     "BoilerplateReport",
+    "Scan",
+    "boilerplate_lines",
     "is_chrome",
     "normalize",
+    "scan_texts",
     "split_lines",
     "split_title",
     "strip_boilerplate",
@@ -143,24 +153,6 @@ def _fold(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class BoilerplateReport:
-    """What :func:`strip_boilerplate` kept and removed, per article.
-
-    ``tokens`` are :func:`tokenize` of the kept text, computed on the way (each line is
-    tokenized once, for comparing lines and for the features alike).
-    """
-
-    kept_lines: list[list[str]]
-    tokens: list[list[str]]
-    lines_removed: list[int]
-
-    @property
-    def texts(self) -> list[str]:
-        """The kept text of each article (joined on demand: the pipeline needs only tokens)."""
-        return ["\n".join(lines) for lines in self.kept_lines]
-
-
-@dataclass(frozen=True)
 class Lines:
     """Texts split into lines, each line tokenized once, with its key for counting repeats.
 
@@ -196,24 +188,6 @@ class BoilerplateRules:
     repeated: frozenset[str]
     repeated_by_source: frozenset[tuple[str, str]]
 
-    @classmethod
-    def from_counts(
-        cls,
-        batch_counts: Mapping[str, int],
-        source_counts: Mapping[tuple[str, str], int],
-        distinct_texts: int,
-        *,
-        min_articles: int,
-        min_share: float,
-        min_source_articles: int,
-    ) -> BoilerplateRules:
-        """Rules from line counts over distinct texts (see :func:`strip_boilerplate`)."""
-        floor = cls.batch_floor(distinct_texts, min_articles=min_articles, min_share=min_share)
-        return cls(
-            frozenset(k for k, c in batch_counts.items() if c >= floor),
-            frozenset(sk for sk, c in source_counts.items() if c >= min_source_articles),
-        )
-
     @staticmethod
     def batch_floor(distinct_texts: int, *, min_articles: int, min_share: float) -> int:
         """Distinct texts a line must occur in to be batch-wide boilerplate."""
@@ -240,6 +214,195 @@ class BoilerplateRules:
         return BoilerplateReport(kept_lines, kept_tokens, removed)
 
 
+# Scanning a whole batch ------------------------------------------------------------------------
+# tokenize() makes a Python string per token, and that is most of a batch's preparation. A batch
+# is instead read by a compiled loop (_kernels.scan_kernel) that gives each token as a stable
+# 64-bit hash and each short line a key hashed from its words; strings are made for distinct
+# tokens only. It finds exactly tokenize()'s tokens (its character classes come from the same
+# regex), so the stories are the same as with strings, up to a 64-bit hash collision.
+
+_SCAN_CHARS = 16_000_000  # code points scanned at a time, which bounds the scan's memory
+
+
+@functools.cache
+def char_classes() -> npt.NDArray[np.uint8]:
+    """Per code point: 0, 1 for a word character (``\\w``), 2 for a decimal digit (``\\d``).
+
+    Found by running the tokenizer's own character classes over every code point.
+    """
+    every = "".join(map(chr, range(0x110000)))
+    classes = np.zeros(0x110000, dtype=np.uint8)
+    for pattern in (r"\w", r"\d"):
+        marked = re.sub(pattern, "\x00", every).encode("utf-32-le", "surrogatepass")
+        classes += np.frombuffer(marked, dtype=np.uint32) == 0
+    classes[0] = 0  # "\x00" is neither: it only marked the others
+    return classes
+
+
+def _code_points(texts: Sequence[str], joined: str) -> npt.NDArray[np.uint8 | np.uint32]:
+    """The code points of ``joined`` (the texts concatenated): bytes when all are ASCII."""
+    if joined.isascii():
+        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    return np.concatenate(
+        [
+            np.frombuffer(t.encode("ascii"), dtype=np.uint8)
+            if t.isascii()
+            else np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            for t in texts
+        ]
+    ).astype(np.uint32)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Texts as tokens (64-bit hashes, :func:`tokenize` order) and non-empty lines.
+
+    Text ``t`` has lines ``text_first[t]:text_first[t + 1]``; line ``l`` has tokens
+    ``line_first[l]:line_first[l + 1]`` and, when ``keyed[l]`` (1 to ``max_line_words``
+    words), the key ``line_key[l]`` under which repeats are counted. ``strings`` maps each
+    distinct token's hash (as an int) to the token.
+    """
+
+    hashes: npt.NDArray[np.uint64]
+    line_first: npt.NDArray[np.int64]
+    line_key: npt.NDArray[np.uint64]
+    keyed: npt.NDArray[np.bool_]
+    text_first: npt.NDArray[np.int64]
+    strings: dict[int, str]
+
+    def text_tokens(self, t: int) -> tuple[int, int]:
+        """Token range of text ``t``."""
+        return int(self.line_first[self.text_first[t]]), int(
+            self.line_first[self.text_first[t + 1]]
+        )
+
+
+def scan_texts(texts: Sequence[str], max_line_words: int) -> Scan:
+    """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size."""
+    classes = char_classes()
+    seen = id_table()
+    strings: dict[int, str] = {}
+    parts: list[tuple[npt.NDArray[Any], ...]] = []
+    folded = [_fold(t) for t in texts]
+    start, tokens_before, lines_before = 0, 0, 0
+    while start < len(folded) or not parts:
+        stop, size = start, 0
+        while stop < len(folded) and (size < _SCAN_CHARS or stop == start):
+            size += len(folded[stop])
+            stop += 1
+        chunk = folded[start:stop]
+        joined = "".join(chunk)
+        ends = np.cumsum([len(t) for t in chunk], dtype=np.int64)
+        starts, token_ends, hashes, line_first, line_key, keyed, text_first = scan_kernel(
+            _code_points(chunk, joined), ends, classes, max_line_words
+        )
+        _, new = first_seen_kernel(hashes, seen)
+        for k, h in zip(new.tolist(), hashes[new].tolist(), strict=True):
+            strings[h] = joined[starts[k] : token_ends[k]]
+        parts.append(
+            (
+                hashes,
+                line_first[:-1] + tokens_before,
+                line_key,
+                keyed,
+                text_first[:-1] + lines_before,
+            )
+        )
+        tokens_before += hashes.size
+        lines_before += line_key.size
+        start = stop
+    return Scan(
+        hashes=np.concatenate([p[0] for p in parts]),
+        line_first=np.concatenate([*(p[1] for p in parts), [tokens_before]]),
+        line_key=np.concatenate([p[2] for p in parts]),
+        keyed=np.concatenate([p[3] for p in parts]),
+        text_first=np.concatenate([*(p[4] for p in parts), [lines_before]]),
+        strings=strings,
+    )
+
+
+def _texts_per_key(
+    keys: npt.NDArray[np.uint64], texts: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Distinct keys and, for each, the number of distinct texts it occurs in."""
+    order = np.lexsort((texts, keys))
+    keys, texts = keys[order], texts[order]
+    distinct = np.ones(keys.size, dtype=bool)
+    distinct[1:] = (keys[1:] != keys[:-1]) | (texts[1:] != texts[:-1])
+    keys = keys[distinct]
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))[: keys.size]
+    return keys[first], np.diff(np.append(first, keys.size))
+
+
+def boilerplate_lines(
+    scan: Scan,
+    texts: Sequence[str],
+    sources: Sequence[str | None],
+    *,
+    min_articles: int,
+    min_share: float,
+    min_source_articles: int,
+) -> npt.NDArray[np.bool_]:
+    """Per line of ``scan`` (the texts' scan): whether it is boilerplate or page chrome.
+
+    See :func:`strip_boilerplate`; a verbatim reprint counts once, whoever printed it.
+    """
+    n = len(texts)
+    line_text = np.repeat(np.arange(n), np.diff(scan.text_first))
+    counted = np.zeros(n, dtype=bool)  # the first of identical texts
+    counted_in_source = np.zeros(n, dtype=bool)  # ... of identical texts of one source
+    source_of = np.full(n, -1, dtype=np.int64)
+    first_text: dict[str, int] = {}
+    first_in_source: dict[tuple[str, str], int] = {}
+    source_ids: dict[str, int] = {}
+    for t, (text, source) in enumerate(zip(texts, sources, strict=True)):
+        counted[t] = first_text.setdefault(text, t) == t
+        if source is not None:
+            source_of[t] = source_ids.setdefault(source, len(source_ids))
+            counted_in_source[t] = first_in_source.setdefault((source, text), t) == t
+    floor = BoilerplateRules.batch_floor(
+        int(counted.sum()), min_articles=min_articles, min_share=min_share
+    )
+    keys, line_source = scan.line_key, source_of[line_text]
+    # A line's key within its source, as one 64-bit value.
+    source_keys = keys ^ fmix64(line_source.astype(np.uint64) + np.uint64(1))
+    batch = scan.keyed & counted[line_text]
+    distinct, in_texts = _texts_per_key(keys[batch], line_text[batch])
+    by_source = scan.keyed & counted_in_source[line_text]
+    distinct_in_source, in_source_texts = _texts_per_key(
+        source_keys[by_source], line_text[by_source]
+    )
+    chrome = np.fromiter(
+        (is_chrome(line) for text in texts for line in split_lines(text)),
+        dtype=bool,
+        count=keys.size,
+    )
+    repeated = np.isin(keys, distinct[in_texts >= floor])
+    repeated |= (line_source >= 0) & np.isin(
+        source_keys, distinct_in_source[in_source_texts >= min_source_articles]
+    )
+    boilerplate: npt.NDArray[np.bool_] = (scan.keyed & repeated) | chrome
+    return boilerplate
+
+
+@dataclass(frozen=True)
+class BoilerplateReport:
+    """What :func:`strip_boilerplate` kept and removed, per article.
+
+    ``tokens`` are :func:`tokenize` of the kept text, computed on the way (each line is
+    tokenized once, for comparing lines and for the features alike).
+    """
+
+    kept_lines: list[list[str]]
+    tokens: list[list[str]]
+    lines_removed: list[int]
+
+    @property
+    def texts(self) -> list[str]:
+        """The kept text of each article (joined on demand: the pipeline needs only tokens)."""
+        return ["\n".join(lines) for lines in self.kept_lines]
+
+
 def strip_boilerplate(
     texts: Sequence[str],
     sources: Sequence[str | None],
@@ -256,25 +419,25 @@ def strip_boilerplate(
     ``max(min_articles, min_share * distinct texts)`` distinct texts of the batch, or in at least
     ``min_source_articles`` distinct texts of one source. Texts must already be normalized.
     """
-    lines = split_into_lines(texts, max_line_words)
-    batch_counts: Counter[str] = Counter()
-    source_counts: Counter[tuple[str, str]] = Counter()
-    seen_texts: set[str] = set()
-    seen_in_source: set[tuple[str, str]] = set()
-    for text, keys, source in zip(texts, lines.keys, sources, strict=True):
-        unique_keys = {k for k in keys if k is not None}
-        if text not in seen_texts:  # a verbatim reprint counts once, whoever printed it
-            seen_texts.add(text)
-            batch_counts.update(unique_keys)
-        if source is not None and (source, text) not in seen_in_source:
-            seen_in_source.add((source, text))
-            source_counts.update((source, k) for k in unique_keys)
-    rules = BoilerplateRules.from_counts(
-        batch_counts,
-        source_counts,
-        len(seen_texts),
+    scan = scan_texts(texts, max_line_words)
+    removed = boilerplate_lines(
+        scan,
+        texts,
+        sources,
         min_articles=min_articles,
         min_share=min_share,
         min_source_articles=min_source_articles,
     )
-    return rules.apply(lines, sources)
+    kept_tokens = np.repeat(~removed, np.diff(scan.line_first))
+    report = BoilerplateReport([], [], [])
+    for t, text in enumerate(texts):
+        first, last = scan.text_first[t], scan.text_first[t + 1]
+        lines = split_lines(text)
+        report.kept_lines.append(
+            [ln for ln, r in zip(lines, removed[first:last], strict=True) if not r]
+        )
+        a, b = scan.text_tokens(t)
+        hashes = scan.hashes[a:b][kept_tokens[a:b]].tolist()
+        report.tokens.append([scan.strings[h] for h in hashes])
+        report.lines_removed.append(int(removed[first:last].sum()))
+    return report
