@@ -19,9 +19,12 @@ __all__ = [
     "average_linkage_kernel",
     "first_seen_kernel",
     "id_table",
+    "interleave_kernel",
     "intersection_sizes_kernel",
+    "minhash_kernel",
     "rowwise_dot_kernel",
     "scan_kernel",
+    "top_neighbours_kernel",
 ]
 
 
@@ -361,3 +364,95 @@ def first_seen_kernel(values, table):
 def id_table() -> Dict:
     """An empty table for :func:`first_seen_kernel` (a numba dict of uint64 to int64)."""
     return Dict.empty(key_type=types.uint64, value_type=types.int64)
+
+
+@njit(cache=True)
+def minhash_kernel(flat, offsets, a, b):
+    """MinHash (datasketch's ``affine32``) of each set ``flat[offsets[i]:offsets[i + 1]]``:
+    per permutation the minimum of ``a * fmix32(h) + b`` mod 2**32; empty sets stay all ones."""
+    mask = np.uint64(0xFFFFFFFF)
+    out = np.full((offsets.size - 1, a.size), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for i in range(offsets.size - 1):
+        row = out[i]
+        for k in range(offsets[i], offsets[i + 1]):
+            h = np.uint64(flat[k])
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & mask
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & mask
+            h ^= h >> np.uint64(16)
+            for p in range(a.size):
+                value = np.uint32((np.uint64(a[p]) * h + np.uint64(b[p])) & mask)
+                if value < row[p]:
+                    row[p] = value
+    return out
+
+
+@njit(cache=True)
+def interleave_kernel(first, first_ends, second, second_kept, second_ends):
+    """Part ``k`` of ``first`` then the kept values of part ``k`` of ``second``, for every
+    ``k``, in one array; and the length of each of those pieces (first 0, second 0, ...)."""
+    n = first_ends.size - 1
+    out = np.empty(first.size + np.count_nonzero(second_kept), dtype=first.dtype)
+    lengths = np.empty(2 * n, dtype=np.int64)
+    k = 0
+    for t in range(n):
+        start = k
+        for j in range(first_ends[t], first_ends[t + 1]):
+            out[k] = first[j]
+            k += 1
+        lengths[2 * t] = k - start
+        start = k
+        for j in range(second_ends[t], second_ends[t + 1]):
+            if second_kept[j]:
+                out[k] = second[j]
+                k += 1
+        lengths[2 * t + 1] = k - start
+    return out, lengths
+
+
+@njit(cache=True)
+def top_neighbours_kernel(pairs, sims, n, k):
+    """Each node's ``k`` best partners over undirected ``pairs``: most similar first, ties to
+    the smaller partner; nodes in order. Returns ``(source, target, sim)``."""
+    degree = np.zeros(n + 1, dtype=np.int64)
+    for e in range(pairs.shape[0]):
+        degree[pairs[e, 0] + 1] += 1
+        degree[pairs[e, 1] + 1] += 1
+    start = np.cumsum(degree)
+    fill = start[:-1].copy()
+    partner = np.empty(2 * pairs.shape[0], dtype=np.int64)
+    weight = np.empty(2 * pairs.shape[0], dtype=np.float64)
+    for e in range(pairs.shape[0]):
+        for a, b in ((pairs[e, 0], pairs[e, 1]), (pairs[e, 1], pairs[e, 0])):
+            partner[fill[a]] = b
+            weight[fill[a]] = sims[e]
+            fill[a] += 1
+    size = 0
+    for node in range(n):
+        size += min(k, start[node + 1] - start[node])
+    source = np.empty(size, dtype=np.int64)
+    target = np.empty(size, dtype=np.int64)
+    best = np.empty(size, dtype=np.float64)
+    out = 0
+    for node in range(n):
+        kept = 0  # insertion into the node's sorted slice out:out + kept
+        for p in range(start[node], start[node + 1]):
+            t, s = partner[p], weight[p]
+            at = kept
+            while at > 0 and (
+                best[out + at - 1] < s or (best[out + at - 1] == s and target[out + at - 1] > t)
+            ):
+                at -= 1
+            if at >= k:
+                continue
+            last = min(kept, k - 1)
+            for q in range(last, at, -1):
+                target[out + q] = target[out + q - 1]
+                best[out + q] = best[out + q - 1]
+            target[out + at] = t
+            best[out + at] = s
+            kept = min(kept + 1, k)
+        source[out : out + kept] = node
+        out += kept
+    return source, target, best

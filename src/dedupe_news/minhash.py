@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from ._kernels import minhash_kernel
+
 if TYPE_CHECKING:
     from datasketch import MinHash
 
@@ -32,7 +34,7 @@ U32 = npt.NDArray[np.uint32]
 EMPTY = np.uint32(0xFFFFFFFF)
 """Signature value of an empty set (datasketch's sentinel)."""
 
-_BLOCK = 1 << 18  # hashes processed per block: bounds the (block x num_perm) temporary
+_BLOCK = 1 << 18  # oph_signatures takes 16 * _BLOCK hashes at a time: bounds its temporaries
 
 
 def fmix32(h: U32) -> U32:
@@ -54,13 +56,6 @@ def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
     return a, b
 
 
-def _permuted(hashes: U32, a: U32, b: U32) -> U32:
-    """``(len(hashes), num_perm)`` matrix of ``a * fmix32(h) + b`` (mod 2**32)."""
-    with np.errstate(over="ignore"):
-        out: U32 = fmix32(hashes)[:, None] * a[None, :] + b[None, :]
-    return out
-
-
 def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     """MinHash signature matrix of shape ``(len(hash_sets), num_perm)``, dtype uint32.
 
@@ -68,31 +63,10 @@ def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     get the all-``EMPTY`` signature, as datasketch gives an un-updated ``MinHash``.
     """
     a, b = permutations(num_perm, seed)
-    out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
     sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    for i in np.flatnonzero(
-        sizes > _BLOCK
-    ).tolist():  # huge documents: a running minimum over slices
-        hashes = np.asarray(hash_sets[i], dtype=np.uint32)
-        for lo in range(0, hashes.size, _BLOCK):
-            out[i] = np.minimum(out[i], _permuted(hashes[lo : lo + _BLOCK], a, b).min(axis=0))
-    sizes = np.where(sizes > _BLOCK, 0, sizes)
-    ends = np.cumsum(sizes)  # hashes up to and including each document
-    start = 0
-    while start < len(hash_sets):
-        # Take documents until the block holds about _BLOCK hashes (at least one document).
-        before = ends[start - 1] if start else 0
-        stop = max(start + 1, int(np.searchsorted(ends, before + _BLOCK, side="right")))
-        block_sizes = sizes[start:stop]
-        nonempty = np.flatnonzero(block_sizes)
-        if nonempty.size:
-            flat = np.concatenate([hash_sets[i] for i in (nonempty + start).tolist()]).astype(
-                np.uint32
-            )
-            permuted = _permuted(flat, a, b)
-            offsets = np.concatenate(([0], np.cumsum(block_sizes)[:-1]))[nonempty]
-            out[start + nonempty] = np.minimum.reduceat(permuted, offsets, axis=0)
-        start = stop
+    flat = np.concatenate([np.empty(0, np.uint32), *(np.asarray(s, np.uint32) for s in hash_sets)])
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    out: U32 = minhash_kernel(flat, offsets, a, b)
     return out
 
 

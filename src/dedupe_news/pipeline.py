@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._kernels import first_seen_kernel, id_table
+from ._kernels import first_seen_kernel, id_table, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -201,20 +201,18 @@ def encode_articles(
         min_share=config.boilerplate_min_share,
         min_source_articles=config.boilerplate_min_source_articles,
     )
-    kept = np.repeat(~removed, np.diff(body_scan.line_first))
-    kept_before = np.concatenate(([0], np.cumsum(kept)))
-    body_ends = kept_before[body_scan.line_first[body_scan.text_first]]
-    title_ends = title_scan.line_first[title_scan.text_first]
-    # Gather title k's tokens, then body k's kept tokens, for every k, from one array.
-    pool = np.concatenate((title_scan.hashes, body_scan.hashes[kept]))
-    starts = np.stack((title_ends[:-1], body_ends[:-1] + title_scan.hashes.size), axis=1).ravel()
-    lengths = np.stack((np.diff(title_ends), np.diff(body_ends)), axis=1).ravel()
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    flat = pool[np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])]
+    flat, lengths = interleave_kernel(
+        title_scan.hashes,
+        title_scan.line_first[title_scan.text_first],
+        body_scan.hashes,
+        np.repeat(~removed, np.diff(body_scan.line_first)),
+        body_scan.line_first[body_scan.text_first],
+    )
     flat_ids, new = first_seen_kernel(flat, id_table())
     strings = body_scan.strings | title_scan.strings
     vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
-    return vocabulary, np.split(flat_ids, offsets[1:-1]), int(removed.sum())
+    ids = np.split(flat_ids, np.cumsum(lengths)[:-1]) if len(lengths) else []
+    return vocabulary, ids, int(removed.sum())
 
 
 def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:

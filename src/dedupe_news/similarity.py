@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
 from ._arrays import sorted_unique
-from ._kernels import intersection_sizes_kernel, rowwise_dot_kernel
+from ._kernels import intersection_sizes_kernel, rowwise_dot_kernel, top_neighbours_kernel
 
 __all__ = [
     "neighbour_pairs",
@@ -100,32 +100,15 @@ def pair_cosine(vectors: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> F64:
 def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
     """Each node's ``k`` most similar partners among ``pairs``: ``(source, target, sim)`` arrays.
 
-    Sorted by source, most similar first; ties go to the smaller target index. Only entries
-    at or above each source's ``k``-th largest distinct similarity (found with ``k`` grouped
-    maxima, no sort) take part in the final sort, a small share of them.
+    Sorted by source, most similar first; ties go to the smaller target index.
     """
-    source = np.concatenate((pairs[:, 0], pairs[:, 1]))
-    target = np.concatenate((pairs[:, 1], pairs[:, 0]))
-    both = np.concatenate((sims, sims))
-    if source.size == 0 or k == 0:
-        return source[:0], target[:0], both[:0]
-    n = int(source.max()) + 1
-    floor = np.full(n, -np.inf)  # each source's k-th largest distinct similarity (so far)
-    remaining = np.ones(source.size, dtype=bool)
-    for _ in range(k):
-        best = np.full(n, -np.inf)
-        np.maximum.at(best, source[remaining], both[remaining])
-        floor = np.where(np.isfinite(best), best, floor)
-        remaining &= both < best[source]
-        if not remaining.any():
-            break
-    near = both >= floor[source]
-    source, target, both = source[near], target[near], both[near]
-    order = np.lexsort((target, -both, source))
-    source, target, both = source[order], target[order], both[order]
-    rank = np.arange(source.size) - np.searchsorted(source, source, side="left")
-    chosen = rank < k
-    return source[chosen], target[chosen], both[chosen]
+    if len(pairs) == 0 or k == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty.copy(), np.empty(0, dtype=np.float64)
+    pairs = np.ascontiguousarray(pairs, dtype=np.int64)
+    n = int(pairs.max()) + 1
+    source, target, best = top_neighbours_kernel(pairs, np.asarray(sims, np.float64), n, k)
+    return source, target, best
 
 
 def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
