@@ -10,6 +10,7 @@ writable), so only the first run after an install pays the compilation.
 from __future__ import annotations
 
 import heapq
+import os
 
 import numpy as np
 from numba import njit, prange, types
@@ -25,7 +26,16 @@ __all__ = [
     "rowwise_dot_kernel",
     "scan_kernel",
     "top_neighbours_kernel",
+    "workers",
 ]
+
+
+def workers(n_jobs: int) -> int:
+    """Threads for ``n_jobs`` (scikit-learn's convention: -1 is every CPU this process may use)."""
+    if n_jobs > 0:
+        return n_jobs
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) + 1 + n_jobs)
 
 
 @njit(cache=True)
@@ -242,7 +252,7 @@ def intersection_sizes_kernel(flat, offsets, pairs, n_chunks):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fmix64(h):
     """MurmurHash3's 64-bit finalizer (as :func:`dedupe_news.shingles.fmix64`)."""
     h ^= h >> np.uint64(33)
@@ -252,7 +262,7 @@ def _fmix64(h):
     return h ^ (h >> np.uint64(33))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _token_end(codes, p, end, classes):
     """End of the token that starts at word character ``p``: ``\\d+(?:[.,]\\d+)+``, else ``\\w+``.
 
@@ -276,7 +286,7 @@ def _token_end(codes, p, end, classes):
     return q
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scan_kernel(codes, text_ends, classes, max_line_words):
     """Tokens and non-empty lines of texts given as one array of code points.
 

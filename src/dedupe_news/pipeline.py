@@ -191,8 +191,8 @@ def encode_articles(
     The same ids as :func:`strip_boilerplate` and ``Vocabulary.encode_many`` on strings give,
     from a compiled scan of token hashes (see :func:`dedupe_news.text.scan_texts`).
     """
-    title_scan = scan_texts(titles, 0)
-    body_scan = scan_texts(bodies, config.boilerplate_max_line_words)
+    title_scan = scan_texts(titles, 0, n_jobs=config.n_jobs)
+    body_scan = scan_texts(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
     removed = boilerplate_lines(
         body_scan,
         bodies,

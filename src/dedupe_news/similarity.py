@@ -6,7 +6,6 @@ linear in the number of candidates and nothing but the result is allocated.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -17,7 +16,12 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
 from ._arrays import sorted_unique
-from ._kernels import intersection_sizes_kernel, rowwise_dot_kernel, top_neighbours_kernel
+from ._kernels import (
+    intersection_sizes_kernel,
+    rowwise_dot_kernel,
+    top_neighbours_kernel,
+    workers,
+)
 
 __all__ = [
     "neighbour_pairs",
@@ -30,14 +34,6 @@ __all__ = [
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
-
-
-def workers(n_jobs: int) -> int:
-    """Threads for ``n_jobs`` (scikit-learn's convention: -1 is every CPU this process may use)."""
-    if n_jobs > 0:
-        return n_jobs
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cpus or 1) + 1 + n_jobs)
 
 
 @contextmanager

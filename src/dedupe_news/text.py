@@ -13,15 +13,17 @@ import functools
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._kernels import first_seen_kernel, id_table, scan_kernel
+from ._kernels import first_seen_kernel, id_table, scan_kernel, workers
 from .shingles import fmix64
 
 __all__ = [
@@ -221,7 +223,7 @@ class BoilerplateRules:
 # tokens only. It finds exactly tokenize()'s tokens (its character classes come from the same
 # regex), so the stories are the same as with strings, up to a 64-bit hash collision.
 
-_SCAN_CHARS = 16_000_000  # code points scanned at a time, which bounds the scan's memory
+_SCAN_CHARS = 4_000_000  # characters scanned at a time, which bounds the scan's memory
 
 
 @functools.cache
@@ -239,18 +241,45 @@ def char_classes() -> npt.NDArray[np.uint8]:
     return classes
 
 
-def _code_points(texts: Sequence[str], joined: str) -> npt.NDArray[np.uint8 | np.uint32]:
-    """The code points of ``joined`` (the texts concatenated): bytes when all are ASCII."""
-    if joined.isascii():
-        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-    return np.concatenate(
-        [
-            np.frombuffer(t.encode("ascii"), dtype=np.uint8)
-            if t.isascii()
-            else np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            for t in texts
-        ]
-    ).astype(np.uint32)
+def _code_points(text: str) -> npt.NDArray[np.uint8 | np.uint32]:
+    """The code points of a text: bytes when it is ASCII."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+_Scanned = tuple[str, tuple[npt.NDArray[Any], ...]]
+
+
+def _scan_piece(texts: Sequence[str], max_line_words: int) -> _Scanned:
+    """Some texts folded and joined, and the compiled scan of them (which releases the GIL)."""
+    folded = [_fold(t) for t in texts]
+    joined = "".join(folded)
+    ends = np.cumsum([len(t) for t in folded], dtype=np.int64)
+    return joined, scan_kernel(_code_points(joined), ends, char_classes(), max_line_words)
+
+
+def _scan_pieces(texts: Sequence[str], max_line_words: int, n_jobs: int) -> Iterator[_Scanned]:
+    """Scans of consecutive pieces of about ``_SCAN_CHARS`` characters, in order, a few at a
+    time on threads (so memory stays bounded); always at least one piece."""
+    bounds = [0]
+    size = 0
+    for k, text in enumerate(texts):
+        size += len(text)
+        if size >= _SCAN_CHARS:
+            bounds.append(k + 1)
+            size = 0
+    if bounds[-1] != len(texts) or len(bounds) == 1:
+        bounds.append(len(texts))
+    threads = workers(n_jobs)
+    with ThreadPoolExecutor(threads) as pool:
+        running: deque[Future[_Scanned]] = deque()
+        for start, stop in pairwise(bounds):
+            running.append(pool.submit(_scan_piece, texts[start:stop], max_line_words))
+            if len(running) > threads:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
 
 
 @dataclass(frozen=True)
@@ -277,25 +306,15 @@ class Scan:
         )
 
 
-def scan_texts(texts: Sequence[str], max_line_words: int) -> Scan:
-    """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size."""
-    classes = char_classes()
+def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) -> Scan:
+    """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size
+    (``n_jobs`` of them at once)."""
     seen = id_table()
     strings: dict[int, str] = {}
     parts: list[tuple[npt.NDArray[Any], ...]] = []
-    folded = [_fold(t) for t in texts]
-    start, tokens_before, lines_before = 0, 0, 0
-    while start < len(folded) or not parts:
-        stop, size = start, 0
-        while stop < len(folded) and (size < _SCAN_CHARS or stop == start):
-            size += len(folded[stop])
-            stop += 1
-        chunk = folded[start:stop]
-        joined = "".join(chunk)
-        ends = np.cumsum([len(t) for t in chunk], dtype=np.int64)
-        starts, token_ends, hashes, line_first, line_key, keyed, text_first = scan_kernel(
-            _code_points(chunk, joined), ends, classes, max_line_words
-        )
+    tokens_before, lines_before = 0, 0
+    for joined, scanned in _scan_pieces(texts, max_line_words, n_jobs):
+        starts, token_ends, hashes, line_first, line_key, keyed, text_first = scanned
         _, new = first_seen_kernel(hashes, seen)
         for k, h in zip(new.tolist(), hashes[new].tolist(), strict=True):
             strings[h] = joined[starts[k] : token_ends[k]]
@@ -310,7 +329,6 @@ def scan_texts(texts: Sequence[str], max_line_words: int) -> Scan:
         )
         tokens_before += hashes.size
         lines_before += line_key.size
-        start = stop
     return Scan(
         hashes=np.concatenate([p[0] for p in parts]),
         line_first=np.concatenate([*(p[1] for p in parts), [tokens_before]]),
