@@ -28,7 +28,7 @@ from dedupe_news import (
     evaluate,
 )
 from dedupe_news.articles import coerce_articles
-from dedupe_news.pipeline import encode_articles, term_weight, title_and_body
+from dedupe_news.pipeline import count_matrix, encode_articles, term_weight, title_and_body
 from dedupe_news.shingles import Vocabulary
 from dedupe_news.text import strip_boilerplate, tokenize
 
@@ -620,3 +620,28 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
     assert vocabulary.tokens == expected.tokens
     assert [a.tolist() for a in ids] == [w.tolist() for w in want]
     assert removed == sum(report.lines_removed) > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(
+        st.tuples(st.lists(st.integers(0, 7), max_size=5), st.lists(st.integers(0, 7), max_size=9)),
+        max_size=5,
+    ),
+    lead=st.sampled_from([0, 1, 4]),
+)
+def test_count_matrix_counts_the_title_weighted_and_the_body_lead(
+    docs: list[tuple[list[int], list[int]]], lead: int
+) -> None:
+    cfg = Config(title_weight=3.0, lead_tokens=lead)
+    titles = [np.asarray(t, dtype=np.int64) for t, _ in docs]
+    bodies = [np.asarray(b, dtype=np.int64) for _, b in docs]
+    counts = count_matrix(titles, bodies, 8, cfg)
+    expected = np.zeros((len(docs), 8))
+    for row, (title, body) in enumerate(docs):
+        for term in body[:lead] if lead else body:
+            expected[row, term] += 1.0
+        for term in title:
+            expected[row, term] += 3.0
+    np.testing.assert_array_equal(counts.toarray(), expected)
+    assert counts.has_sorted_indices and np.all(counts.data > 0)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news.shingles import Vocabulary
+from dedupe_news.shingles import Vocabulary, fmix64, ngram_hash_sets, ngram_hashes
 
 DOCS = st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "é", "1", "x y"]), max_size=12))
 
@@ -33,3 +34,32 @@ def test_sorted_unique_is_numpy_unique(values: list[int]) -> None:
 
     array = np.asarray(values, dtype=np.int64)
     np.testing.assert_array_equal(sorted_unique(array), np.unique(array))
+
+
+def _reference_ngram_hashes(ids: list[int], hashes: np.ndarray, n: int) -> list[int]:
+    """Each n-gram's chained hash (h * MIX + next, mod 2**64) mixed, high 32 bits, distinct."""
+    if not ids:
+        return []
+    width = min(n, len(ids))
+    chained = []
+    for start in range(len(ids) - width + 1):
+        h = 0
+        for k, token in enumerate(ids[start : start + width]):
+            h = int(hashes[token]) if k == 0 else (h * 0x9E3779B97F4A7C15 + int(hashes[token]))
+            h %= 2**64
+        chained.append(h)
+    mixed = fmix64(np.asarray(chained, dtype=np.uint64)) >> np.uint64(32)
+    return sorted(set(mixed.astype(np.uint32).tolist()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    documents=st.lists(st.lists(st.integers(0, 9), max_size=12), max_size=6),
+    n=st.integers(1, 5),
+)
+def test_ngram_hash_sets_match_the_reference(documents: list[list[int]], n: int) -> None:
+    hashes = fmix64(np.arange(1, 11, dtype=np.uint64))
+    arrays = [np.asarray(d, dtype=np.int64) for d in documents]
+    got = ngram_hash_sets(arrays, hashes, n)
+    assert [g.tolist() for g in got] == [_reference_ngram_hashes(d, hashes, n) for d in documents]
+    assert [ngram_hashes(a, hashes, n).tolist() for a in arrays] == [g.tolist() for g in got]

@@ -18,11 +18,13 @@ from numba.typed import Dict, List
 
 __all__ = [
     "average_linkage_kernel",
+    "count_rows_kernel",
     "first_seen_kernel",
     "id_table",
     "interleave_kernel",
     "intersection_sizes_kernel",
     "minhash_kernel",
+    "ngram_hashes_kernel",
     "rowwise_dot_kernel",
     "scan_kernel",
     "top_neighbours_kernel",
@@ -466,3 +468,62 @@ def top_neighbours_kernel(pairs, sims, n, k):
         source[out : out + kept] = node
         out += kept
     return source, target, best
+
+
+@njit(cache=True, parallel=True)
+def ngram_hashes_kernel(ids, offsets, hashes, n):
+    """Sorted distinct 32-bit hashes of each document's word ``n``-grams (see
+    :func:`dedupe_news.shingles.ngram_hashes`), written at the start of the document's own
+    slice of ``ids``; returns them and their number per document."""
+    out = np.empty(ids.size, dtype=np.uint32)
+    lengths = np.zeros(offsets.size - 1, dtype=np.int64)
+    for d in prange(offsets.size - 1):
+        start, size = offsets[d], offsets[d + 1] - offsets[d]
+        if size == 0:
+            continue
+        width = min(n, size)
+        grams = np.empty(size - width + 1, dtype=np.uint32)
+        for i in range(grams.size):
+            h = hashes[ids[start + i]]
+            for k in range(1, width):
+                h = h * np.uint64(0x9E3779B97F4A7C15) + hashes[ids[start + i + k]]
+            grams[i] = np.uint32(_fmix64(h) >> np.uint64(32))
+        grams.sort()
+        kept = 0
+        for i in range(grams.size):
+            if i == 0 or grams[i] != grams[i - 1]:
+                out[start + kept] = grams[i]
+                kept += 1
+        lengths[d] = kept
+    return out, lengths
+
+
+@njit(cache=True)
+def count_rows_kernel(first, first_ends, second, second_ends, first_weight, second_limit):
+    """CSR rows (``indptr``, sorted ``indices``, summed ``data``) of weighted term counts: row
+    ``r`` counts part ``r`` of ``first`` at ``first_weight`` each and the first
+    ``second_limit`` (all when 0) of part ``r`` of ``second`` at 1 each."""
+    rows = first_ends.size - 1
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    indices = np.empty(first.size + second.size, dtype=np.int32)
+    data = np.empty(first.size + second.size, dtype=np.float64)
+    nnz = 0
+    for r in range(rows):
+        a, b = second_ends[r], second_ends[r + 1]
+        if second_limit > 0:
+            b = min(b, a + second_limit)
+        terms = np.concatenate((second[a:b], first[first_ends[r] : first_ends[r + 1]]))
+        weights = np.concatenate(
+            (np.ones(b - a), np.full(first_ends[r + 1] - first_ends[r], first_weight))
+        )
+        order = np.argsort(terms, kind="mergesort")
+        for i in range(order.size):
+            term = terms[order[i]]
+            if nnz > indptr[r] and indices[nnz - 1] == term:
+                data[nnz - 1] += weights[order[i]]
+            else:
+                indices[nnz] = term
+                data[nnz] = weights[order[i]]
+                nnz += 1
+        indptr[r + 1] = nnz
+    return indptr, indices[:nnz].copy(), data[:nnz].copy()

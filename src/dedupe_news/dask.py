@@ -79,7 +79,7 @@ from .pipeline import (
     vocabulary_weights,
 )
 from .result import Stats
-from .shingles import Vocabulary, ngram_hashes
+from .shingles import Vocabulary, ngram_hash_sets
 from .text import BoilerplateRules, Lines, split_into_lines, tokenize
 
 __all__ = ["DaskClustering", "cluster"]
@@ -223,10 +223,11 @@ def _features(
     lookup = terms.vocabulary.lookup
     title_ids = [lookup(part.titles[k]) for k in rows.tolist()]
     body_ids = [lookup(part.bodies[k]) for k in rows.tolist()]
-    shingles = [
-        ngram_hashes(np.concatenate((t, b)), terms.hashes, config.shingle_size)
-        for t, b in zip(title_ids, body_ids, strict=True)
-    ]
+    shingles = ngram_hash_sets(
+        [np.concatenate((t, b)) for t, b in zip(title_ids, body_ids, strict=True)],
+        terms.hashes,
+        config.shingle_size,
+    )
     counts = count_matrix(title_ids, body_ids, len(terms.vocabulary), config)
     return _Features(nodes[rows], short[rows], shingles, counts)
 

@@ -64,7 +64,7 @@ from .pipeline import (
     term_weight,
     title_and_body,
 )
-from .shingles import Vocabulary, fmix64, ngram_hashes, token_hashes
+from .shingles import Vocabulary, fmix64, ngram_hash_sets, token_hashes
 from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
 from .text import BoilerplateRules, is_chrome, split_into_lines, tokenize
@@ -538,13 +538,13 @@ class StoryIndex:
         """LSH bucket keys of both channels (salient terms, word shingles), one row per article
         (``ids`` its token ids, ``rows`` its TF-IDF row), signatures computed in bulk."""
         cfg = self.config
-        salient, shingles = [], []
-        for k, article_ids in enumerate(ids):
+        salient = []
+        for k in range(len(ids)):
             terms, values = rows.row(k)
             order = np.lexsort((terms, -values))[: cfg.salient_terms]
             salient.append(np.sort(hash32(self._hashes[terms[order]])))
-            known = article_ids[article_ids >= 0]
-            shingles.append(ngram_hashes(known, self._hashes, cfg.shingle_size))
+        known = [article_ids[article_ids >= 0] for article_ids in ids]
+        shingles = ngram_hash_sets(known, self._hashes, cfg.shingle_size)
         channels: tuple[tuple[Literal["rewrite", "copy"], Any, int], ...] = (
             ("rewrite", salient, 2),
             ("copy", shingles, 1),

@@ -32,14 +32,14 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._kernels import first_seen_kernel, id_table, interleave_kernel
+from ._kernels import count_rows_kernel, first_seen_kernel, id_table, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
 from .lsh import candidate_pairs
 from .minhash import oph_signatures, signatures
 from .result import Clustering, EdgeTable, Stats, Story
-from .shingles import Vocabulary, ngram_hashes
+from .shingles import Vocabulary, ngram_hash_sets
 from .similarity import (
     neighbour_pairs,
     neighbour_smoothing,
@@ -269,22 +269,19 @@ def count_matrix(
     title_ids: Sequence[I64], body_ids: Sequence[I64], n_terms: int, config: Config
 ) -> sp.csr_matrix:
     """Term counts per node: the body's lead plus ``title_weight`` times the title."""
-    title_weight, lead_tokens = config.title_weight, config.lead_tokens
-    rows, cols, vals = [], [], []
-    for node, (t_ids, b_ids) in enumerate(zip(title_ids, body_ids, strict=True)):
-        if lead_tokens:
-            b_ids = b_ids[:lead_tokens]
-        rows.append(np.full(b_ids.size + t_ids.size, node, dtype=np.int64))
-        cols.append(np.concatenate((b_ids, t_ids)))
-        vals.append(np.concatenate((np.ones(b_ids.size), np.full(t_ids.size, title_weight))))
-    shape = (len(body_ids), n_terms)
-    if not rows:
-        return sp.csr_matrix(shape, dtype=np.float64)
-    counts = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    titles, title_ends = _flat(title_ids)
+    bodies, body_ends = _flat(body_ids)
+    indptr, indices, data = count_rows_kernel(
+        titles, title_ends, bodies, body_ends, float(config.title_weight), config.lead_tokens
     )
-    counts.sum_duplicates()
-    return counts
+    return sp.csr_matrix((data, indices, indptr), shape=(len(body_ids), n_terms))
+
+
+def _flat(parts: Sequence[I64]) -> tuple[I64, I64]:
+    """The parts concatenated, and where each ends (after a leading 0)."""
+    sizes = np.fromiter((p.size for p in parts), dtype=np.int64, count=len(parts))
+    flat = np.concatenate([np.empty(0, dtype=np.int64), *parts]).astype(np.int64, copy=False)
+    return flat, np.concatenate(([0], np.cumsum(sizes)))
 
 
 def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:
@@ -303,10 +300,11 @@ def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:
 def build_features(prep: Prepared, config: Config) -> Features:
     """Shingle hash sets, TF-IDF vectors (from token ids, no re-tokenizing) and salient sets."""
     hashes = prep.vocabulary.hashes()
-    shingles = [
-        ngram_hashes(np.concatenate((t, b)), hashes, config.shingle_size)
-        for t, b in zip(prep.title_ids, prep.body_ids, strict=True)
-    ]
+    shingles = ngram_hash_sets(
+        [np.concatenate((t, b)) for t, b in zip(prep.title_ids, prep.body_ids, strict=True)],
+        hashes,
+        config.shingle_size,
+    )
     counts = count_matrix(prep.title_ids, prep.body_ids, len(prep.vocabulary), config)
     weighting = TermWeighting.fit(
         np.bincount(counts.indices, minlength=counts.shape[1]),

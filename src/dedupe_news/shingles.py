@@ -14,15 +14,13 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 
-from ._arrays import sorted_unique
+from ._kernels import ngram_hashes_kernel
 
-__all__ = ["Vocabulary", "fmix64", "ngram_hashes", "token_hashes"]
+__all__ = ["Vocabulary", "fmix64", "ngram_hash_sets", "ngram_hashes", "token_hashes"]
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier used to chain n-gram members
 
 
 def fmix64(values: U64) -> U64:
@@ -104,15 +102,17 @@ def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
     """Sorted distinct 32-bit hashes of the word ``n``-grams of one document.
 
     A document shorter than ``n`` tokens yields one shingle of all its tokens; an empty one
-    yields none.
+    yields none. An n-gram's hash chains its tokens' 64-bit hashes (``h * MIX + next``), then
+    mixes them (MurmurHash3's finalizer) and keeps the high 32 bits.
     """
-    if ids.size == 0:
-        return np.empty(0, dtype=np.uint32)
-    width = min(n, ids.size)
-    count = ids.size - width + 1
-    h = hashes[ids[:count]].copy()
-    with np.errstate(over="ignore"):
-        for k in range(1, width):
-            h = h * _MIX + hashes[ids[k : k + count]]
-        mixed = fmix64(h)
-    return sorted_unique((mixed >> np.uint64(32)).astype(np.uint32))
+    return ngram_hash_sets([ids], hashes, n)[0]
+
+
+def ngram_hash_sets(documents: Sequence[I64], hashes: U64, n: int) -> list[U32]:
+    """:func:`ngram_hashes` of each document, in one compiled pass (documents on threads)."""
+    sizes = np.fromiter((d.size for d in documents), dtype=np.int64, count=len(documents))
+    ids = np.concatenate([np.empty(0, dtype=np.int64), *documents]).astype(np.int64, copy=False)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    out, lengths = ngram_hashes_kernel(ids, offsets, np.asarray(hashes, dtype=np.uint64), n)
+    starts = offsets[:-1].tolist()
+    return [out[start : start + size] for start, size in zip(starts, lengths.tolist(), strict=True)]
