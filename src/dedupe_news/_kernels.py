@@ -241,15 +241,11 @@ def intersection_sizes_kernel(flat, offsets, pairs, n_chunks):
             a, a_end = offsets[pairs[p, 0]], offsets[pairs[p, 0] + 1]
             b, b_end = offsets[pairs[p, 1]], offsets[pairs[p, 1] + 1]
             common = 0
-            while a < a_end and b < b_end:
-                if flat[a] < flat[b]:
-                    a += 1
-                elif flat[b] < flat[a]:
-                    b += 1
-                else:
-                    common += 1
-                    a += 1
-                    b += 1
+            while a < a_end and b < b_end:  # branch-free steps: the comparisons are random
+                x, y = flat[a], flat[b]
+                common += x == y
+                a += x <= y
+                b += y <= x
             out[p] = common
     return out
 

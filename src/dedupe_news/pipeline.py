@@ -429,8 +429,8 @@ class Verified:
     """Candidates with their evidence, and the vectors the clustering compares."""
 
     candidates: Candidates
-    jaccard: F64  # word-shingle Jaccard of edges; NaN for candidates that are not edges
-    containment: F64  # word-shingle containment (overlap / smaller set), as ``jaccard``
+    jaccard: F64  # word-shingle Jaccard of each edge (the candidates in ``keep``), in order
+    containment: F64  # word-shingle containment (overlap / smaller set) of each edge
     vectors: sp.csr_matrix  # TF-IDF blended with close neighbours, L2-normalized
     score: F64  # cosine of the blended vectors
     keep: npt.NDArray[np.bool_]  # which candidates are edges
@@ -475,11 +475,7 @@ def verify(prep: Prepared, features: Features, found: Candidates, config: Config
     vectors, score, keep = score_candidates(
         features.tfidf, found, prep.node_weight, prep.node_days, config
     )
-    jaccard = np.full(len(pairs), np.nan)
-    containment = np.full(len(pairs), np.nan)
-    jaccard[keep], containment[keep] = pair_overlap(
-        features.shingles, pairs[keep], n_jobs=config.n_jobs
-    )
+    jaccard, containment = pair_overlap(features.shingles, pairs[keep], n_jobs=config.n_jobs)
     return Verified(found, jaccard, containment, vectors, score, keep)
 
 
@@ -623,8 +619,8 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
         {
             "score": verified.score[keep],
             "cosine": verified.candidates.cosine[keep],
-            "jaccard": verified.jaccard[keep],
-            "containment": verified.containment[keep],
+            "jaccard": verified.jaccard,
+            "containment": verified.containment,
             "channels": channels[keep],
         },
         _CHANNEL_NAMES,
