@@ -37,7 +37,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 from types import GeneratorType
 from typing import Any, Literal
@@ -67,7 +67,7 @@ from .pipeline import (
 from .shingles import Vocabulary, fmix64, ngram_hash_sets, token_hashes
 from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
-from .text import BoilerplateRules, is_chrome, split_into_lines, tokenize
+from .text import BoilerplateRules, chrome_lines, scan_texts, tokenize
 
 __all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
 
@@ -458,15 +458,18 @@ class StoryIndex:
         """
         cfg = self.config
         titled = [title_and_body(article) for article in articles]
-        split = split_into_lines([body for _, body in titled], cfg.boilerplate_max_line_words)
-        lines = [  # per article, its lines but page chrome: (words, key when short)
-            [
-                (words, key)
-                for line, words, key in zip(text_lines, tokens, keys, strict=True)
-                if not is_chrome(line)
-            ]
-            for text_lines, tokens, keys in zip(split.lines, split.tokens, split.keys, strict=True)
-        ]
+        bodies = [body for _, body in titled]
+        scan = scan_texts(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
+        chrome = chrome_lines(bodies, scan.line_key.size).tolist()
+        keyed = scan.keyed.tolist()
+        lines = []  # per article, its lines but page chrome: (words, key when short)
+        for first, last in pairwise(scan.text_first.tolist()):
+            entries = []
+            for line in range(first, last):
+                if not chrome[line]:
+                    words = scan.words(line)
+                    entries.append((words, " ".join(words) if keyed[line] else None))
+            lines.append(entries)
         keys = [key for entries in lines for _, key in entries if key is not None]
         hashes = iter(token_hashes(keys).tolist() if keys else [])
         line_hashes = [

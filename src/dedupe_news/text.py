@@ -30,6 +30,7 @@ __all__ = [
     "BoilerplateReport",
     "Scan",
     "boilerplate_lines",
+    "chrome_lines",
     "is_chrome",
     "normalize",
     "scan_texts",
@@ -305,6 +306,11 @@ class Scan:
             self.line_first[self.text_first[t + 1]]
         )
 
+    def words(self, line: int) -> list[str]:
+        """The tokens of a line, as strings."""
+        hashes = self.hashes[self.line_first[line] : self.line_first[line + 1]].tolist()
+        return [self.strings[h] for h in hashes]
+
 
 def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) -> Scan:
     """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size
@@ -336,6 +342,16 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
         keyed=np.concatenate([p[3] for p in parts]),
         text_first=np.concatenate([*(p[4] for p in parts), [lines_before]]),
         strings=strings,
+    )
+
+
+def chrome_lines(texts: Sequence[str], n_lines: int) -> npt.NDArray[np.bool_]:
+    """Per non-empty line of the texts (``n_lines`` in all, as a scan counts them): whether it
+    is page chrome."""
+    return np.fromiter(
+        (is_chrome(line) for text in texts for line in split_lines(text)),
+        dtype=bool,
+        count=n_lines,
     )
 
 
@@ -390,11 +406,7 @@ def boilerplate_lines(
     distinct_in_source, in_source_texts = _texts_per_key(
         source_keys[by_source], line_text[by_source]
     )
-    chrome = np.fromiter(
-        (is_chrome(line) for text in texts for line in split_lines(text)),
-        dtype=bool,
-        count=keys.size,
-    )
+    chrome = chrome_lines(texts, keys.size)
     repeated = np.isin(keys, distinct[in_texts >= floor])
     repeated |= (line_source >= 0) & np.isin(
         source_keys, distinct_in_source[in_source_texts >= min_source_articles]
