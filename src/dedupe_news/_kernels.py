@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.typed import Dict, List
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "count_rows_kernel",
     "first_seen_kernel",
     "id_table",
+    "in_chunks",
     "interleave_kernel",
     "intersection_sizes_kernel",
     "minhash_kernel",
@@ -38,6 +42,20 @@ def workers(n_jobs: int) -> int:
         return n_jobs
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, (cpus or 1) + 1 + n_jobs)
+
+
+def in_chunks(n_items: int, n_jobs: int, run: Callable[[int, int], object]) -> None:
+    """Call ``run(start, stop)`` over consecutive chunks of ``range(n_items)``, a few per
+    thread, on ``n_jobs`` threads: the kernels release the GIL. Plain threads rather than
+    numba's parallel loops, which need a threading layer that is safe in every process."""
+    threads = workers(n_jobs)
+    chunks = max(1, min(n_items, 4 * threads)) if threads > 1 else 1
+    bounds = np.linspace(0, n_items, chunks + 1).astype(np.int64).tolist()
+    if chunks == 1:
+        run(0, n_items)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda ab: run(*ab), pairwise(bounds)))
 
 
 @njit(cache=True)
@@ -200,54 +218,45 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     return parent
 
 
-@njit(cache=True, parallel=True)
-def rowwise_dot_kernel(indptr, indices, data, width, pairs, n_chunks):
-    """Dot product of the rows of each pair of a CSR matrix with sorted columns.
+@njit(cache=True, nogil=True)
+def rowwise_dot_kernel(indptr, indices, data, width, pairs, out):
+    """``out[p]``: dot product of the rows of pair ``p`` of a CSR matrix with sorted columns.
 
-    Each chunk of pairs scatters its current left row into a dense scratch (kept while
-    consecutive pairs share it, as sorted candidate pairs do) and sums the right row's products
-    in column order: the order of a sparse row-wise multiply and sum, plus exact zeros.
+    Scatters the current left row into a dense scratch (kept while consecutive pairs share it,
+    as sorted candidate pairs do) and sums the right row's products in column order: the order
+    of a sparse row-wise multiply and sum, plus exact zeros.
     """
-    m = pairs.shape[0]
-    out = np.empty(m, dtype=np.float64)
-    step = (m + n_chunks - 1) // n_chunks
-    for chunk in prange(n_chunks):
-        scratch = np.zeros(width, dtype=np.float64)
-        left = -1
-        for p in range(chunk * step, min(m, (chunk + 1) * step)):
-            i, j = pairs[p, 0], pairs[p, 1]
-            if i != left:
-                if left >= 0:
-                    for k in range(indptr[left], indptr[left + 1]):
-                        scratch[indices[k]] = 0.0
-                for k in range(indptr[i], indptr[i + 1]):
-                    scratch[indices[k]] = data[k]
-                left = i
-            acc = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
-                acc += data[k] * scratch[indices[k]]
-            out[p] = acc
-    return out
+    scratch = np.zeros(width, dtype=np.float64)
+    left = -1
+    for p in range(pairs.shape[0]):
+        i, j = pairs[p, 0], pairs[p, 1]
+        if i != left:
+            if left >= 0:
+                for k in range(indptr[left], indptr[left + 1]):
+                    scratch[indices[k]] = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                scratch[indices[k]] = data[k]
+            left = i
+        acc = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * scratch[indices[k]]
+        out[p] = acc
 
 
-@njit(cache=True, parallel=True)
-def intersection_sizes_kernel(flat, offsets, pairs, n_chunks):
-    """Size of the intersection of each pair's sorted distinct sets (``flat[offsets[i]:...]``)."""
-    m = pairs.shape[0]
-    out = np.empty(m, dtype=np.int64)
-    step = (m + n_chunks - 1) // n_chunks
-    for chunk in prange(n_chunks):
-        for p in range(chunk * step, min(m, (chunk + 1) * step)):
-            a, a_end = offsets[pairs[p, 0]], offsets[pairs[p, 0] + 1]
-            b, b_end = offsets[pairs[p, 1]], offsets[pairs[p, 1] + 1]
-            common = 0
-            while a < a_end and b < b_end:  # branch-free steps: the comparisons are random
-                x, y = flat[a], flat[b]
-                common += x == y
-                a += x <= y
-                b += y <= x
-            out[p] = common
-    return out
+@njit(cache=True, nogil=True)
+def intersection_sizes_kernel(flat, offsets, pairs, out):
+    """``out[p]``: size of the intersection of pair ``p``'s sorted distinct sets
+    (``flat[offsets[i]:offsets[i + 1]]``)."""
+    for p in range(pairs.shape[0]):
+        a, a_end = offsets[pairs[p, 0]], offsets[pairs[p, 0] + 1]
+        b, b_end = offsets[pairs[p, 1]], offsets[pairs[p, 1] + 1]
+        common = 0
+        while a < a_end and b < b_end:  # branch-free steps: the comparisons are random
+            x, y = flat[a], flat[b]
+            common += x == y
+            a += x <= y
+            b += y <= x
+        out[p] = common
 
 
 @njit(cache=True, nogil=True)
@@ -466,16 +475,15 @@ def top_neighbours_kernel(pairs, sims, n, k):
     return source, target, best
 
 
-@njit(cache=True, parallel=True)
-def ngram_hashes_kernel(ids, offsets, hashes, n):
-    """Sorted distinct 32-bit hashes of each document's word ``n``-grams (see
-    :func:`dedupe_news.shingles.ngram_hashes`), written at the start of the document's own
-    slice of ``ids``; returns them and their number per document."""
-    out = np.empty(ids.size, dtype=np.uint32)
-    lengths = np.zeros(offsets.size - 1, dtype=np.int64)
-    for d in prange(offsets.size - 1):
+@njit(cache=True, nogil=True)
+def ngram_hashes_kernel(ids, offsets, hashes, n, documents, out, lengths):
+    """For each document ``d`` in ``documents``: the sorted distinct 32-bit hashes of its word
+    ``n``-grams (see :func:`dedupe_news.shingles.ngram_hashes`), written at the start of its own
+    slice of ``out`` (as long as ``ids``), and their number in ``lengths[d]``."""
+    for d in documents:
         start, size = offsets[d], offsets[d + 1] - offsets[d]
         if size == 0:
+            lengths[d] = 0
             continue
         width = min(n, size)
         grams = np.empty(size - width + 1, dtype=np.uint32)
@@ -491,7 +499,6 @@ def ngram_hashes_kernel(ids, offsets, hashes, n):
                 out[start + kept] = grams[i]
                 kept += 1
         lengths[d] = kept
-    return out, lengths
 
 
 @njit(cache=True)

@@ -98,8 +98,8 @@ class Config:
     boilerplate_max_line_words : int, default 25
         Longer lines are never treated as repeated boilerplate.
     n_jobs : int, default -1
-        Threads for the numeric kernels that release the GIL (pair scoring): -1 uses every
-        CPU, 1 none. Results do not depend on it.
+        Threads for the compiled loops (tokenizing, pair scoring, shingle overlap): -1 uses
+        every CPU, 1 one. Results do not depend on it.
     progress : bool, default False
         Show progress on long runs: a bar in ``cluster()``, stage times in ``dedupe_news.dask``.
     """

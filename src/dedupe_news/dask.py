@@ -227,6 +227,7 @@ def _features(
         [np.concatenate((t, b)) for t, b in zip(title_ids, body_ids, strict=True)],
         terms.hashes,
         config.shingle_size,
+        n_jobs=config.n_jobs,
     )
     counts = count_matrix(title_ids, body_ids, len(terms.vocabulary), config)
     return _Features(nodes[rows], short[rows], shingles, counts)

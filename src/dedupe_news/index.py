@@ -547,7 +547,7 @@ class StoryIndex:
             order = np.lexsort((terms, -values))[: cfg.salient_terms]
             salient.append(np.sort(hash32(self._hashes[terms[order]])))
         known = [article_ids[article_ids >= 0] for article_ids in ids]
-        shingles = ngram_hash_sets(known, self._hashes, cfg.shingle_size)
+        shingles = ngram_hash_sets(known, self._hashes, cfg.shingle_size, n_jobs=cfg.n_jobs)
         channels: tuple[tuple[Literal["rewrite", "copy"], Any, int], ...] = (
             ("rewrite", salient, 2),
             ("copy", shingles, 1),

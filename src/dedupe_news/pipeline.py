@@ -304,6 +304,7 @@ def build_features(prep: Prepared, config: Config) -> Features:
         [np.concatenate((t, b)) for t, b in zip(prep.title_ids, prep.body_ids, strict=True)],
         hashes,
         config.shingle_size,
+        n_jobs=config.n_jobs,
     )
     counts = count_matrix(prep.title_ids, prep.body_ids, len(prep.vocabulary), config)
     weighting = TermWeighting.fit(

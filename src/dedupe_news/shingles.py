@@ -14,7 +14,7 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 
-from ._kernels import ngram_hashes_kernel
+from ._kernels import in_chunks, ngram_hashes_kernel
 
 __all__ = ["Vocabulary", "fmix64", "ngram_hash_sets", "ngram_hashes", "token_hashes"]
 
@@ -108,11 +108,18 @@ def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
     return ngram_hash_sets([ids], hashes, n)[0]
 
 
-def ngram_hash_sets(documents: Sequence[I64], hashes: U64, n: int) -> list[U32]:
-    """:func:`ngram_hashes` of each document, in one compiled pass (documents on threads)."""
+def ngram_hash_sets(documents: Sequence[I64], hashes: U64, n: int, *, n_jobs: int = 1) -> list[U32]:
+    """:func:`ngram_hashes` of each document, in one compiled pass (on ``n_jobs`` threads)."""
     sizes = np.fromiter((d.size for d in documents), dtype=np.int64, count=len(documents))
     ids = np.concatenate([np.empty(0, dtype=np.int64), *documents]).astype(np.int64, copy=False)
     offsets = np.concatenate(([0], np.cumsum(sizes)))
-    out, lengths = ngram_hashes_kernel(ids, offsets, np.asarray(hashes, dtype=np.uint64), n)
+    hashes = np.asarray(hashes, dtype=np.uint64)
+    out = np.empty(ids.size, dtype=np.uint32)
+    lengths = np.empty(len(documents), dtype=np.int64)
+    in_chunks(
+        len(documents),
+        n_jobs,
+        lambda a, b: ngram_hashes_kernel(ids, offsets, hashes, n, np.arange(a, b), out, lengths),
+    )
     starts = offsets[:-1].tolist()
     return [out[start : start + size] for start, size in zip(starts, lengths.tolist(), strict=True)]

@@ -6,10 +6,8 @@ linear in the number of candidates and nothing but the result is allocated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -17,10 +15,10 @@ from sklearn.preprocessing import normalize as normalize_rows
 
 from ._arrays import sorted_unique
 from ._kernels import (
+    in_chunks,
     intersection_sizes_kernel,
     rowwise_dot_kernel,
     top_neighbours_kernel,
-    workers,
 )
 
 __all__ = [
@@ -36,50 +34,40 @@ I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
 
 
-@contextmanager
-def _threads(n_jobs: int) -> Iterator[int]:
-    """Run the compiled loops inside on ``n_jobs`` threads; yields how many chunks to cut."""
-    previous = numba.get_num_threads()
-    threads = min(workers(n_jobs), numba.config.NUMBA_NUM_THREADS)
-    numba.set_num_threads(threads)
-    try:
-        yield threads * 4  # a few chunks a thread, so one slow chunk does not hold up the rest
-    finally:
-        numba.set_num_threads(previous)
-
-
 def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
     """Row-wise dot products of the pairs' rows, each summed in column order.
 
-    A compiled loop on ``n_jobs`` threads; each pair is one sequential sum, so the result does
-    not depend on ``n_jobs``, nor on the order of the pairs or of the matrix's stored columns.
+    A compiled loop over chunks of pairs on ``n_jobs`` threads; each pair is one sequential sum,
+    so the result depends neither on ``n_jobs`` nor on the order of the pairs or of the
+    matrix's stored columns.
     """
-    if len(pairs) == 0:
-        return np.empty(0, dtype=np.float64)
     csr = sp.csr_matrix(matrix).sorted_indices()
-    with _threads(n_jobs) as chunks:
-        out: F64 = rowwise_dot_kernel(
-            csr.indptr.astype(np.int64),
-            csr.indices,
-            csr.data.astype(np.float64),
-            csr.shape[1],
-            np.ascontiguousarray(pairs, dtype=np.int64),
-            min(chunks, len(pairs)),
-        )
+    indptr, data = csr.indptr.astype(np.int64), csr.data.astype(np.float64)
+    pairs = np.ascontiguousarray(pairs, dtype=np.int64)
+    out = np.empty(len(pairs), dtype=np.float64)
+    in_chunks(
+        len(pairs),
+        n_jobs,
+        lambda a, b: rowwise_dot_kernel(
+            indptr, csr.indices, data, csr.shape[1], pairs[a:b], out[a:b]
+        ),
+    )
     return out
 
 
 def pair_overlap(hash_sets: Sequence[U32], pairs: I64, *, n_jobs: int = 1) -> tuple[F64, F64]:
     """Exact Jaccard and containment (overlap / smaller set) of each pair's sorted distinct sets."""
     sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    if len(pairs) == 0:
-        return np.empty(0), np.empty(0)
     offsets = np.concatenate(([0], np.cumsum(sizes)))
-    flat = np.concatenate(list(hash_sets))
-    with _threads(n_jobs) as chunks:
-        inter = intersection_sizes_kernel(
-            flat, offsets, np.ascontiguousarray(pairs, dtype=np.int64), min(chunks, len(pairs))
-        ).astype(np.float64)
+    flat = np.concatenate([np.empty(0, dtype=np.uint32), *hash_sets])
+    pairs = np.ascontiguousarray(pairs, dtype=np.int64)
+    common = np.empty(len(pairs), dtype=np.int64)
+    in_chunks(
+        len(pairs),
+        n_jobs,
+        lambda a, b: intersection_sizes_kernel(flat, offsets, pairs[a:b], common[a:b]),
+    )
+    inter = common.astype(np.float64)
     a, b = sizes[pairs[:, 0]].astype(np.float64), sizes[pairs[:, 1]].astype(np.float64)
     union = a + b - inter
     with np.errstate(invalid="ignore", divide="ignore"):
