@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -645,3 +646,11 @@ def test_count_matrix_counts_the_title_weighted_and_the_body_lead(
             expected[row, term] += 3.0
     np.testing.assert_array_equal(counts.toarray(), expected)
     assert counts.has_sorted_indices and np.all(counts.data > 0)
+
+
+def test_concurrent_runs_in_threads_agree() -> None:
+    records, _ = make_corpus(n_stories=5, seed=3)
+    expected = labels_by_id(cluster(records))
+    with ThreadPoolExecutor(3) as pool:  # the compiled loops release the GIL and share nothing
+        results = list(pool.map(lambda _: labels_by_id(cluster(records, n_jobs=2)), range(6)))
+    assert all(result == expected for result in results)
