@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import settings
 
 from dedupe_news import Article, read_articles, seeds_path
@@ -61,3 +63,15 @@ def labelled_set(name: str) -> tuple[list[dict[str, Any]], list[Any]]:
         pytest.skip(f"{path} is absent")
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return records, [record.pop("cluster") for record in records]
+
+
+def reversed_columns(matrix: sp.spmatrix | np.ndarray) -> sp.csr_matrix:
+    """The same matrix as CSR with each row's columns stored in descending order (not the
+    canonical order), for checking that results do not depend on the stored order."""
+    out = sp.csr_matrix(matrix, copy=True)
+    for row in range(out.shape[0]):
+        start, end = out.indptr[row], out.indptr[row + 1]
+        out.indices[start:end] = out.indices[start:end][::-1].copy()
+        out.data[start:end] = out.data[start:end][::-1].copy()
+    out.has_sorted_indices = False
+    return out

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import reversed_columns
 from dedupe_news.similarity import neighbour_pairs, pair_cosine, pair_overlap, top_neighbours
 
 
@@ -18,17 +19,6 @@ def _random_pairs(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
     i, j = codes // n, codes % n
     keep = i < j
     return np.stack([i[keep], j[keep]], axis=1)
-
-
-def _reversed_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """The same matrix with each row's columns stored in descending order."""
-    out = matrix.copy()
-    for row in range(out.shape[0]):
-        start, end = out.indptr[row], out.indptr[row + 1]
-        out.indices[start:end] = out.indices[start:end][::-1].copy()
-        out.data[start:end] = out.data[start:end][::-1].copy()
-    out.has_sorted_indices = False
-    return out
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2, -1])
@@ -46,7 +36,7 @@ def test_pair_cosine_matches_dense_products_whatever_the_threads_and_orders(n_jo
     assert np.array_equal(got, pair_cosine(matrix, pairs, n_jobs=1))
     shuffled = rng.permutation(len(pairs))
     assert np.array_equal(got[shuffled], pair_cosine(matrix, pairs[shuffled], n_jobs=n_jobs))
-    assert np.array_equal(got, pair_cosine(_reversed_columns(matrix), pairs, n_jobs=n_jobs))
+    assert np.array_equal(got, pair_cosine(reversed_columns(matrix), pairs, n_jobs=n_jobs))
     assert pair_cosine(matrix, pairs[:0]).shape == (0,)
 
 
