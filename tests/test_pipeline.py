@@ -29,7 +29,13 @@ from dedupe_news import (
     evaluate,
 )
 from dedupe_news.articles import coerce_articles
-from dedupe_news.pipeline import count_matrix, encode_articles, term_weight, title_and_body
+from dedupe_news.pipeline import (
+    count_matrix,
+    encode_articles,
+    merge_channels,
+    term_weight,
+    title_and_body,
+)
 from dedupe_news.shingles import Vocabulary
 from dedupe_news.text import strip_boilerplate, tokenize
 
@@ -654,3 +660,32 @@ def test_concurrent_runs_in_threads_agree() -> None:
     with ThreadPoolExecutor(3) as pool:  # the compiled loops release the GIL and share nothing
         results = list(pool.map(lambda _: labels_by_id(cluster(records, n_jobs=2)), range(6)))
     assert all(result == expected for result in results)
+
+
+PAIRS = st.lists(
+    st.tuples(st.integers(0, 6), st.integers(0, 6), st.sampled_from([1, 2, 4])).filter(
+        lambda p: p[0] < p[1]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(groups=st.lists(st.tuples(PAIRS, st.booleans()), max_size=3))
+def test_merge_channels_is_the_union_with_ored_bits(
+    groups: list[tuple[list[tuple[int, int, int]], bool]],
+) -> None:
+    arrays, expected = [], {}
+    for entries, canonical in groups:
+        if canonical:  # sorted and distinct, as LSH gives them
+            distinct: dict[tuple[int, int], int] = {}
+            for i, j, bit in entries:
+                distinct[(i, j)] = distinct.get((i, j), 0) | bit
+            entries = [(i, j, bit) for (i, j), bit in sorted(distinct.items())]
+        for i, j, bit in entries:
+            expected[(i, j)] = expected.get((i, j), 0) | bit
+        pairs = np.array([(i, j) for i, j, _ in entries], dtype=np.int64).reshape(-1, 2)
+        arrays.append((pairs, np.array([b for _, _, b in entries], dtype=np.uint8)))
+    pairs, channels = merge_channels(arrays, 7)
+    assert [tuple(p) for p in pairs.tolist()] == sorted(expected)
+    assert channels.tolist() == [expected[p] for p in sorted(expected)]

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["sorted_unique"]
+__all__ = ["insert_sorted", "sorted_unique"]
 
 A = TypeVar("A", bound=np.ndarray)
 
@@ -25,3 +25,13 @@ def sorted_unique(values: A) -> A:
     distinct[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
     return ordered[distinct]  # type: ignore[return-value]
+
+
+def insert_sorted(base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the entries of two sorted arrays of distinct values, none in both, go in their
+    sorted union: ``(positions of base's, positions of new's)``. A merge without a sort, for
+    columns that travel with the values (``out[base_at] = column; out[new_at] = new_column``).
+    """
+    new_at = np.searchsorted(base, new) + np.arange(new.size)
+    base_at = np.arange(base.size) + np.searchsorted(new, base)
+    return base_at, new_at

@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
+from ._arrays import insert_sorted
 from ._kernels import count_rows_kernel, first_seen_kernel, id_table, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -366,13 +367,35 @@ class Candidates:
 def merge_channels(
     groups: list[tuple[I64, npt.NDArray[np.uint8]]], n: int
 ) -> tuple[I64, npt.NDArray[np.uint8]]:
-    """Union of pair arrays (sorted by ``(i, j)``), with the OR of their channel bits."""
-    codes = np.concatenate([p[:, 0] * n + p[:, 1] for p, _ in groups])
-    bits = np.concatenate([b for _, b in groups])
-    unique, inverse = np.unique(codes, return_inverse=True)
-    channels = np.zeros(unique.size, dtype=np.uint8)
-    np.bitwise_or.at(channels, inverse.ravel(), bits)
-    return np.stack([unique // n, unique % n], axis=1), channels
+    """Union of pair arrays (any order, repeats allowed) with the OR of their channel bits,
+    sorted. Groups already sorted and distinct, as :func:`candidate_pairs` gives them, are
+    merged into the union without a sort."""
+    codes = np.empty(0, dtype=np.int64)
+    channels = np.empty(0, dtype=np.uint8)
+    for pairs, bits in groups:
+        more, more_bits = _distinct_codes(pairs[:, 0] * n + pairs[:, 1], bits)
+        known = np.zeros(more.size, dtype=bool)
+        if codes.size:
+            at = np.minimum(np.searchsorted(codes, more), codes.size - 1)
+            known = codes[at] == more
+            channels[at[known]] |= more_bits[known]
+        old_at, new_at = insert_sorted(codes, more[~known])
+        merged = np.empty(codes.size + new_at.size, dtype=np.int64)
+        merged[old_at], merged[new_at] = codes, more[~known]
+        merged_channels = np.empty(merged.size, dtype=np.uint8)
+        merged_channels[old_at], merged_channels[new_at] = channels, more_bits[~known]
+        codes, channels = merged, merged_channels
+    return np.stack([codes // n, codes % n], axis=1), channels
+
+
+def _distinct_codes(codes: I64, bits: npt.NDArray[np.uint8]) -> tuple[I64, npt.NDArray[np.uint8]]:
+    """Sorted distinct codes, each with the OR of its bits."""
+    if codes.size < 2 or bool(np.all(codes[1:] > codes[:-1])):
+        return codes, bits
+    order = np.argsort(codes, kind="stable")
+    codes, bits = codes[order], bits[order]
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return codes[first], np.bitwise_or.reduceat(bits, first)
 
 
 def lsh_signatures(sets: Sequence[U32], channel: Literal["rewrite", "copy"], config: Config) -> U32:
@@ -404,13 +427,16 @@ def expand_candidates(
     n = tfidf.shape[0]
     cosine = pair_cosine(tfidf, pairs, n_jobs=config.n_jobs)
     extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
-    if len(extra):
-        both = np.concatenate((pairs, extra))
-        order = np.argsort(both[:, 0] * n + both[:, 1], kind="stable")  # back to code order
-        pairs = both[order]
-        channels = np.concatenate((channels, np.full(len(extra), NEIGHBOUR, np.uint8)))[order]
-        extra_cosine = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
-        cosine = np.concatenate((cosine, extra_cosine))[order]
+    if len(extra):  # merged in code order
+        old_at, new_at = insert_sorted(pairs[:, 0] * n + pairs[:, 1], extra[:, 0] * n + extra[:, 1])
+        merged = np.empty((len(pairs) + len(extra), 2), dtype=np.int64)
+        merged[old_at], merged[new_at] = pairs, extra
+        merged_channels = np.empty(len(merged), dtype=np.uint8)
+        merged_channels[old_at], merged_channels[new_at] = channels, NEIGHBOUR
+        merged_cosine = np.empty(len(merged), dtype=np.float64)
+        merged_cosine[old_at] = cosine
+        merged_cosine[new_at] = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
+        pairs, channels, cosine = merged, merged_channels, merged_cosine
     return Candidates(pairs, channels, cosine)
 
 
