@@ -63,3 +63,26 @@ def test_ngram_hash_sets_match_the_reference(documents: list[list[int]], n: int)
     got = ngram_hash_sets(arrays, hashes, n)
     assert [g.tolist() for g in got] == [_reference_ngram_hashes(d, hashes, n) for d in documents]
     assert [ngram_hashes(a, hashes, n).tolist() for a in arrays] == [g.tolist() for g in got]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    calls=st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=5),
+    colliding=st.booleans(),
+)
+def test_first_seen_ids_match_a_dict_across_calls(calls: list[list[int]], colliding: bool) -> None:
+    from dedupe_news._kernels import FirstSeen
+
+    seen, reference = FirstSeen(), {}
+    for values in calls:  # the table grows across calls; ids continue
+        raw = np.asarray(values, dtype=np.uint64)
+        # Equal low bits make every value probe past the others.
+        hashes = raw << np.uint64(40) if colliding else fmix64(raw)
+        expected_new = []
+        for k, h in enumerate(hashes.tolist()):
+            if h not in reference:
+                reference[h] = len(reference)
+                expected_new.append(k)
+        ids, new = seen.ids(hashes)
+        assert ids.tolist() == [reference[h] for h in hashes.tolist()]
+        assert new.tolist() == expected_new

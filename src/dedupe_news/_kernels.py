@@ -20,10 +20,10 @@ from numba import njit, types
 from numba.typed import Dict, List
 
 __all__ = [
+    "FirstSeen",
     "average_linkage_kernel",
     "count_rows_kernel",
     "first_seen_kernel",
-    "id_table",
     "in_chunks",
     "interleave_kernel",
     "intersection_sizes_kernel",
@@ -360,27 +360,55 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
 
 
 @njit(cache=True)
-def first_seen_kernel(values, table):
-    """Dense id of each value in first-seen order, continuing ``table`` (value -> id, updated);
-    also the positions where values were new."""
-    ids = np.empty(values.size, np.int64)
-    new = np.empty(values.size, np.int64)
+def first_seen_kernel(values, slots, distinct, count):
+    """Dense id of each 64-bit hash in first-seen order, continuing a table of ``count``.
+
+    ``slots`` is an open-addressing table (linear probing, a power of two at least twice the
+    distinct values, -1 where empty) of ids into ``distinct``, the values by id; the values are
+    hashes already, so their low bits place them. Returns the ids, the positions of the values
+    that were new, and the new count.
+    """
+    mask = np.uint64(slots.size - 1)
+    ids = np.empty(values.size, dtype=np.int64)
+    new = np.empty(values.size, dtype=np.int64)
     n_new = 0
     for k in range(values.size):
         v = values[k]
-        if v in table:
-            ids[k] = table[v]
-        else:
-            ids[k] = len(table)
-            table[v] = ids[k]
+        slot = v & mask
+        while slots[slot] >= 0 and distinct[slots[slot]] != v:
+            slot = (slot + np.uint64(1)) & mask
+        if slots[slot] < 0:
+            slots[slot] = count
+            distinct[count] = v
+            count += 1
             new[n_new] = k
             n_new += 1
-    return ids, new[:n_new].copy()
+        ids[k] = slots[slot]
+    return ids, new[:n_new].copy(), count
 
 
-def id_table() -> Dict:
-    """An empty table for :func:`first_seen_kernel` (a numba dict of uint64 to int64)."""
-    return Dict.empty(key_type=types.uint64, value_type=types.int64)
+class FirstSeen:
+    """Dense ids for 64-bit hashes in the order they are first seen, across calls."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._slots = np.full(16, -1, dtype=np.int64)
+        self._distinct = np.empty(8, dtype=np.uint64)
+
+    def ids(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of ``values`` (uint64), and the positions of those seen for the first time."""
+        need = self.count + values.size
+        if 2 * need > self._slots.size:  # grow: the known values again, in id order
+            known = self._distinct[: self.count]
+            self._slots = np.full(1 << int(2 * need).bit_length(), -1, dtype=np.int64)
+            self._distinct = np.empty(need, dtype=np.uint64)
+            first_seen_kernel(known, self._slots, self._distinct, 0)
+        elif need > self._distinct.size:
+            self._distinct = np.concatenate((self._distinct, np.empty(need, dtype=np.uint64)))
+        ids, new, self.count = first_seen_kernel(
+            np.asarray(values, dtype=np.uint64), self._slots, self._distinct, self.count
+        )
+        return ids, new
 
 
 @njit(cache=True)

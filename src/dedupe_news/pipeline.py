@@ -33,7 +33,7 @@ from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
 from ._arrays import insert_sorted
-from ._kernels import count_rows_kernel, first_seen_kernel, id_table, interleave_kernel
+from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -209,7 +209,7 @@ def encode_articles(
         np.repeat(~removed, np.diff(body_scan.line_first)),
         body_scan.line_first[body_scan.text_first],
     )
-    flat_ids, new = first_seen_kernel(flat, id_table())
+    flat_ids, new = FirstSeen().ids(flat)
     strings = body_scan.strings | title_scan.strings
     vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
     ids = np.split(flat_ids, np.cumsum(lengths)[:-1]) if len(lengths) else []

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._kernels import first_seen_kernel, id_table, scan_kernel, workers
+from ._kernels import FirstSeen, scan_kernel, workers
 from .shingles import fmix64
 
 __all__ = [
@@ -273,6 +273,10 @@ def _scan_pieces(texts: Sequence[str], max_line_words: int, n_jobs: int) -> Iter
     if bounds[-1] != len(texts) or len(bounds) == 1:
         bounds.append(len(texts))
     threads = workers(n_jobs)
+    if len(bounds) == 2 or threads == 1:  # one piece, or one thread: no pool to start
+        for start, stop in pairwise(bounds):
+            yield _scan_piece(texts[start:stop], max_line_words)
+        return
     with ThreadPoolExecutor(threads) as pool:
         running: deque[Future[_Scanned]] = deque()
         for start, stop in pairwise(bounds):
@@ -315,13 +319,13 @@ class Scan:
 def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) -> Scan:
     """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size
     (``n_jobs`` of them at once)."""
-    seen = id_table()
+    seen = FirstSeen()
     strings: dict[int, str] = {}
     parts: list[tuple[npt.NDArray[Any], ...]] = []
     tokens_before, lines_before = 0, 0
     for joined, scanned in _scan_pieces(texts, max_line_words, n_jobs):
         starts, token_ends, hashes, line_first, line_key, keyed, text_first = scanned
-        _, new = first_seen_kernel(hashes, seen)
+        _, new = seen.ids(hashes)
         for k, h in zip(new.tolist(), hashes[new].tolist(), strict=True):
             strings[h] = joined[starts[k] : token_ends[k]]
         parts.append(
