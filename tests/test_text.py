@@ -17,7 +17,6 @@ from dedupe_news.text import (
     is_chrome,
     normalize,
     scan_texts,
-    split_into_lines,
     split_lines,
     split_title,
     strip_boilerplate,
@@ -288,16 +287,6 @@ def test_normalize_matches_the_reference(text: str) -> None:
 )
 def test_tokenize_matches_the_reference(text: str) -> None:
     assert tokenize(text) == _reference_tokenize(text)
-
-
-@settings(max_examples=300, deadline=None)
-@example(text="Line one 6,000\n\nİSTANBUL ß 1,5\nlast")
-@given(text=TEXTS)
-def test_lines_are_tokenized_as_tokenize_does_line_by_line(text: str) -> None:
-    normalized = normalize(text)
-    lines = split_into_lines([normalized], max_line_words=25)
-    assert lines.lines == [split_lines(normalized)]
-    assert lines.tokens == [[tokenize(line) for line in split_lines(normalized)]]
 
 
 def test_boilerplate_tokens_are_the_kept_texts_tokens() -> None:

@@ -80,7 +80,7 @@ from .pipeline import (
 )
 from .result import Stats
 from .shingles import Vocabulary, ngram_hash_sets
-from .text import BoilerplateRules, Lines, split_into_lines, tokenize
+from .text import BoilerplateRules, Scan, scan_texts, source_line_keys, tokenize
 
 __all__ = ["DaskClustering", "cluster"]
 
@@ -95,11 +95,12 @@ U32 = npt.NDArray[np.uint32]
 
 @dataclass
 class _Read:
-    """A partition's articles, normalized and split into tokenized lines."""
+    """A partition's articles, normalized, their bodies scanned into tokens and lines."""
 
     articles: list[Article]
     titles: list[str]
-    lines: Lines
+    bodies: list[str]
+    scan: Scan
     text_digests: list[str]  # of each normalized body: reprints count once as boilerplate
 
 
@@ -112,8 +113,8 @@ def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
     pieces = [title_and_body(a) for a in articles]
     bodies = [body for _, body in pieces]
-    lines = split_into_lines(bodies, config.boilerplate_max_line_words)
-    return _Read(articles, [t for t, _ in pieces], lines, [_digest(b) for b in bodies])
+    scan = scan_texts(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
+    return _Read(articles, [t for t, _ in pieces], bodies, scan, [_digest(b) for b in bodies])
 
 
 def _articles_frame(part: _Read) -> pd.DataFrame:
@@ -131,23 +132,27 @@ def _articles_frame(part: _Read) -> pd.DataFrame:
 _LINES_META = pd.DataFrame(
     {
         "text": pd.Series(dtype=object),
-        "source": pd.Series(dtype=object),
-        "key": pd.Series(dtype=object),
+        "key": pd.Series(dtype=np.uint64),
+        "source_key": pd.Series(dtype=np.uint64),  # 0 for articles without a source
     }
 )
 
 
 def _lines_frame(part: _Read) -> pd.DataFrame:
-    """One row per distinct short-line key of each article: what boilerplate counts."""
-    text, source, key = [], [], []
-    for digest, article, keys in zip(
-        part.text_digests, part.articles, part.lines.keys, strict=True
-    ):
-        for k in {k for k in keys if k is not None}:
-            text.append(digest)
-            source.append(article.source)
-            key.append(k)
-    return pd.DataFrame({"text": text, "source": source, "key": key}, columns=list(_LINES_META))
+    """One row per distinct short line of each article (``Scan.line_key``, and the key within
+    the article's source): what boilerplate counts."""
+    scan = part.scan
+    source_keys, has_source = source_line_keys(scan, [a.source for a in part.articles])
+    text = np.repeat(np.asarray(part.text_digests, dtype=object), np.diff(scan.text_first))
+    keyed = scan.keyed
+    return pd.DataFrame(
+        {
+            "text": text[keyed],
+            "key": scan.line_key[keyed],
+            "source_key": np.where(has_source, source_keys, np.uint64(0))[keyed],
+        },
+        columns=list(_LINES_META),
+    ).drop_duplicates()  # a line repeated within an article counts once
 
 
 @dataclass
@@ -158,19 +163,25 @@ class _Stripped:
 
 @collector_paused()
 def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Stripped, pd.DataFrame]:
-    report = rules.apply(part.lines, [a.source for a in part.articles])
+    scan = part.scan
+    removed = rules.removed(scan, part.bodies, [a.source for a in part.articles])
+    kept = np.repeat(~removed, np.diff(scan.line_first))
+    bodies = []
+    for t in range(len(part.articles)):
+        start, stop = scan.text_tokens(t)
+        bodies.append([scan.strings[h] for h in scan.hashes[start:stop][kept[start:stop]].tolist()])
+    removed_before = np.concatenate(([0], np.cumsum(removed)))
+    lines_removed = np.diff(removed_before[scan.text_first])
     titles = [tokenize(t) for t in part.titles]
-    short = [
-        len(t) + len(b) < config.min_tokens for t, b in zip(titles, report.tokens, strict=True)
-    ]
+    short = [len(t) + len(b) < config.min_tokens for t, b in zip(titles, bodies, strict=True)]
     keys = [
         hashlib.blake2b(
             "\x1f".join(t).encode() + b"\x1e" + "\x1f".join(b).encode(), digest_size=16
         ).digest()
-        for t, b in zip(titles, report.tokens, strict=True)
+        for t, b in zip(titles, bodies, strict=True)
     ]
-    meta = pd.DataFrame({"key": keys, "short": short, "removed": report.lines_removed})
-    return _Stripped(titles, report.tokens), meta
+    meta = pd.DataFrame({"key": keys, "short": short, "removed": lines_removed})
+    return _Stripped(titles, bodies), meta
 
 
 @collector_paused()
@@ -555,15 +566,16 @@ def _boilerplate_rules(
     # Counted in shuffled pieces (split_out): no worker holds every line of the archive.
     batch = lines[["text", "key"]].drop_duplicates()["key"].value_counts(split_out=True)
     by_source = (
-        lines.dropna(subset=["source"])
-        .drop_duplicates()
-        .groupby(["source", "key"])
-        .size(split_out=True)
+        lines.loc[lines["source_key"] != 0, ["text", "source_key"]]
+        .drop_duplicates()["source_key"]
+        .value_counts(split_out=True)
     )
     batch, by_source = dask.compute(
         batch[batch >= floor], by_source[by_source >= config.boilerplate_min_source_articles]
     )
-    return BoilerplateRules(frozenset(batch.index), frozenset(by_source.index))
+    return BoilerplateRules(
+        np.sort(batch.index.to_numpy(np.uint64)), np.sort(by_source.index.to_numpy(np.uint64))
+    )
 
 
 def _vocabulary(first_seen: list[Delayed]) -> Vocabulary:

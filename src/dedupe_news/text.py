@@ -11,29 +11,30 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ._kernels import FirstSeen, scan_kernel, workers
-from .shingles import fmix64
+from .shingles import fmix64, token_hashes
 
 __all__ = [
     "BoilerplateReport",
+    "BoilerplateRules",
     "Scan",
     "boilerplate_lines",
     "chrome_lines",
     "is_chrome",
     "normalize",
     "scan_texts",
+    "source_line_keys",
     "split_lines",
     "split_title",
     "strip_boilerplate",
@@ -153,68 +154,6 @@ def _fold(text: str) -> str:
     """What :func:`tokenize` reads: case-folded, without thousands separators. Lines stay as
     they were (neither step adds, drops or empties a line), so a text can be folded once."""
     return _THOUSANDS.sub("", text.casefold())
-
-
-@dataclass(frozen=True)
-class Lines:
-    """Texts split into lines, each line tokenized once, with its key for counting repeats.
-
-    A key is the line's words joined by spaces (lines compare equal when their words do, case
-    and punctuation aside); lines longer than ``max_line_words`` are never boilerplate and get
-    no key.
-    """
-
-    lines: list[list[str]]
-    tokens: list[list[list[str]]]
-    keys: list[list[str | None]]
-
-
-def split_into_lines(texts: Sequence[str], max_line_words: int) -> Lines:
-    """Lines, their tokens and keys, for normalized texts."""
-    lines_per_text = [split_lines(t) for t in texts]
-    # Interned: a batch holds every token until it is encoded, and news repeats its words.
-    tokens_per_text = [
-        [list(map(sys.intern, _WORD.findall(line))) for line in split_lines(_fold(text))]
-        for text in texts
-    ]
-    keys_per_text = [
-        [" ".join(words) if 0 < len(words) <= max_line_words else None for words in tokens]
-        for tokens in tokens_per_text
-    ]
-    return Lines(lines_per_text, tokens_per_text, keys_per_text)
-
-
-@dataclass(frozen=True)
-class BoilerplateRules:
-    """The line keys found to be boilerplate: batch-wide, and per source."""
-
-    repeated: frozenset[str]
-    repeated_by_source: frozenset[tuple[str, str]]
-
-    @staticmethod
-    def batch_floor(distinct_texts: int, *, min_articles: int, min_share: float) -> int:
-        """Distinct texts a line must occur in to be batch-wide boilerplate."""
-        return max(min_articles, int(min_share * distinct_texts + 0.999999))
-
-    def apply(self, lines: Lines, sources: Sequence[str | None]) -> BoilerplateReport:
-        """Drop the boilerplate and chrome lines of each text."""
-        kept_lines: list[list[str]] = []
-        kept_tokens: list[list[str]] = []
-        removed: list[int] = []
-        for text_lines, tokens, keys, source in zip(
-            lines.lines, lines.tokens, lines.keys, sources, strict=True
-        ):
-            kept = [
-                k
-                for k, (line, key) in enumerate(zip(text_lines, keys, strict=True))
-                if key not in self.repeated
-                and (source, key) not in self.repeated_by_source
-                and not is_chrome(line)
-            ]
-            kept_lines.append([text_lines[k] for k in kept])
-            kept_tokens.append(list(chain.from_iterable([tokens[k] for k in kept])))
-            removed.append(len(text_lines) - len(kept))
-        return BoilerplateReport(kept_lines, kept_tokens, removed)
 
 
 # Scanning a whole batch ------------------------------------------------------------------------
@@ -372,6 +311,49 @@ def _texts_per_key(
     return keys[first], np.diff(np.append(first, keys.size))
 
 
+@dataclass(frozen=True)
+class BoilerplateRules:
+    """The short lines found to be boilerplate, as sorted arrays of their keys: repeated across
+    the batch (``Scan.line_key``), and repeated within one source (:func:`source_line_keys`).
+
+    Counting needs a whole batch, applying only a text's own lines, so an engine that spreads
+    the texts over machines counts the keys in a reduction and sends every piece the rules.
+    """
+
+    repeated: npt.NDArray[np.uint64]
+    repeated_by_source: npt.NDArray[np.uint64]
+
+    @staticmethod
+    def batch_floor(distinct_texts: int, *, min_articles: int, min_share: float) -> int:
+        """Distinct texts a line must occur in to be batch-wide boilerplate."""
+        return max(min_articles, int(min_share * distinct_texts + 0.999999))
+
+    def removed(
+        self, scan: Scan, texts: Sequence[str], sources: Sequence[str | None]
+    ) -> npt.NDArray[np.bool_]:
+        """Per line of ``scan`` (the texts' scan): whether it goes, as boilerplate or chrome."""
+        source_keys, has_source = source_line_keys(scan, sources)
+        repeated = np.isin(scan.line_key, self.repeated)
+        repeated |= has_source & np.isin(source_keys, self.repeated_by_source)
+        boilerplate: npt.NDArray[np.bool_] = scan.keyed & repeated
+        return boilerplate | chrome_lines(texts, scan.line_key.size)
+
+
+def source_line_keys(
+    scan: Scan, sources: Sequence[str | None]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """Each line's key within its text's source (the line key mixed with a stable hash of the
+    source), and whether the text has a source."""
+    source_hash = np.zeros(len(sources), dtype=np.uint64)
+    named = [k for k, source in enumerate(sources) if source is not None]
+    if named:
+        source_hash[named] = token_hashes([sources[k] or "" for k in named])
+    per_line = np.diff(scan.text_first)
+    keys = scan.line_key ^ fmix64(np.repeat(source_hash, per_line))
+    has_source = np.repeat(np.asarray([s is not None for s in sources], dtype=bool), per_line)
+    return keys, has_source
+
+
 def boilerplate_lines(
     scan: Scan,
     texts: Sequence[str],
@@ -389,34 +371,24 @@ def boilerplate_lines(
     line_text = np.repeat(np.arange(n), np.diff(scan.text_first))
     counted = np.zeros(n, dtype=bool)  # the first of identical texts
     counted_in_source = np.zeros(n, dtype=bool)  # ... of identical texts of one source
-    source_of = np.full(n, -1, dtype=np.int64)
     first_text: dict[str, int] = {}
     first_in_source: dict[tuple[str, str], int] = {}
-    source_ids: dict[str, int] = {}
     for t, (text, source) in enumerate(zip(texts, sources, strict=True)):
         counted[t] = first_text.setdefault(text, t) == t
         if source is not None:
-            source_of[t] = source_ids.setdefault(source, len(source_ids))
             counted_in_source[t] = first_in_source.setdefault((source, text), t) == t
     floor = BoilerplateRules.batch_floor(
         int(counted.sum()), min_articles=min_articles, min_share=min_share
     )
-    keys, line_source = scan.line_key, source_of[line_text]
-    # A line's key within its source, as one 64-bit value.
-    source_keys = keys ^ fmix64(line_source.astype(np.uint64) + np.uint64(1))
+    source_keys, _ = source_line_keys(scan, sources)
     batch = scan.keyed & counted[line_text]
-    distinct, in_texts = _texts_per_key(keys[batch], line_text[batch])
+    keys, in_texts = _texts_per_key(scan.line_key[batch], line_text[batch])
     by_source = scan.keyed & counted_in_source[line_text]
-    distinct_in_source, in_source_texts = _texts_per_key(
-        source_keys[by_source], line_text[by_source]
+    source_keys, in_source_texts = _texts_per_key(source_keys[by_source], line_text[by_source])
+    rules = BoilerplateRules(
+        keys[in_texts >= floor], source_keys[in_source_texts >= min_source_articles]
     )
-    chrome = chrome_lines(texts, keys.size)
-    repeated = np.isin(keys, distinct[in_texts >= floor])
-    repeated |= (line_source >= 0) & np.isin(
-        source_keys, distinct_in_source[in_source_texts >= min_source_articles]
-    )
-    boilerplate: npt.NDArray[np.bool_] = (scan.keyed & repeated) | chrome
-    return boilerplate
+    return rules.removed(scan, texts, sources)
 
 
 @dataclass(frozen=True)
