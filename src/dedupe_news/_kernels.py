@@ -1,10 +1,16 @@
 """Compiled loops (numba) for the stages whose work is a loop that NumPy cannot express in bulk.
 
-Each kernel does the same floating-point operations, in the same order, as the plain
-NumPy/Python algorithm it replaced, so results are bit-for-bit what they were; tests compare
-them with straightforward references. Kernels are compiled on first use and cached on disk
-(numba's ``cache=True``: next to this file, or in the user's cache directory when that is not
-writable), so only the first run after an install pays the compilation.
+Each kernel computes what the NumPy/Python code it replaced computed, with its floating-point
+operations in a fixed order (the average linkage in exactly the former order; pair dot
+products in column order, where scipy's row sums had left the order unspecified), and tests
+compare each with a straightforward reference. The stories on the benchmark corpora are the
+same as before, article for article.
+
+Kernels are compiled on first use and cached on disk (numba's ``cache=True``: next to this
+file, or in the user's cache directory when that is not writable), so only the first run after
+an install pays the compilation. Kernels that are worth spreading over cores release the GIL
+and run on plain threads (:func:`in_chunks`), never on numba's parallel loops, whose threading
+layers are unsafe across threads (workqueue) or after a fork (GNU OpenMP).
 """
 
 from __future__ import annotations
