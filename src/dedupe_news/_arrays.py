@@ -7,11 +7,12 @@ a SIMD sort plus a mask gives the same sorted distinct values.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["insert_sorted", "sorted_unique"]
+__all__ = ["flatten", "insert_sorted", "sorted_unique"]
 
 A = TypeVar("A", bound=np.ndarray)
 
@@ -35,3 +36,11 @@ def insert_sorted(base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.nda
     new_at = np.searchsorted(base, new) + np.arange(new.size)
     base_at = np.arange(base.size) + np.searchsorted(new, base)
     return base_at, new_at
+
+
+def flatten(parts: Sequence[Any], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged parts as one array of ``dtype`` and their offsets (``parts[k]`` is
+    ``flat[offsets[k]:offsets[k + 1]]``), the form the compiled loops read."""
+    sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    flat: np.ndarray = np.concatenate([np.empty(0, dtype=dtype), *parts]).astype(dtype, copy=False)
+    return flat, np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import flatten
 from ._kernels import minhash_kernel
 
 if TYPE_CHECKING:
@@ -63,9 +64,7 @@ def signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     get the all-``EMPTY`` signature, as datasketch gives an un-updated ``MinHash``.
     """
     a, b = permutations(num_perm, seed)
-    sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    flat = np.concatenate([np.empty(0, np.uint32), *(np.asarray(s, np.uint32) for s in hash_sets)])
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    flat, offsets = flatten(hash_sets, np.uint32)
     out: U32 = minhash_kernel(flat, offsets, a, b)
     return out
 

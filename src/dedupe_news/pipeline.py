@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import insert_sorted
+from ._arrays import flatten, insert_sorted
 from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -270,19 +270,12 @@ def count_matrix(
     title_ids: Sequence[I64], body_ids: Sequence[I64], n_terms: int, config: Config
 ) -> sp.csr_matrix:
     """Term counts per node: the body's lead plus ``title_weight`` times the title."""
-    titles, title_ends = _flat(title_ids)
-    bodies, body_ends = _flat(body_ids)
+    titles, title_ends = flatten(title_ids, np.int64)
+    bodies, body_ends = flatten(body_ids, np.int64)
     indptr, indices, data = count_rows_kernel(
         titles, title_ends, bodies, body_ends, float(config.title_weight), config.lead_tokens
     )
     return sp.csr_matrix((data, indices, indptr), shape=(len(body_ids), n_terms))
-
-
-def _flat(parts: Sequence[I64]) -> tuple[I64, I64]:
-    """The parts concatenated, and where each ends (after a leading 0)."""
-    sizes = np.fromiter((p.size for p in parts), dtype=np.int64, count=len(parts))
-    flat = np.concatenate([np.empty(0, dtype=np.int64), *parts]).astype(np.int64, copy=False)
-    return flat, np.concatenate(([0], np.cumsum(sizes)))
 
 
 def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:

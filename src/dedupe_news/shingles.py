@@ -14,6 +14,7 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import flatten
 from ._kernels import in_chunks, ngram_hashes_kernel
 
 __all__ = ["Vocabulary", "fmix64", "ngram_hash_sets", "ngram_hashes", "token_hashes"]
@@ -110,9 +111,7 @@ def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
 
 def ngram_hash_sets(documents: Sequence[I64], hashes: U64, n: int, *, n_jobs: int = 1) -> list[U32]:
     """:func:`ngram_hashes` of each document, in one compiled pass (on ``n_jobs`` threads)."""
-    sizes = np.fromiter((d.size for d in documents), dtype=np.int64, count=len(documents))
-    ids = np.concatenate([np.empty(0, dtype=np.int64), *documents]).astype(np.int64, copy=False)
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    ids, offsets = flatten(documents, np.int64)
     hashes = np.asarray(hashes, dtype=np.uint64)
     out = np.empty(ids.size, dtype=np.uint32)
     lengths = np.empty(len(documents), dtype=np.int64)

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
-from ._arrays import sorted_unique
+from ._arrays import flatten, sorted_unique
 from ._kernels import (
     in_chunks,
     intersection_sizes_kernel,
@@ -57,9 +57,8 @@ def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
 
 def pair_overlap(hash_sets: Sequence[U32], pairs: I64, *, n_jobs: int = 1) -> tuple[F64, F64]:
     """Exact Jaccard and containment (overlap / smaller set) of each pair's sorted distinct sets."""
-    sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=len(hash_sets))
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    flat = np.concatenate([np.empty(0, dtype=np.uint32), *hash_sets])
+    flat, offsets = flatten(hash_sets, np.uint32)
+    sizes = np.diff(offsets)
     pairs = np.ascontiguousarray(pairs, dtype=np.int64)
     common = np.empty(len(pairs), dtype=np.int64)
     in_chunks(
