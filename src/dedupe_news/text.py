@@ -5,6 +5,10 @@ footers) that links unrelated articles of one outlet. We strip it in two ways: l
 known chrome patterns, and short lines that repeat across many distinct articles of one batch or
 of one source. Counting over *distinct* texts keeps exact reprints (which share every line) from
 erasing themselves.
+
+:func:`tokenize` is the definition of a token; :func:`scan_texts` finds the same tokens for a
+whole batch in a compiled pass, as hashes, with each short line's key, and it is what the
+engines use. Lines are compared by those keys (:class:`BoilerplateRules`).
 """
 
 from __future__ import annotations
