@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import random
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -689,3 +691,23 @@ def test_merge_channels_is_the_union_with_ored_bits(
     pairs, channels = merge_channels(arrays, 7)
     assert [tuple(p) for p in pairs.tolist()] == sorted(expected)
     assert channels.tolist() == [expected[p] for p in sorted(expected)]
+
+
+def test_works_where_nothing_can_cache_the_compiled_loops() -> None:
+    # numba raises at import when it finds no writable cache location (a read-only install
+    # without a user cache directory); the kernels then compile in each process instead.
+    script = (
+        "import numba.core.caching as caching\n"
+        "impl = getattr(caching, 'CacheImpl', None) or caching._CacheImpl\n"
+        "impl._locator_classes = []\n"
+        "import dedupe_news\n"
+        "from dedupe_news._kernels import scan_kernel\n"
+        "assert scan_kernel._cache.__class__.__name__ == 'NullCache'\n"
+        "result = dedupe_news.cluster(dedupe_news.read_articles(dedupe_news.seeds_path()))\n"
+        "print(len(result.stories))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["2"]

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from numba import njit, types
@@ -40,6 +41,20 @@ __all__ = [
     "top_neighbours_kernel",
     "workers",
 ]
+
+
+def _compiled(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit`` with the compiled code cached on disk, or, where numba finds nowhere
+    writable to cache it (a read-only install without a writable user cache directory), compiled
+    afresh in each process rather than failing at import."""
+
+    def compile_function(function: Callable[..., Any]) -> Any:
+        try:
+            return njit(cache=True, **options)(function)
+        except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+            return njit(cache=False, **options)(function)
+
+    return compile_function
 
 
 def workers(n_jobs: int) -> int:
@@ -64,7 +79,7 @@ def in_chunks(n_items: int, n_jobs: int, run: Callable[[int, int], object]) -> N
         list(pool.map(lambda ab: run(*ab), pairwise(bounds)))
 
 
-@njit(cache=True)
+@_compiled()
 def _scatter_dots(scratch, center_cols, center_vals, sum_cols, sum_vals, others, out):
     """``out[t]`` = dot of the center with cluster ``others[t]``'s sum, through a dense scratch."""
     for k in range(center_cols.size):
@@ -79,7 +94,7 @@ def _scatter_dots(scratch, center_cols, center_vals, sum_cols, sum_vals, others,
         scratch[center_cols[k]] = 0.0
 
 
-@njit(cache=True)
+@_compiled()
 def _merge_sparse(u_cols, u_vals, v_cols, v_vals):
     """Sum of two sparse vectors with sorted columns."""
     cols = np.empty(u_cols.size + v_cols.size, dtype=np.int32)
@@ -108,7 +123,7 @@ def _merge_sparse(u_cols, u_vals, v_cols, v_vals):
     return cols[:k].copy(), vals[:k].copy()
 
 
-@njit(cache=True)
+@_compiled()
 def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshold, size):
     """Parent per node after average linkage; see :func:`dedupe_news.clustering.average_linkage`.
 
@@ -224,7 +239,7 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     return parent
 
 
-@njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def rowwise_dot_kernel(indptr, indices, data, width, pairs, out):
     """``out[p]``: dot product of the rows of pair ``p`` of a CSR matrix with sorted columns.
 
@@ -249,7 +264,7 @@ def rowwise_dot_kernel(indptr, indices, data, width, pairs, out):
         out[p] = acc
 
 
-@njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def intersection_sizes_kernel(flat, offsets, pairs, out):
     """``out[p]``: size of the intersection of pair ``p``'s sorted distinct sets
     (``flat[offsets[i]:offsets[i + 1]]``)."""
@@ -265,7 +280,7 @@ def intersection_sizes_kernel(flat, offsets, pairs, out):
         out[p] = common
 
 
-@njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def _fmix64(h):
     """MurmurHash3's 64-bit finalizer (as :func:`dedupe_news.shingles.fmix64`)."""
     h ^= h >> np.uint64(33)
@@ -275,7 +290,7 @@ def _fmix64(h):
     return h ^ (h >> np.uint64(33))
 
 
-@njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def _token_end(codes, p, end, classes):
     """End of the token that starts at word character ``p``: ``\\d+(?:[.,]\\d+)+``, else ``\\w+``.
 
@@ -299,7 +314,7 @@ def _token_end(codes, p, end, classes):
     return q
 
 
-@njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def scan_kernel(codes, text_ends, classes, max_line_words):
     """Tokens and non-empty lines of texts given as one array of code points.
 
@@ -365,7 +380,7 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
     )
 
 
-@njit(cache=True)
+@_compiled()
 def first_seen_kernel(values, slots, distinct, count):
     """Dense id of each 64-bit hash in first-seen order, continuing a table of ``count``.
 
@@ -417,7 +432,7 @@ class FirstSeen:
         return ids, new
 
 
-@njit(cache=True)
+@_compiled()
 def minhash_kernel(flat, offsets, a, b):
     """MinHash (datasketch's ``affine32``) of each set ``flat[offsets[i]:offsets[i + 1]]``:
     per permutation the minimum of ``a * fmix32(h) + b`` mod 2**32; empty sets stay all ones."""
@@ -439,7 +454,7 @@ def minhash_kernel(flat, offsets, a, b):
     return out
 
 
-@njit(cache=True)
+@_compiled()
 def interleave_kernel(first, first_ends, second, second_kept, second_ends):
     """Part ``k`` of ``first`` then the kept values of part ``k`` of ``second``, for every
     ``k``, in one array; and the length of each of those pieces (first 0, second 0, ...)."""
@@ -462,7 +477,7 @@ def interleave_kernel(first, first_ends, second, second_kept, second_ends):
     return out, lengths
 
 
-@njit(cache=True)
+@_compiled()
 def top_neighbours_kernel(pairs, sims, n, k):
     """Each node's ``k`` best partners over undirected ``pairs``: most similar first, ties to
     the smaller partner; nodes in order. Returns ``(source, target, sim)``."""
@@ -509,7 +524,7 @@ def top_neighbours_kernel(pairs, sims, n, k):
     return source, target, best
 
 
-@njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def ngram_hashes_kernel(ids, offsets, hashes, n, documents, out, lengths):
     """For each document ``d`` in ``documents``: the sorted distinct 32-bit hashes of its word
     ``n``-grams (see :func:`dedupe_news.shingles.ngram_hashes`), written at the start of its own
@@ -535,7 +550,7 @@ def ngram_hashes_kernel(ids, offsets, hashes, n, documents, out, lengths):
         lengths[d] = kept
 
 
-@njit(cache=True)
+@_compiled()
 def count_rows_kernel(first, first_ends, second, second_ends, first_weight, second_limit):
     """CSR rows (``indptr``, sorted ``indices``, summed ``data``) of weighted term counts: row
     ``r`` counts part ``r`` of ``first`` at ``first_weight`` each and the first
