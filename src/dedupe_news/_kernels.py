@@ -381,35 +381,39 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
 
 
 @_compiled()
-def first_seen_kernel(values, slots, distinct, count):
-    """Dense id of each 64-bit hash in first-seen order, continuing a table of ``count``.
+def first_seen_kernel(values, start, ids, new, slots, distinct, count):
+    """Dense ids (into ``ids``) of ``values[start:]``, 64-bit hashes, in first-seen order,
+    continuing a table of ``count``, until the values end or the table is half full.
 
-    ``slots`` is an open-addressing table (linear probing, a power of two at least twice the
-    distinct values, -1 where empty) of ids into ``distinct``, the values by id; the values are
-    hashes already, so their low bits place them. Returns the ids, the positions of the values
-    that were new, and the new count.
+    ``slots`` is an open-addressing table (linear probing, a power of two, -1 where empty) of
+    ids into ``distinct``, the values by id; the values are hashes already, so their low bits
+    place them. The positions of new values go to ``new`` (room for as many as the table
+    takes). Returns where it stopped, the new count and how many were new.
     """
     mask = np.uint64(slots.size - 1)
-    ids = np.empty(values.size, dtype=np.int64)
-    new = np.empty(values.size, dtype=np.int64)
     n_new = 0
-    for k in range(values.size):
+    k = start
+    while k < values.size:
         v = values[k]
         slot = v & mask
         while slots[slot] >= 0 and distinct[slots[slot]] != v:
             slot = (slot + np.uint64(1)) & mask
         if slots[slot] < 0:
+            if 2 * (count + 1) > slots.size:
+                break  # half full: the caller grows the table
             slots[slot] = count
             distinct[count] = v
             count += 1
             new[n_new] = k
             n_new += 1
         ids[k] = slots[slot]
-    return ids, new[:n_new].copy(), count
+        k += 1
+    return k, count, n_new
 
 
 class FirstSeen:
-    """Dense ids for 64-bit hashes in the order they are first seen, across calls."""
+    """Dense ids for 64-bit hashes in the order they are first seen, across calls; the table
+    grows with the distinct values, not with the values looked up."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -418,18 +422,28 @@ class FirstSeen:
 
     def ids(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ids of ``values`` (uint64), and the positions of those seen for the first time."""
-        need = self.count + values.size
-        if 2 * need > self._slots.size:  # grow: the known values again, in id order
-            known = self._distinct[: self.count]
-            self._slots = np.full(1 << int(2 * need).bit_length(), -1, dtype=np.int64)
-            self._distinct = np.empty(need, dtype=np.uint64)
-            first_seen_kernel(known, self._slots, self._distinct, 0)
-        elif need > self._distinct.size:
-            self._distinct = np.concatenate((self._distinct, np.empty(need, dtype=np.uint64)))
-        ids, new, self.count = first_seen_kernel(
-            np.asarray(values, dtype=np.uint64), self._slots, self._distinct, self.count
-        )
-        return ids, new
+        values = np.asarray(values, dtype=np.uint64)
+        ids = np.empty(values.size, dtype=np.int64)
+        found: list[np.ndarray] = []
+        at = 0
+        while True:
+            room = min(self._slots.size // 2 - self.count, values.size - at)
+            new = np.empty(room, dtype=np.int64)
+            at, self.count, n_new = first_seen_kernel(
+                values, at, ids, new, self._slots, self._distinct, self.count
+            )
+            found.append(new[:n_new])
+            if at == values.size:
+                return ids, np.concatenate(found)
+            self._grow()
+
+    def _grow(self) -> None:
+        """Twice the slots, and the known values placed again (ids stay as they were)."""
+        known = self._distinct[: self.count]
+        self._slots = np.full(2 * self._slots.size, -1, dtype=np.int64)
+        self._distinct = np.empty(self._slots.size // 2, dtype=np.uint64)
+        scratch = np.empty(known.size, dtype=np.int64)
+        first_seen_kernel(known, 0, scratch, scratch.copy(), self._slots, self._distinct, 0)
 
 
 @_compiled()
