@@ -114,10 +114,10 @@ def normalize(text: str) -> str:
                 text = text.replace(char, ascii_char)
         text = unicodedata.normalize("NFKC", text)
     # splitlines also breaks at \r, \v, \f: after it, only spaces and tabs can run together.
-    text = "\n".join(text.splitlines())
-    if "  " in text or "\t" in text:
-        text = _SPACE.sub(" ", text)
-    return "\n".join(line.strip() for line in text.split("\n")).strip("\n")
+    lines = text.splitlines()
+    if "  " in text or "\t" in text:  # a line is a substring: none has them if the text has not
+        lines = [_SPACE.sub(" ", line) for line in lines]
+    return "\n".join(map(str.strip, lines)).strip("\n")
 
 
 def is_chrome(line: str) -> bool:
