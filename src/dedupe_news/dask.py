@@ -80,7 +80,7 @@ from .pipeline import (
 )
 from .result import Stats
 from .shingles import Vocabulary, ngram_hash_sets
-from .text import BoilerplateRules, Scan, scan_texts, source_line_keys, tokenize
+from .text import BoilerplateRules, Scan, SourceKeys, scan_texts, source_line_keys, tokenize
 
 __all__ = ["DaskClustering", "cluster"]
 
@@ -101,6 +101,7 @@ class _Read:
     titles: list[str]
     bodies: list[str]
     scan: Scan
+    source_keys: SourceKeys
     text_digests: list[str]  # of each normalized body: reprints count once as boilerplate
 
 
@@ -114,7 +115,9 @@ def _read(records: object, start: int, config: Config) -> _Read:
     pieces = [title_and_body(a) for a in articles]
     bodies = [body for _, body in pieces]
     scan = scan_texts(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
-    return _Read(articles, [t for t, _ in pieces], bodies, scan, [_digest(b) for b in bodies])
+    source_keys = source_line_keys(scan, [a.source for a in articles])
+    titles = [t for t, _ in pieces]
+    return _Read(articles, titles, bodies, scan, source_keys, [_digest(b) for b in bodies])
 
 
 def _articles_frame(part: _Read) -> pd.DataFrame:
@@ -142,7 +145,7 @@ def _lines_frame(part: _Read) -> pd.DataFrame:
     """One row per distinct short line of each article (``Scan.line_key``, and the key within
     the article's source): what boilerplate counts."""
     scan = part.scan
-    source_keys, has_source = source_line_keys(scan, [a.source for a in part.articles])
+    source_keys, has_source = part.source_keys
     text = np.repeat(np.asarray(part.text_digests, dtype=object), np.diff(scan.text_first))
     keyed = scan.keyed
     return pd.DataFrame(
@@ -164,7 +167,7 @@ class _Stripped:
 @collector_paused()
 def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Stripped, pd.DataFrame]:
     scan = part.scan
-    removed = rules.removed(scan, part.bodies, [a.source for a in part.articles])
+    removed = rules.removed(scan, part.bodies, part.source_keys)
     kept = np.repeat(~removed, np.diff(scan.line_first))
     bodies = []
     for t in range(len(part.articles)):

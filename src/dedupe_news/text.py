@@ -33,6 +33,7 @@ __all__ = [
     "BoilerplateReport",
     "BoilerplateRules",
     "Scan",
+    "SourceKeys",
     "boilerplate_lines",
     "chrome_lines",
     "is_chrome",
@@ -315,6 +316,10 @@ def _texts_per_key(
     return keys[first], np.diff(np.append(first, keys.size))
 
 
+SourceKeys = tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
+"""Each line's key within its source, and whether its text has a source."""
+
+
 @dataclass(frozen=True)
 class BoilerplateRules:
     """The short lines found to be boilerplate, as sorted arrays of their keys: repeated across
@@ -333,19 +338,18 @@ class BoilerplateRules:
         return max(min_articles, int(min_share * distinct_texts + 0.999999))
 
     def removed(
-        self, scan: Scan, texts: Sequence[str], sources: Sequence[str | None]
+        self, scan: Scan, texts: Sequence[str], source_keys: SourceKeys
     ) -> npt.NDArray[np.bool_]:
-        """Per line of ``scan`` (the texts' scan): whether it goes, as boilerplate or chrome."""
-        source_keys, has_source = source_line_keys(scan, sources)
+        """Per line of ``scan`` (the texts' scan): whether it goes, as boilerplate or chrome.
+        ``source_keys`` are :func:`source_line_keys` of the scan, as counting used them."""
+        keys_in_source, has_source = source_keys
         repeated = np.isin(scan.line_key, self.repeated)
-        repeated |= has_source & np.isin(source_keys, self.repeated_by_source)
+        repeated |= has_source & np.isin(keys_in_source, self.repeated_by_source)
         boilerplate: npt.NDArray[np.bool_] = scan.keyed & repeated
         return boilerplate | chrome_lines(texts, scan.line_key.size)
 
 
-def source_line_keys(
-    scan: Scan, sources: Sequence[str | None]
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+def source_line_keys(scan: Scan, sources: Sequence[str | None]) -> SourceKeys:
     """Each line's key within its text's source (the line key mixed with a stable hash of the
     source), and whether the text has a source."""
     source_hash = np.zeros(len(sources), dtype=np.uint64)
@@ -384,15 +388,15 @@ def boilerplate_lines(
     floor = BoilerplateRules.batch_floor(
         int(counted.sum()), min_articles=min_articles, min_share=min_share
     )
-    source_keys, _ = source_line_keys(scan, sources)
+    source_keys = source_line_keys(scan, sources)
     batch = scan.keyed & counted[line_text]
     keys, in_texts = _texts_per_key(scan.line_key[batch], line_text[batch])
     by_source = scan.keyed & counted_in_source[line_text]
-    source_keys, in_source_texts = _texts_per_key(source_keys[by_source], line_text[by_source])
+    in_source, in_source_texts = _texts_per_key(source_keys[0][by_source], line_text[by_source])
     rules = BoilerplateRules(
-        keys[in_texts >= floor], source_keys[in_source_texts >= min_source_articles]
+        keys[in_texts >= floor], in_source[in_source_texts >= min_source_articles]
     )
-    return rules.removed(scan, texts, sources)
+    return rules.removed(scan, texts, source_keys)
 
 
 @dataclass(frozen=True)
