@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["flatten", "insert_sorted", "sorted_unique"]
+__all__ = ["flatten", "insert_sorted", "sorted_csr", "sorted_unique"]
 
 A = TypeVar("A", bound=np.ndarray)
 
@@ -44,3 +45,10 @@ def flatten(parts: Sequence[Any], dtype: type) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     flat: np.ndarray = np.concatenate([np.empty(0, dtype=dtype), *parts]).astype(dtype, copy=False)
     return flat, np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+
+def sorted_csr(matrix: Any) -> sp.csr_matrix:
+    """The matrix as CSR with each row's columns in order, copied only when they are not (the
+    compiled loops walk columns in order; ``sorted_indices`` would copy every time)."""
+    csr = sp.csr_matrix(matrix)
+    return csr if csr.has_sorted_indices else csr.sorted_indices()

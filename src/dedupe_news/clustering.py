@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from ._arrays import sorted_csr
 from ._kernels import average_linkage_kernel
 
 __all__ = ["average_linkage"]
@@ -49,7 +50,7 @@ def average_linkage(
     weights : (n,) int array, optional
         Multiplicity of each node (default 1).
     """
-    csr = sp.csr_matrix(vectors).sorted_indices()  # the kernel merges columns in order
+    csr = sorted_csr(vectors)  # the kernel merges columns in order
     size = (
         np.ones(csr.shape[0], dtype=np.float64)
         if weights is None

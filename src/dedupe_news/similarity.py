@@ -13,7 +13,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
-from ._arrays import flatten, sorted_unique
+from ._arrays import flatten, sorted_csr, sorted_unique
 from ._kernels import (
     in_chunks,
     intersection_sizes_kernel,
@@ -41,7 +41,7 @@ def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
     so the result depends neither on ``n_jobs`` nor on the order of the pairs or of the
     matrix's stored columns.
     """
-    csr = sp.csr_matrix(matrix).sorted_indices()
+    csr = sorted_csr(matrix)
     indptr, data = csr.indptr.astype(np.int64), csr.data.astype(np.float64)
     pairs = np.ascontiguousarray(pairs, dtype=np.int64)
     out = np.empty(len(pairs), dtype=np.float64)
