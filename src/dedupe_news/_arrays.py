@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["flatten", "insert_sorted", "sorted_csr", "sorted_unique"]
+__all__ = ["flatten", "insert_sorted", "placed", "sorted_csr", "sorted_unique"]
 
 A = TypeVar("A", bound=np.ndarray)
 
@@ -32,11 +32,21 @@ def sorted_unique(values: A) -> A:
 def insert_sorted(base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the entries of two sorted arrays of distinct values, none in both, go in their
     sorted union: ``(positions of base's, positions of new's)``. A merge without a sort, for
-    columns that travel with the values (``out[base_at] = column; out[new_at] = new_column``).
+    columns that travel with the values (see :func:`placed`).
     """
     new_at = np.searchsorted(base, new) + np.arange(new.size)
     base_at = np.arange(base.size) + np.searchsorted(new, base)
     return base_at, new_at
+
+
+def placed(at: tuple[np.ndarray, np.ndarray], base: np.ndarray, new: Any) -> np.ndarray:
+    """A column of the union :func:`insert_sorted` laid out: ``base``'s entries and ``new``'s
+    (an array, or one value for all) at their positions."""
+    base_at, new_at = at
+    out = np.empty((base_at.size + new_at.size, *base.shape[1:]), dtype=base.dtype)
+    out[base_at] = base
+    out[new_at] = new
+    return out
 
 
 def flatten(parts: Sequence[Any], dtype: type) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import flatten, insert_sorted
+from ._arrays import flatten, insert_sorted, placed
 from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -372,12 +372,9 @@ def merge_channels(
             at = np.minimum(np.searchsorted(codes, more), codes.size - 1)
             known = codes[at] == more
             channels[at[known]] |= more_bits[known]
-        old_at, new_at = insert_sorted(codes, more[~known])
-        merged = np.empty(codes.size + new_at.size, dtype=np.int64)
-        merged[old_at], merged[new_at] = codes, more[~known]
-        merged_channels = np.empty(merged.size, dtype=np.uint8)
-        merged_channels[old_at], merged_channels[new_at] = channels, more_bits[~known]
-        codes, channels = merged, merged_channels
+        layout = insert_sorted(codes, more[~known])
+        codes = placed(layout, codes, more[~known])
+        channels = placed(layout, channels, more_bits[~known])
     return np.stack([codes // n, codes % n], axis=1), channels
 
 
@@ -421,15 +418,10 @@ def expand_candidates(
     cosine = pair_cosine(tfidf, pairs, n_jobs=config.n_jobs)
     extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
     if len(extra):  # merged in code order
-        old_at, new_at = insert_sorted(pairs[:, 0] * n + pairs[:, 1], extra[:, 0] * n + extra[:, 1])
-        merged = np.empty((len(pairs) + len(extra), 2), dtype=np.int64)
-        merged[old_at], merged[new_at] = pairs, extra
-        merged_channels = np.empty(len(merged), dtype=np.uint8)
-        merged_channels[old_at], merged_channels[new_at] = channels, NEIGHBOUR
-        merged_cosine = np.empty(len(merged), dtype=np.float64)
-        merged_cosine[old_at] = cosine
-        merged_cosine[new_at] = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
-        pairs, channels, cosine = merged, merged_channels, merged_cosine
+        layout = insert_sorted(pairs[:, 0] * n + pairs[:, 1], extra[:, 0] * n + extra[:, 1])
+        extra_cosine = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
+        pairs, channels = placed(layout, pairs, extra), placed(layout, channels, NEIGHBOUR)
+        cosine = placed(layout, cosine, extra_cosine)
     return Candidates(pairs, channels, cosine)
 
 
