@@ -462,12 +462,14 @@ class StoryIndex:
         scan = scan_texts(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
         chrome = chrome_lines(bodies, scan.line_key.size).tolist()
         keyed = scan.keyed.tolist()
+        tokens = [scan.strings[h] for h in scan.hashes.tolist()]  # the index keys tokens by string
+        line_first = scan.line_first.tolist()
         lines = []  # per article, its lines but page chrome: (words, key when short)
         for first, last in pairwise(scan.text_first.tolist()):
             entries = []
             for line in range(first, last):
                 if not chrome[line]:
-                    words = scan.words(line)
+                    words = tokens[line_first[line] : line_first[line + 1]]
                     entries.append((words, " ".join(words) if keyed[line] else None))
             lines.append(entries)
         keys = [key for entries in lines for _, key in entries if key is not None]

@@ -254,11 +254,6 @@ class Scan:
             self.line_first[self.text_first[t + 1]]
         )
 
-    def words(self, line: int) -> list[str]:
-        """The tokens of a line, as strings."""
-        hashes = self.hashes[self.line_first[line] : self.line_first[line + 1]].tolist()
-        return [self.strings[h] for h in hashes]
-
 
 def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) -> Scan:
     """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size
