@@ -147,7 +147,7 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
         w = s * size[i] * size[j]
         links[i][j] = w
         links[j][i] = w
-        mean = s * size[i] * size[j] / (size[i] * size[j])
+        mean = w / (size[i] * size[j])  # the same operations as a merged pair's mean
         if mean >= threshold:
             heap.append((-mean, i, j, 0, 0))
     heapq.heapify(heap)
