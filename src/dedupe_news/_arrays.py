@@ -13,7 +13,15 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["flatten", "insert_sorted", "placed", "sorted_csr", "sorted_unique"]
+__all__ = [
+    "code_pairs",
+    "flatten",
+    "insert_sorted",
+    "pair_codes",
+    "placed",
+    "sorted_csr",
+    "sorted_unique",
+]
 
 A = TypeVar("A", bound=np.ndarray)
 
@@ -27,6 +35,21 @@ def sorted_unique(values: A) -> A:
     distinct[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
     return ordered[distinct]  # type: ignore[return-value]
+
+
+def pair_codes(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Node pairs ``(i, j)`` of ``n`` nodes as one int64 code each, ``i * n + j``: sorted codes
+    are pairs sorted by ``(i, j)``, in half the memory of the pairs."""
+    codes: np.ndarray = np.asarray(pairs[:, 0], dtype=np.int64) * n + pairs[:, 1]
+    return codes
+
+
+def code_pairs(codes: np.ndarray, n: int) -> np.ndarray:
+    """The ``(m, 2)`` node pairs of :func:`pair_codes`' codes."""
+    pairs = np.empty((codes.size, 2), dtype=np.int64)
+    np.floor_divide(codes, n, out=pairs[:, 0])
+    np.remainder(codes, n, out=pairs[:, 1])
+    return pairs
 
 
 def insert_sorted(base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

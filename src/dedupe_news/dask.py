@@ -55,6 +55,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         f" (could not import {error.name})"
     ) from None
 
+from ._arrays import pair_codes, sorted_unique
 from .articles import Article, check_text_column, check_unique_ids, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -310,9 +311,7 @@ def _bucket_pairs(frame: pd.DataFrame, n_nodes: int, max_partners: int) -> pd.Da
             rows["band"].to_numpy(np.int64),
             max_partners,
         )
-        codes = (
-            np.unique(pairs[:, 0] * n_nodes + pairs[:, 1]) if pairs.size else np.empty(0, np.int64)
-        )
+        codes = sorted_unique(pair_codes(pairs, n_nodes))
         out.append(pd.DataFrame({"code": codes, "channel": np.full(codes.size, bit, np.uint8)}))
     return pd.concat(out, ignore_index=True)
 
@@ -601,9 +600,7 @@ def _candidate_pairs(
         _bucket_pairs, n_nodes, config.max_partners, meta=_PAIRS_META
     )
     frame = found.compute()
-    codes, n_codes = frame["code"].to_numpy(np.int64), max(n_nodes, 1)
-    pairs = np.stack([codes // n_codes, codes % n_codes], axis=1)
-    return merge_channels([(pairs, frame["channel"].to_numpy(np.uint8))], n_codes)
+    return merge_channels([(frame["code"].to_numpy(np.int64), frame["channel"].to_numpy(np.uint8))])
 
 
 def _stack_rows(

@@ -12,10 +12,16 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from ._arrays import sorted_unique
+from ._arrays import code_pairs, pair_codes, sorted_unique
 from .shingles import fmix64
 
-__all__ = ["band_keys", "candidate_pairs", "collision_probability", "optimal_bands"]
+__all__ = [
+    "band_keys",
+    "candidate_codes",
+    "candidate_pairs",
+    "collision_probability",
+    "optimal_bands",
+]
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
@@ -131,18 +137,28 @@ def candidate_pairs(
     candidate count then grows linearly with the number of rows, and a big story's members
     still meet each other across the bands, which is all the clustering needs.
     """
+    codes = candidate_codes(signatures, bands, rows, skip=skip, max_partners=max_partners)
+    return code_pairs(codes, signatures.shape[0])
+
+
+def candidate_codes(
+    signatures: U32,
+    bands: int,
+    rows: int,
+    *,
+    skip: npt.NDArray[np.bool_] | None = None,
+    max_partners: int | None = None,
+) -> I64:
+    """:func:`candidate_pairs` as sorted pair codes ``i * n + j`` (``n`` rows), the form the
+    pipeline merges and expands them in (see :func:`dedupe_news._arrays.pair_codes`)."""
     n, num_perm = signatures.shape
     if bands * rows > num_perm:
         raise ValueError(f"bands * rows = {bands * rows} exceeds num_perm = {num_perm}")
     active = np.arange(n, dtype=np.int64) if skip is None else np.flatnonzero(~skip)
     sig = signatures[active]
-    codes: list[I64] = []
+    codes: list[I64] = [np.empty(0, dtype=np.int64)]
     for band in range(bands):
         band_of = np.full(active.size, band, dtype=np.int64)
         pairs = bucket_pairs(_band_keys(sig, band, rows), active, band_of, max_partners or n)
-        if pairs.size:
-            codes.append(pairs[:, 0] * n + pairs[:, 1])
-    if not codes:
-        return np.empty((0, 2), dtype=np.int64)
-    unique = sorted_unique(np.concatenate(codes))
-    return np.stack([unique // n, unique % n], axis=1)
+        codes.append(pair_codes(pairs, n))
+    return sorted_unique(np.concatenate(codes))

@@ -32,12 +32,12 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import flatten, insert_sorted, placed
+from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed
 from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
-from .lsh import candidate_pairs
+from .lsh import candidate_codes
 from .minhash import oph_signatures, signatures
 from .result import Clustering, EdgeTable, Stats, Story
 from .shingles import Vocabulary, ngram_hash_sets
@@ -358,24 +358,23 @@ class Candidates:
 
 
 def merge_channels(
-    groups: list[tuple[I64, npt.NDArray[np.uint8]]], n: int
+    groups: list[tuple[I64, npt.NDArray[np.uint8]]],
 ) -> tuple[I64, npt.NDArray[np.uint8]]:
-    """Union of pair arrays (any order, repeats allowed) with the OR of their channel bits,
-    sorted. Groups already sorted and distinct, as :func:`candidate_pairs` gives them, are
+    """Union of pair-code arrays (any order, repeats allowed) with the OR of their channel bits,
+    sorted. Groups already sorted and distinct, as :func:`candidate_codes` gives them, are
     merged into the union without a sort."""
     codes = np.empty(0, dtype=np.int64)
     channels = np.empty(0, dtype=np.uint8)
-    for pairs, bits in groups:
-        more, more_bits = _distinct_codes(pairs[:, 0] * n + pairs[:, 1], bits)
-        known = np.zeros(more.size, dtype=bool)
+    for group_codes, bits in groups:
+        more, more_bits = _distinct_codes(group_codes, bits)
         if codes.size:
             at = np.minimum(np.searchsorted(codes, more), codes.size - 1)
             known = codes[at] == more
             channels[at[known]] |= more_bits[known]
-        layout = insert_sorted(codes, more[~known])
-        codes = placed(layout, codes, more[~known])
-        channels = placed(layout, channels, more_bits[~known])
-    return np.stack([codes // n, codes % n], axis=1), channels
+            more, more_bits = more[~known], more_bits[~known]
+        layout = insert_sorted(codes, more)
+        codes, channels = placed(layout, codes, more), placed(layout, channels, more_bits)
+    return codes, channels
 
 
 def _distinct_codes(codes: I64, bits: npt.NDArray[np.uint8]) -> tuple[I64, npt.NDArray[np.uint8]]:
@@ -396,29 +395,36 @@ def lsh_signatures(sets: Sequence[U32], channel: Literal["rewrite", "copy"], con
 
 
 def find_candidates(prep: Prepared, features: Features, config: Config) -> Candidates:
-    """Candidate node pairs: both LSH channels, then friends of friends among the best pairs."""
-    n = prep.n_nodes
+    """Candidate node pairs: both LSH channels, then friends of friends among the best pairs.
+
+    Pairs travel as codes (``i * n + j``, half the memory of pairs) until they are scored.
+    """
     found: list[tuple[I64, npt.NDArray[np.uint8]]] = []
     for channel, sets, (bands, rows) in (
         (COPY, features.shingles, config.lsh_bands("copy")),
         (REWRITE, features.salient, config.lsh_bands("rewrite")),
     ):
         sig = lsh_signatures(sets, "copy" if channel == COPY else "rewrite", config)
-        pairs = candidate_pairs(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
-        found.append((pairs, np.full(len(pairs), channel, dtype=np.uint8)))
-    pairs, channels = merge_channels(found, n)
-    return expand_candidates(pairs, channels, features.tfidf, config)
+        codes = candidate_codes(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
+        del sig
+        found.append((codes, np.full(codes.size, channel, dtype=np.uint8)))
+    codes, channels = merge_channels(found)
+    del found
+    return expand_candidates(codes, channels, features.tfidf, config)
 
 
 def expand_candidates(
-    pairs: I64, channels: npt.NDArray[np.uint8], tfidf: sp.csr_matrix, config: Config
+    codes: I64, channels: npt.NDArray[np.uint8], tfidf: sp.csr_matrix, config: Config
 ) -> Candidates:
-    """Score the LSH pairs' cosine and add friends of friends among each node's best."""
+    """Score the LSH pairs' cosine (given as sorted pair codes, see
+    :func:`dedupe_news._arrays.pair_codes`) and add friends of friends among each node's best."""
     n = tfidf.shape[0]
+    pairs = code_pairs(codes, n)
     cosine = pair_cosine(tfidf, pairs, n_jobs=config.n_jobs)
     extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
     if len(extra):  # merged in code order
-        layout = insert_sorted(pairs[:, 0] * n + pairs[:, 1], extra[:, 0] * n + extra[:, 1])
+        layout = insert_sorted(codes, pair_codes(extra, n))
+        del codes
         extra_cosine = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
         pairs, channels = placed(layout, pairs, extra), placed(layout, channels, NEIGHBOUR)
         cosine = placed(layout, cosine, extra_cosine)
@@ -474,7 +480,7 @@ class Evidence:
     @cached_property
     def _pair_codes(self) -> I64:
         pairs = self.verified.candidates.pairs
-        return np.asarray(pairs[:, 0] * self.prep.n_nodes + pairs[:, 1], dtype=np.int64)
+        return pair_codes(pairs, self.prep.n_nodes)
 
 
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
-from ._arrays import flatten, sorted_csr, sorted_unique
+from ._arrays import code_pairs, flatten, pair_codes, sorted_csr, sorted_unique
 from ._kernels import (
     in_chunks,
     intersection_sizes_kernel,
@@ -112,10 +112,9 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
     i, j = two_steps.row.astype(np.int64), two_steps.col.astype(np.int64)
     keep = i < j
     codes = sorted_unique(i[keep] * n + j[keep])
-    known = pairs[:, 0] * n + pairs[:, 1]  # sorted: pairs come in code order
+    known = pair_codes(pairs, n)  # sorted: pairs come in code order
     at = np.minimum(np.searchsorted(known, codes), max(known.size - 1, 0))
-    codes = codes[known[at] != codes]
-    return np.stack([codes // n, codes % n], axis=1)
+    return code_pairs(codes[known[at] != codes], n)
 
 
 def neighbour_smoothing(
