@@ -33,6 +33,7 @@ from dedupe_news import (
 from dedupe_news._arrays import code_pairs, pair_codes
 from dedupe_news.articles import coerce_articles
 from dedupe_news.pipeline import (
+    NodeTokens,
     count_matrix,
     encode_articles,
     merge_channels,
@@ -614,7 +615,7 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
     corpus = coerce_articles(records)
     cfg = Config(boilerplate_min_articles=2, boilerplate_min_source_articles=2)
     titles, bodies = zip(*(title_and_body(a) for a in corpus), strict=True)
-    vocabulary, ids, removed = encode_articles(list(titles), list(bodies), corpus, cfg)
+    vocabulary, tokens, removed = encode_articles(list(titles), list(bodies), corpus, cfg)
     report = strip_boilerplate(
         list(bodies),
         [a.source for a in corpus],
@@ -628,7 +629,8 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
         [words for t, b in zip(titles, report.tokens, strict=True) for words in (tokenize(t), b)]
     )
     assert vocabulary.tokens == expected.tokens
-    assert [a.tolist() for a in ids] == [w.tolist() for w in want]
+    got = [part(k).tolist() for k in range(len(tokens)) for part in (tokens.title, tokens.body)]
+    assert got == [w.tolist() for w in want]
     assert removed == sum(report.lines_removed) > 0
 
 
@@ -646,7 +648,7 @@ def test_count_matrix_counts_the_title_weighted_and_the_body_lead(
     cfg = Config(title_weight=3.0, lead_tokens=lead)
     titles = [np.asarray(t, dtype=np.int64) for t, _ in docs]
     bodies = [np.asarray(b, dtype=np.int64) for _, b in docs]
-    counts = count_matrix(titles, bodies, 8, cfg)
+    counts = count_matrix(NodeTokens.from_parts(titles, bodies), 8, cfg)
     expected = np.zeros((len(docs), 8))
     for row, (title, body) in enumerate(docs):
         for term in body[:lead] if lead else body:

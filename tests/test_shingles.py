@@ -6,7 +6,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news.shingles import Vocabulary, fmix64, ngram_hash_sets, ngram_hashes
+from dedupe_news.shingles import (
+    Vocabulary,
+    fmix64,
+    ngram_hash_ranges,
+    ngram_hash_sets,
+    ngram_hashes,
+)
 
 DOCS = st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "é", "1", "x y"]), max_size=12))
 
@@ -63,6 +69,32 @@ def test_ngram_hash_sets_match_the_reference(documents: list[list[int]], n: int)
     got = ngram_hash_sets(arrays, hashes, n)
     assert [g.tolist() for g in got] == [_reference_ngram_hashes(d, hashes, n) for d in documents]
     assert [ngram_hashes(a, hashes, n).tolist() for a in arrays] == [g.tolist() for g in got]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    documents=st.lists(st.lists(st.integers(0, 9), max_size=12), max_size=6),
+    skipped=st.lists(st.integers(0, 4), min_size=7, max_size=7),
+    n=st.integers(1, 5),
+)
+def test_ngram_hash_ranges_read_documents_in_place(
+    documents: list[list[int]], skipped: list[int], n: int
+) -> None:
+    # Documents laid out in one int32 array with unused tokens between them, as a batch keeps
+    # its nodes (a duplicate article's tokens stay in the array, unread).
+    hashes = fmix64(np.arange(1, 11, dtype=np.uint64))
+    flat: list[int] = []
+    starts, ends = [], []
+    for document, gap in zip(documents, skipped, strict=False):
+        flat += [9] * gap
+        starts.append(len(flat))
+        flat += document
+        ends.append(len(flat))
+    ids = np.asarray(flat, dtype=np.int32)
+    got = ngram_hash_ranges(
+        ids, np.asarray(starts, np.int64), np.asarray(ends, np.int64), hashes, n, n_jobs=2
+    )
+    assert [g.tolist() for g in got] == [_reference_ngram_hashes(d, hashes, n) for d in documents]
 
 
 @settings(max_examples=100, deadline=None)

@@ -420,10 +420,11 @@ class FirstSeen:
         self._slots = np.full(16, -1, dtype=np.int64)
         self._distinct = np.empty(8, dtype=np.uint64)
 
-    def ids(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Ids of ``values`` (uint64), and the positions of those seen for the first time."""
+    def ids(self, values: np.ndarray, dtype: type = np.int64) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of ``values`` (uint64) as ``dtype``, and the positions of those seen for the
+        first time."""
         values = np.asarray(values, dtype=np.uint64)
-        ids = np.empty(values.size, dtype=np.int64)
+        ids: np.ndarray = np.empty(values.size, dtype=dtype)
         found: list[np.ndarray] = []
         at = 0
         while True:
@@ -539,12 +540,13 @@ def top_neighbours_kernel(pairs, sims, n, k):
 
 
 @_compiled(nogil=True)
-def ngram_hashes_kernel(ids, offsets, hashes, n, documents, out, lengths):
-    """For each document ``d`` in ``documents``: the sorted distinct 32-bit hashes of its word
-    ``n``-grams (see :func:`dedupe_news.shingles.ngram_hashes`), written at the start of its own
-    slice of ``out`` (as long as ``ids``), and their number in ``lengths[d]``."""
+def ngram_hashes_kernel(ids, starts, ends, hashes, n, documents, out, lengths):
+    """For each document ``d`` in ``documents`` (``ids[starts[d]:ends[d]]``, ranges that do not
+    overlap): the sorted distinct 32-bit hashes of its word ``n``-grams (see
+    :func:`dedupe_news.shingles.ngram_hashes`), written at ``out[starts[d]:]`` (``out`` as long
+    as ``ids``), and their number in ``lengths[d]``."""
     for d in documents:
-        start, size = offsets[d], offsets[d + 1] - offsets[d]
+        start, size = starts[d], ends[d] - starts[d]
         if size == 0:
             lengths[d] = 0
             continue
@@ -565,22 +567,25 @@ def ngram_hashes_kernel(ids, offsets, hashes, n, documents, out, lengths):
 
 
 @_compiled()
-def count_rows_kernel(first, first_ends, second, second_ends, first_weight, second_limit):
+def count_rows_kernel(ids, first_start, second_start, second_end, first_weight, second_limit):
     """CSR rows (``indptr``, sorted ``indices``, summed ``data``) of weighted term counts: row
-    ``r`` counts part ``r`` of ``first`` at ``first_weight`` each and the first
-    ``second_limit`` (all when 0) of part ``r`` of ``second`` at 1 each."""
-    rows = first_ends.size - 1
+    ``r`` counts ``ids[first_start[r]:second_start[r]]`` at ``first_weight`` each and the first
+    ``second_limit`` (all when 0) of ``ids[second_start[r]:second_end[r]]`` at 1 each."""
+    rows = first_start.size
+    size = 0
+    for r in range(rows):
+        size += second_end[r] - first_start[r]
     indptr = np.zeros(rows + 1, dtype=np.int64)
-    indices = np.empty(first.size + second.size, dtype=np.int32)
-    data = np.empty(first.size + second.size, dtype=np.float64)
+    indices = np.empty(size, dtype=np.int32)
+    data = np.empty(size, dtype=np.float64)
     nnz = 0
     for r in range(rows):
-        a, b = second_ends[r], second_ends[r + 1]
+        a, b = second_start[r], second_end[r]
         if second_limit > 0:
             b = min(b, a + second_limit)
-        terms = np.concatenate((second[a:b], first[first_ends[r] : first_ends[r + 1]]))
+        terms = np.concatenate((ids[a:b], ids[first_start[r] : second_start[r]]))
         weights = np.concatenate(
-            (np.ones(b - a), np.full(first_ends[r + 1] - first_ends[r], first_weight))
+            (np.ones(b - a), np.full(second_start[r] - first_start[r], first_weight))
         )
         order = np.argsort(terms, kind="mergesort")
         for i in range(order.size):

@@ -64,14 +64,15 @@ from .lsh import band_keys, bucket_pairs
 from .pipeline import (
     COPY,
     REWRITE,
+    NodeTokens,
     TermWeighting,
     assign_nodes,
     collector_paused,
-    count_matrix,
     day_number,
     expand_candidates,
     lsh_signatures,
     merge_channels,
+    node_features,
     run_stats,
     salient_sets,
     score_candidates,
@@ -80,7 +81,7 @@ from .pipeline import (
     vocabulary_weights,
 )
 from .result import Stats
-from .shingles import Vocabulary, ngram_hash_sets
+from .shingles import Vocabulary
 from .text import BoilerplateRules, Scan, SourceKeys, scan_texts, source_line_keys, tokenize
 
 __all__ = ["DaskClustering", "cluster"]
@@ -238,13 +239,8 @@ def _features(
     lookup = terms.vocabulary.lookup
     title_ids = [lookup(part.titles[k]) for k in rows.tolist()]
     body_ids = [lookup(part.bodies[k]) for k in rows.tolist()]
-    shingles = ngram_hash_sets(
-        [np.concatenate((t, b)) for t, b in zip(title_ids, body_ids, strict=True)],
-        terms.hashes,
-        config.shingle_size,
-        n_jobs=config.n_jobs,
-    )
-    counts = count_matrix(title_ids, body_ids, len(terms.vocabulary), config)
+    tokens = NodeTokens.from_parts(title_ids, body_ids)
+    shingles, counts = node_features(tokens, terms.hashes, len(terms.vocabulary), config)
     return _Features(nodes[rows], short[rows], shingles, counts)
 
 

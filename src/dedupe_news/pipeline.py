@@ -40,7 +40,7 @@ from .config import Config
 from .lsh import candidate_codes
 from .minhash import oph_signatures, signatures
 from .result import Clustering, EdgeTable, Stats, Story
-from .shingles import Vocabulary, ngram_hash_sets
+from .shingles import Vocabulary, ngram_hash_ranges
 from .similarity import (
     neighbour_pairs,
     neighbour_smoothing,
@@ -53,6 +53,7 @@ __all__ = [
     "Candidates",
     "Evidence",
     "Features",
+    "NodeTokens",
     "Prepared",
     "Verified",
     "build_features",
@@ -69,6 +70,7 @@ logger = logging.getLogger("dedupe_news")
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 U32 = npt.NDArray[np.uint32]
+I32 = npt.NDArray[np.int32]
 
 MAX_DF_FLOOR = 20  # a term is never "too common" in fewer articles than this
 COPY, REWRITE, NEIGHBOUR = 1, 2, 4  # candidate channel bits
@@ -81,8 +83,7 @@ class Prepared:
 
     articles: list[Article]  # canonical (id) order
     input_position: I64  # canonical index -> position in the caller's input
-    title_ids: list[I64]  # per node
-    body_ids: list[I64]  # per node
+    tokens: NodeTokens  # per node
     node_of: I64  # canonical article index -> node index
     node_weight: I64  # articles per node
     node_days: F64  # per node: days since epoch, NaN when undated
@@ -92,7 +93,41 @@ class Prepared:
 
     @property
     def n_nodes(self) -> int:
-        return len(self.body_ids)
+        return len(self.tokens)
+
+
+@dataclass(frozen=True)
+class NodeTokens:
+    """Token ids of each node in one flat array: node ``k``'s title is
+    ``ids[title_start[k]:body_start[k]]`` and its body ``ids[body_start[k]:body_end[k]]``.
+
+    One int32 array (vocabulary ids) rather than an array per title and body: a fifth of the
+    memory at scale, and what the compiled loops read without copying. Ranges do not overlap
+    and may skip tokens (those of duplicate articles).
+    """
+
+    ids: I32
+    title_start: I64
+    body_start: I64
+    body_end: I64
+
+    def __len__(self) -> int:
+        return self.title_start.size
+
+    def title(self, k: int) -> I32:
+        return self.ids[self.title_start[k] : self.body_start[k]]
+
+    def body(self, k: int) -> I32:
+        return self.ids[self.body_start[k] : self.body_end[k]]
+
+    @classmethod
+    def from_parts(
+        cls, titles: Sequence[npt.NDArray[Any]], bodies: Sequence[npt.NDArray[Any]]
+    ) -> NodeTokens:
+        """From each node's title and body ids."""
+        parts = [part for pair in zip(titles, bodies, strict=True) for part in pair]
+        ids, offsets = flatten(parts, np.int32)
+        return cls(ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
 
 
 @dataclass
@@ -145,25 +180,28 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     canonical = [articles[i] for i in order]
     pieces = [title_and_body(a) for a in canonical]
     titles, bodies = [t for t, _ in pieces], [b for _, b in pieces]
-    vocabulary, ids, boilerplate = encode_articles(titles, bodies, canonical, config)
-    short = np.fromiter(
-        (ids[2 * k].size + ids[2 * k + 1].size < config.min_tokens for k in range(len(canonical))),
-        dtype=bool,
-        count=len(canonical),
-    )
+    vocabulary, tokens, boilerplate = encode_articles(titles, bodies, canonical, config)
+    short = tokens.body_end - tokens.title_start < config.min_tokens
     # Content key: the title's length, then the title's and the body's ids (unambiguous).
+    ids, title_start, body_start, body_end = (
+        tokens.ids,
+        tokens.title_start.tolist(),
+        tokens.body_start.tolist(),
+        tokens.body_end.tolist(),
+    )
     node_of, first = assign_nodes(
         [
-            ids[2 * k].size.to_bytes(8, "little") + ids[2 * k].tobytes() + ids[2 * k + 1].tobytes()
-            for k in range(len(canonical))
+            (b - t).to_bytes(8, "little") + ids[t:e].tobytes()
+            for t, b, e in zip(title_start, body_start, body_end, strict=True)
         ],
         short,
     )
     return Prepared(
         articles=canonical,
         input_position=np.asarray(order, dtype=np.int64),
-        title_ids=[ids[2 * k] for k in first.tolist()],
-        body_ids=[ids[2 * k + 1] for k in first.tolist()],
+        tokens=NodeTokens(
+            ids, tokens.title_start[first], tokens.body_start[first], tokens.body_end[first]
+        ),
         node_of=node_of,
         node_weight=np.bincount(node_of, minlength=first.size).astype(np.int64),
         node_days=np.asarray(
@@ -185,9 +223,10 @@ def title_and_body(article: Article) -> tuple[str, str]:
 
 def encode_articles(
     titles: Sequence[str], bodies: Sequence[str], articles: Sequence[Article], config: Config
-) -> tuple[Vocabulary, list[I64], int]:
-    """Token ids of each article's title and kept body, interleaved (title 0, body 0, title 1,
-    ...), the vocabulary in first-seen order of that sequence, and the boilerplate lines removed.
+) -> tuple[Vocabulary, NodeTokens, int]:
+    """Token ids of each article's title and kept body (one node per article), the vocabulary in
+    first-seen order of titles and bodies interleaved (title 0, body 0, title 1, ...), and the
+    boilerplate lines removed.
 
     The same ids as :func:`strip_boilerplate` and ``Vocabulary.encode_many`` on strings give,
     from a compiled scan of token hashes (see :func:`dedupe_news.text.scan_texts`).
@@ -209,11 +248,12 @@ def encode_articles(
         np.repeat(~removed, np.diff(body_scan.line_first)),
         body_scan.line_first[body_scan.text_first],
     )
-    flat_ids, new = FirstSeen().ids(flat)
+    flat_ids, new = FirstSeen().ids(flat, np.int32)
     strings = body_scan.strings | title_scan.strings
     vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
-    ids = np.split(flat_ids, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    return vocabulary, ids, int(removed.sum())
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    tokens = NodeTokens(flat_ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
+    return vocabulary, tokens, int(removed.sum())
 
 
 def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
@@ -266,16 +306,32 @@ def hash32(hashes: npt.NDArray[np.uint64]) -> U32:
     return np.asarray(hashes ^ (hashes >> np.uint64(32)), dtype=np.uint64).astype(np.uint32)
 
 
-def count_matrix(
-    title_ids: Sequence[I64], body_ids: Sequence[I64], n_terms: int, config: Config
-) -> sp.csr_matrix:
+def count_matrix(tokens: NodeTokens, n_terms: int, config: Config) -> sp.csr_matrix:
     """Term counts per node: the body's lead plus ``title_weight`` times the title."""
-    titles, title_ends = flatten(title_ids, np.int64)
-    bodies, body_ends = flatten(body_ids, np.int64)
     indptr, indices, data = count_rows_kernel(
-        titles, title_ends, bodies, body_ends, float(config.title_weight), config.lead_tokens
+        tokens.ids,
+        tokens.title_start,
+        tokens.body_start,
+        tokens.body_end,
+        float(config.title_weight),
+        config.lead_tokens,
     )
-    return sp.csr_matrix((data, indices, indptr), shape=(len(body_ids), n_terms))
+    return sp.csr_matrix((data, indices, indptr), shape=(len(tokens), n_terms))
+
+
+def node_features(
+    tokens: NodeTokens, hashes: npt.NDArray[np.uint64], n_terms: int, config: Config
+) -> tuple[list[U32], sp.csr_matrix]:
+    """Each node's word-shingle hash set (title and body as one text) and term counts."""
+    shingles = ngram_hash_ranges(
+        tokens.ids,
+        tokens.title_start,
+        tokens.body_end,
+        hashes,
+        config.shingle_size,
+        n_jobs=config.n_jobs,
+    )
+    return shingles, count_matrix(tokens, n_terms, config)
 
 
 def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:
@@ -294,13 +350,7 @@ def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:
 def build_features(prep: Prepared, config: Config) -> Features:
     """Shingle hash sets, TF-IDF vectors (from token ids, no re-tokenizing) and salient sets."""
     hashes = prep.vocabulary.hashes()
-    shingles = ngram_hash_sets(
-        [np.concatenate((t, b)) for t, b in zip(prep.title_ids, prep.body_ids, strict=True)],
-        hashes,
-        config.shingle_size,
-        n_jobs=config.n_jobs,
-    )
-    counts = count_matrix(prep.title_ids, prep.body_ids, len(prep.vocabulary), config)
+    shingles, counts = node_features(prep.tokens, hashes, len(prep.vocabulary), config)
     weighting = TermWeighting.fit(
         np.bincount(counts.indices, minlength=counts.shape[1]),
         prep.n_nodes,

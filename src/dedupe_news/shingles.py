@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,14 @@ import numpy.typing as npt
 from ._arrays import flatten
 from ._kernels import in_chunks, ngram_hashes_kernel
 
-__all__ = ["Vocabulary", "fmix64", "ngram_hash_sets", "ngram_hashes", "token_hashes"]
+__all__ = [
+    "Vocabulary",
+    "fmix64",
+    "ngram_hash_ranges",
+    "ngram_hash_sets",
+    "ngram_hashes",
+    "token_hashes",
+]
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -112,13 +120,31 @@ def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
 def ngram_hash_sets(documents: Sequence[I64], hashes: U64, n: int, *, n_jobs: int = 1) -> list[U32]:
     """:func:`ngram_hashes` of each document, in one compiled pass (on ``n_jobs`` threads)."""
     ids, offsets = flatten(documents, np.int64)
+    return ngram_hash_ranges(ids, offsets[:-1], offsets[1:], hashes, n, n_jobs=n_jobs)
+
+
+def ngram_hash_ranges(
+    ids: npt.NDArray[np.integer[Any]],
+    starts: I64,
+    ends: I64,
+    hashes: U64,
+    n: int,
+    *,
+    n_jobs: int = 1,
+) -> list[U32]:
+    """:func:`ngram_hashes` of each document ``ids[starts[d]:ends[d]]`` of one token array
+    (ranges that do not overlap), without copying the documents out."""
     hashes = np.asarray(hashes, dtype=np.uint64)
     out = np.empty(ids.size, dtype=np.uint32)
-    lengths = np.empty(len(documents), dtype=np.int64)
+    lengths = np.empty(starts.size, dtype=np.int64)
     in_chunks(
-        len(documents),
+        starts.size,
         n_jobs,
-        lambda a, b: ngram_hashes_kernel(ids, offsets, hashes, n, np.arange(a, b), out, lengths),
+        lambda a, b: ngram_hashes_kernel(
+            ids, starts, ends, hashes, n, np.arange(a, b), out, lengths
+        ),
     )
-    starts = offsets[:-1].tolist()
-    return [out[start : start + size] for start, size in zip(starts, lengths.tolist(), strict=True)]
+    return [
+        out[start : start + size]
+        for start, size in zip(starts.tolist(), lengths.tolist(), strict=True)
+    ]
