@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -180,27 +181,16 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     canonical = [articles[i] for i in order]
     pieces = [title_and_body(a) for a in canonical]
     titles, bodies = [t for t, _ in pieces], [b for _, b in pieces]
+    del pieces
     vocabulary, tokens, boilerplate = encode_articles(titles, bodies, canonical, config)
+    del titles, bodies  # tokens from here on
     short = tokens.body_end - tokens.title_start < config.min_tokens
-    # Content key: the title's length, then the title's and the body's ids (unambiguous).
-    ids, title_start, body_start, body_end = (
-        tokens.ids,
-        tokens.title_start.tolist(),
-        tokens.body_start.tolist(),
-        tokens.body_end.tolist(),
-    )
-    node_of, first = assign_nodes(
-        [
-            (b - t).to_bytes(8, "little") + ids[t:e].tobytes()
-            for t, b, e in zip(title_start, body_start, body_end, strict=True)
-        ],
-        short,
-    )
+    node_of, first = assign_nodes(content_keys(tokens), short)
     return Prepared(
         articles=canonical,
         input_position=np.asarray(order, dtype=np.int64),
         tokens=NodeTokens(
-            ids, tokens.title_start[first], tokens.body_start[first], tokens.body_end[first]
+            tokens.ids, tokens.title_start[first], tokens.body_start[first], tokens.body_end[first]
         ),
         node_of=node_of,
         node_weight=np.bincount(node_of, minlength=first.size).astype(np.int64),
@@ -248,12 +238,29 @@ def encode_articles(
         np.repeat(~removed, np.diff(body_scan.line_first)),
         body_scan.line_first[body_scan.text_first],
     )
-    flat_ids, new = FirstSeen().ids(flat, np.int32)
     strings = body_scan.strings | title_scan.strings
+    n_removed = int(removed.sum())
+    del title_scan, body_scan, removed  # the hashes are interleaved in ``flat`` now
+    flat_ids, new = FirstSeen().ids(flat, np.int32)
     vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     tokens = NodeTokens(flat_ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
-    return vocabulary, tokens, int(removed.sum())
+    return vocabulary, tokens, n_removed
+
+
+def content_keys(tokens: NodeTokens) -> list[bytes]:
+    """A 16-byte digest per node of its title's length and its token ids: the nodes of equal
+    keys have the same title and body (up to a 128-bit collision, as on the Dask engine)."""
+    ids = tokens.ids.data  # a memoryview: slices hash without a copy
+    return [
+        hashlib.blake2b(ids[t:e], digest_size=16, salt=(b - t).to_bytes(8, "little")).digest()
+        for t, b, e in zip(
+            tokens.title_start.tolist(),
+            tokens.body_start.tolist(),
+            tokens.body_end.tolist(),
+            strict=True,
+        )
+    ]
 
 
 def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
