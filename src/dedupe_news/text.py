@@ -261,29 +261,32 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
     seen = FirstSeen()
     strings: dict[int, str] = {}
     parts: list[tuple[npt.NDArray[Any], ...]] = []
+    # The token hashes (most of a scan's memory) go straight into one array as pieces come,
+    # sized for about as many tokens as the texts can hold and trimmed at the end: the pieces
+    # are never held twice, as concatenating them would.
+    hashes = np.empty(sum(map(len, texts)) // 2 + 1, dtype=np.uint64)
     tokens_before, lines_before = 0, 0
     for joined, scanned in _scan_pieces(texts, max_line_words, n_jobs):
-        starts, token_ends, hashes, line_first, line_key, keyed, text_first = scanned
-        _, new = seen.ids(hashes)
-        for k, h in zip(new.tolist(), hashes[new].tolist(), strict=True):
+        starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first = scanned
+        _, new = seen.ids(piece_hashes)
+        for k, h in zip(new.tolist(), piece_hashes[new].tolist(), strict=True):
             strings[h] = joined[starts[k] : token_ends[k]]
+        end = tokens_before + piece_hashes.size
+        if end > hashes.size:  # casefolding lengthened the texts
+            hashes.resize(2 * end, refcheck=False)
+        hashes[tokens_before:end] = piece_hashes
         parts.append(
-            (
-                hashes,
-                line_first[:-1] + tokens_before,
-                line_key,
-                keyed,
-                text_first[:-1] + lines_before,
-            )
+            (line_first[:-1] + tokens_before, line_key, keyed, text_first[:-1] + lines_before)
         )
-        tokens_before += hashes.size
+        tokens_before = end
         lines_before += line_key.size
+    hashes.resize(tokens_before, refcheck=False)  # in place: the unused tail is given back
     return Scan(
-        hashes=np.concatenate([p[0] for p in parts]),
-        line_first=np.concatenate([*(p[1] for p in parts), [tokens_before]]),
-        line_key=np.concatenate([p[2] for p in parts]),
-        keyed=np.concatenate([p[3] for p in parts]),
-        text_first=np.concatenate([*(p[4] for p in parts), [lines_before]]),
+        hashes=hashes,
+        line_first=np.concatenate([*(p[0] for p in parts), [tokens_before]]),
+        line_key=np.concatenate([p[1] for p in parts]),
+        keyed=np.concatenate([p[2] for p in parts]),
+        text_first=np.concatenate([*(p[3] for p in parts), [lines_before]]),
         strings=strings,
     )
 
