@@ -78,6 +78,9 @@ def test_top_neighbours_matches_sorting_each_node(seed: int, k: int) -> None:
         expected += [(node, t, -neg) for neg, t in sorted(partners)[:k]]
     source, target, got = top_neighbours(pairs, sims, k)
     assert list(zip(source.tolist(), target.tolist(), got.tolist(), strict=True)) == expected
+    shuffled = rng.permutation(len(pairs))  # the pairs' order does not matter
+    again = top_neighbours(pairs[shuffled], sims[shuffled], k)
+    assert [a.tolist() for a in again] == [source.tolist(), target.tolist(), got.tolist()]
 
 
 @settings(max_examples=100, deadline=None)

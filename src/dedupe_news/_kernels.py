@@ -495,48 +495,69 @@ def interleave_kernel(first, first_ends, second, second_kept, second_ends):
 @_compiled()
 def top_neighbours_kernel(pairs, sims, n, k):
     """Each node's ``k`` best partners over undirected ``pairs``: most similar first, ties to
-    the smaller partner; nodes in order. Returns ``(source, target, sim)``."""
-    degree = np.zeros(n + 1, dtype=np.int64)
+    the smaller partner; nodes in order. Returns ``(source, target, sim)``.
+
+    Each edge is offered to both of its nodes' sorted lists of ``k``: memory is ``n * k``,
+    whatever the number of pairs, and the order being total, the lists do not depend on the
+    order of the pairs."""
+    target = np.empty((n, k), dtype=np.int64)
+    best = np.empty((n, k), dtype=np.float64)
+    kept = np.zeros(n, dtype=np.int64)
     for e in range(pairs.shape[0]):
-        degree[pairs[e, 0] + 1] += 1
-        degree[pairs[e, 1] + 1] += 1
-    start = np.cumsum(degree)
-    fill = start[:-1].copy()
-    partner = np.empty(2 * pairs.shape[0], dtype=np.int64)
-    weight = np.empty(2 * pairs.shape[0], dtype=np.float64)
-    for e in range(pairs.shape[0]):
+        s = sims[e]
         for a, b in ((pairs[e, 0], pairs[e, 1]), (pairs[e, 1], pairs[e, 0])):
-            partner[fill[a]] = b
-            weight[fill[a]] = sims[e]
-            fill[a] += 1
-    size = 0
-    for node in range(n):
-        size += min(k, start[node + 1] - start[node])
-    source = np.empty(size, dtype=np.int64)
-    target = np.empty(size, dtype=np.int64)
-    best = np.empty(size, dtype=np.float64)
-    out = 0
-    for node in range(n):
-        kept = 0  # insertion into the node's sorted slice out:out + kept
-        for p in range(start[node], start[node + 1]):
-            t, s = partner[p], weight[p]
-            at = kept
+            at = kept[a]
             while at > 0 and (
-                best[out + at - 1] < s or (best[out + at - 1] == s and target[out + at - 1] > t)
+                best[a, at - 1] < s or (best[a, at - 1] == s and target[a, at - 1] > b)
             ):
                 at -= 1
             if at >= k:
                 continue
-            last = min(kept, k - 1)
-            for q in range(last, at, -1):
-                target[out + q] = target[out + q - 1]
-                best[out + q] = best[out + q - 1]
-            target[out + at] = t
-            best[out + at] = s
-            kept = min(kept + 1, k)
-        source[out : out + kept] = node
-        out += kept
-    return source, target, best
+            for q in range(min(kept[a], k - 1), at, -1):
+                target[a, q] = target[a, q - 1]
+                best[a, q] = best[a, q - 1]
+            target[a, at] = b
+            best[a, at] = s
+            kept[a] = min(kept[a] + 1, k)
+    size = kept.sum()
+    source_out = np.empty(size, dtype=np.int64)
+    target_out = np.empty(size, dtype=np.int64)
+    best_out = np.empty(size, dtype=np.float64)
+    out = 0
+    for node in range(n):
+        for q in range(kept[node]):
+            source_out[out] = node
+            target_out[out] = target[node, q]
+            best_out[out] = best[node, q]
+            out += 1
+    return source_out, target_out, best_out
+
+
+@_compiled()
+def two_step_codes_kernel(first, target, n):
+    """Pair codes ``a * n + b`` (``a < b``, repeats possible) two steps apart among each node's
+    partners ``target[first[i]:first[i + 1]]``: two partners of one node (siblings), and a node
+    with a partner's partner when the node is the smaller of the two."""
+    size = 0
+    for i in range(n):
+        degree = first[i + 1] - first[i]
+        size += degree * (degree - 1) // 2
+        for x in range(first[i], first[i + 1]):
+            size += first[target[x] + 1] - first[target[x]]
+    out = np.empty(size, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        for x in range(first[i], first[i + 1]):
+            a = target[x]
+            for y in range(x + 1, first[i + 1]):
+                b = target[y]
+                out[count] = min(a, b) * n + max(a, b)
+                count += 1
+            for y in range(first[a], first[a + 1]):
+                if i < target[y]:
+                    out[count] = i * n + target[y]
+                    count += 1
+    return out[:count]
 
 
 @_compiled(nogil=True)

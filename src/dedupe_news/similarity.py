@@ -19,6 +19,7 @@ from ._kernels import (
     intersection_sizes_kernel,
     rowwise_dot_kernel,
     top_neighbours_kernel,
+    two_step_codes_kernel,
 )
 
 __all__ = [
@@ -107,11 +108,8 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
         return np.empty((0, 2), dtype=np.int64)
     source, target, _ = top_neighbours(pairs, sims, k)
     n = int(max(source.max(), target.max())) + 1
-    best = sp.csr_matrix((np.ones(source.size), (source, target)), shape=(n, n))
-    two_steps = (best @ best + best.T @ best).tocoo()  # i->j->l, and j<-i->l (siblings)
-    i, j = two_steps.row.astype(np.int64), two_steps.col.astype(np.int64)
-    keep = i < j
-    codes = sorted_unique(i[keep] * n + j[keep])
+    first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
+    codes = sorted_unique(two_step_codes_kernel(first, target, n))
     known = pair_codes(pairs, n)  # sorted: pairs come in code order
     at = np.minimum(np.searchsorted(known, codes), max(known.size - 1, 0))
     return code_pairs(codes[known[at] != codes], n)
