@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
+from ._kernels import merge_positions_kernel, sorted_positions_kernel
+
 __all__ = [
     "code_pairs",
     "flatten",
@@ -20,6 +22,7 @@ __all__ = [
     "pair_codes",
     "placed",
     "sorted_csr",
+    "sorted_positions",
     "sorted_unique",
 ]
 
@@ -57,9 +60,15 @@ def insert_sorted(base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.nda
     sorted union: ``(positions of base's, positions of new's)``. A merge without a sort, for
     columns that travel with the values (see :func:`placed`).
     """
-    new_at = np.searchsorted(base, new) + np.arange(new.size)
-    base_at = np.arange(base.size) + np.searchsorted(new, base)
+    base_at, new_at = merge_positions_kernel(base, new)
     return base_at, new_at
+
+
+def sorted_positions(base: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index in ``base`` of each of ``values`` (both sorted, ``base``'s values distinct), ``-1``
+    where absent."""
+    out: np.ndarray = sorted_positions_kernel(base, values)
+    return out
 
 
 def placed(at: tuple[np.ndarray, np.ndarray], base: np.ndarray, new: Any) -> np.ndarray:

@@ -448,6 +448,37 @@ class FirstSeen:
 
 
 @_compiled()
+def merge_positions_kernel(base, new):
+    """Where the entries of two sorted arrays go in their sorted union (base's first on a tie):
+    one pass, where a binary search per entry costs ``log`` of the other array's size."""
+    base_at = np.empty(base.size, dtype=np.int64)
+    new_at = np.empty(new.size, dtype=np.int64)
+    i = j = 0
+    while i < base.size or j < new.size:
+        if j == new.size or (i < base.size and base[i] <= new[j]):
+            base_at[i] = i + j
+            i += 1
+        else:
+            new_at[j] = i + j
+            j += 1
+    return base_at, new_at
+
+
+@_compiled()
+def sorted_positions_kernel(base, values):
+    """Index in ``base`` of each of ``values``, ``-1`` where absent; both sorted, base's
+    values distinct. One pass over both."""
+    out = np.full(values.size, -1, dtype=np.int64)
+    i = 0
+    for j in range(values.size):
+        while i < base.size and base[i] < values[j]:
+            i += 1
+        if i < base.size and base[i] == values[j]:
+            out[j] = i
+    return out
+
+
+@_compiled()
 def minhash_kernel(flat, offsets, a, b):
     """MinHash (datasketch's ``affine32``) of each set ``flat[offsets[i]:offsets[i + 1]]``:
     per permutation the minimum of ``a * fmix32(h) + b`` mod 2**32; empty sets stay all ones."""

@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed
+from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed, sorted_positions
 from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -425,8 +425,8 @@ def merge_channels(
     for group_codes, bits in groups:
         more, more_bits = _distinct_codes(group_codes, bits)
         if codes.size:
-            at = np.minimum(np.searchsorted(codes, more), codes.size - 1)
-            known = codes[at] == more
+            at = sorted_positions(codes, more)
+            known = at >= 0
             channels[at[known]] |= more_bits[known]
             more, more_bits = more[~known], more_bits[~known]
         layout = insert_sorted(codes, more)

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
-from ._arrays import code_pairs, flatten, pair_codes, sorted_csr, sorted_unique
+from ._arrays import code_pairs, flatten, pair_codes, sorted_csr, sorted_positions, sorted_unique
 from ._kernels import (
     in_chunks,
     intersection_sizes_kernel,
@@ -111,8 +111,7 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
     first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
     codes = sorted_unique(two_step_codes_kernel(first, target, n))
     known = pair_codes(pairs, n)  # sorted: pairs come in code order
-    at = np.minimum(np.searchsorted(known, codes), max(known.size - 1, 0))
-    return code_pairs(codes[known[at] != codes], n)
+    return code_pairs(codes[sorted_positions(known, codes) < 0], n)
 
 
 def neighbour_smoothing(

@@ -1,0 +1,39 @@
+"""The shared array helpers against NumPy's own formulations."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe_news._arrays import code_pairs, insert_sorted, pair_codes, placed, sorted_positions
+
+VALUES = st.sets(st.integers(-50, 50), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=VALUES, new=VALUES)
+def test_insert_sorted_lays_out_the_sorted_union(base: set[int], new: set[int]) -> None:
+    base_array = np.array(sorted(base), dtype=np.int64)
+    new_array = np.array(sorted(new - base), dtype=np.int64)
+    layout = insert_sorted(base_array, new_array)
+    np.testing.assert_array_equal(
+        layout[1], np.searchsorted(base_array, new_array) + np.arange(new_array.size)
+    )
+    assert placed(layout, base_array, new_array).tolist() == sorted(base | new)
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=VALUES, values=st.lists(st.integers(-50, 50), max_size=30))
+def test_sorted_positions_finds_each_value_or_minus_one(base: set[int], values: list[int]) -> None:
+    base_array = np.array(sorted(base), dtype=np.int64)
+    ordered = sorted(values)
+    expected = [sorted(base).index(v) if v in base else -1 for v in ordered]
+    assert sorted_positions(base_array, np.array(ordered, dtype=np.int64)).tolist() == expected
+
+
+def test_pair_codes_round_trip_in_pair_order() -> None:
+    pairs = np.array([[0, 3], [1, 2], [0, 1], [2, 3]], dtype=np.int64)
+    codes = pair_codes(pairs, 4)
+    np.testing.assert_array_equal(code_pairs(codes, 4), pairs)
+    assert np.argsort(codes).tolist() == np.lexsort((pairs[:, 1], pairs[:, 0])).tolist()
