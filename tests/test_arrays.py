@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news._arrays import code_pairs, insert_sorted, pair_codes, placed, sorted_positions
+from dedupe_news._arrays import (
+    code_pairs,
+    insert_sorted,
+    pair_codes,
+    placed,
+    sorted_positions,
+    sorted_unique,
+)
 
 VALUES = st.sets(st.integers(-50, 50), max_size=30)
 
@@ -37,3 +44,13 @@ def test_pair_codes_round_trip_in_pair_order() -> None:
     codes = pair_codes(pairs, 4)
     np.testing.assert_array_equal(code_pairs(codes, 4), pairs)
     assert np.argsort(codes).tolist() == np.lexsort((pairs[:, 1], pairs[:, 0])).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(-50, 50), max_size=40), owned=st.booleans())
+def test_sorted_unique_in_place_is_np_unique(values: list[int], owned: bool) -> None:
+    array = np.array(values, dtype=np.int64)
+    expected = np.unique(array)
+    np.testing.assert_array_equal(sorted_unique(array.copy()), expected)
+    scratch = array.copy() if owned else np.concatenate((array, [7]))[: array.size]  # a view
+    np.testing.assert_array_equal(sorted_unique(scratch, overwrite=True), expected)

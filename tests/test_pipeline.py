@@ -578,18 +578,42 @@ def test_stats_to_dict(result: Clustering) -> None:
     assert all(isinstance(v, int) for v in counts.values())
 
 
-def test_garbage_collector_state_is_restored(seed_articles: list[Article]) -> None:
+def test_garbage_collector_and_huge_page_settings_are_restored(
+    seed_articles: list[Article],
+) -> None:
     import gc
 
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    def huge_pages() -> bool:
+        previous = _set_madvise_hugepage(True)
+        _set_madvise_hugepage(previous)
+        return bool(previous)
+
     assert gc.isenabled()
+    before = huge_pages()
     cluster(seed_articles)
-    assert gc.isenabled()
+    assert gc.isenabled() and huge_pages() == before
     gc.disable()
+    _set_madvise_hugepage(not before)
     try:
         cluster(seed_articles)
-        assert not gc.isenabled()
+        assert not gc.isenabled() and huge_pages() == (not before)
     finally:
         gc.enable()
+        _set_madvise_hugepage(before)
+
+
+def test_overlapping_runs_restore_the_settings_when_the_last_ends() -> None:
+    import gc
+
+    from dedupe_news._runtime import batch_runtime
+
+    with batch_runtime():
+        with batch_runtime():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer run still holds the settings
+    assert gc.isenabled()
 
 
 def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import merge_positions_kernel, sorted_positions_kernel
+from ._kernels import compact_sorted_kernel, merge_positions_kernel, sorted_positions_kernel
 
 __all__ = [
     "code_pairs",
@@ -29,8 +29,20 @@ __all__ = [
 A = TypeVar("A", bound=np.ndarray)
 
 
-def sorted_unique(values: A) -> A:
-    """Sorted distinct values of a 1-D array (what ``np.unique`` returns)."""
+def sorted_unique(values: A, *, overwrite: bool = False) -> A:
+    """Sorted distinct values of a 1-D array (what ``np.unique`` returns).
+
+    With ``overwrite``, an array the caller lets go of is sorted and compacted in place, and
+    its front returned (trimmed in place when it owns its memory): no new memory, which at tens
+    of millions of pair codes is most of the cost (fresh pages cost more than the sort).
+    """
+    if overwrite and values.ndim == 1:
+        values.sort()
+        kept = compact_sorted_kernel(values)
+        if values.flags.owndata:
+            values.resize(kept, refcheck=False)  # the caller holds no other view
+            return values
+        return values[:kept]  # type: ignore[return-value]
     ordered = np.sort(values)
     if ordered.size < 2:
         return ordered  # type: ignore[return-value]

@@ -448,6 +448,19 @@ class FirstSeen:
 
 
 @_compiled()
+def compact_sorted_kernel(values):
+    """Moves the distinct values of a sorted array to its front; returns how many there are."""
+    if values.size == 0:
+        return 0
+    kept = 1
+    for i in range(1, values.size):
+        if values[i] != values[kept - 1]:
+            values[kept] = values[i]
+            kept += 1
+    return kept
+
+
+@_compiled()
 def merge_positions_kernel(base, new):
     """Where the entries of two sorted arrays go in their sorted union (base's first on a tie):
     one pass, where a binary search per entry costs ``log`` of the other array's size."""

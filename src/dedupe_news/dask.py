@@ -56,6 +56,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from None
 
 from ._arrays import pair_codes, sorted_unique
+from ._runtime import batch_runtime
 from .articles import Article, check_text_column, check_unique_ids, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -67,7 +68,6 @@ from .pipeline import (
     NodeTokens,
     TermWeighting,
     assign_nodes,
-    collector_paused,
     day_number,
     expand_candidates,
     lsh_signatures,
@@ -111,7 +111,7 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-@collector_paused()  # millions of small objects and no cycles, as in cluster()
+@batch_runtime()  # millions of small objects and no cycles, as in cluster()
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
     pieces = [title_and_body(a) for a in articles]
@@ -166,7 +166,7 @@ class _Stripped:
     bodies: list[list[str]]  # tokens, boilerplate removed
 
 
-@collector_paused()
+@batch_runtime()
 def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Stripped, pd.DataFrame]:
     scan = part.scan
     removed = rules.removed(scan, part.bodies, part.source_keys)
@@ -189,7 +189,7 @@ def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Strip
     return _Stripped(titles, bodies), meta
 
 
-@collector_paused()
+@batch_runtime()
 def _first_seen(part: _Stripped, ranks: I64) -> pd.DataFrame:
     """Each token of the partition with its first appearance: ``rank << 32 | position``.
 
@@ -225,7 +225,7 @@ class _Features:
     counts: sp.csr_matrix
 
 
-@collector_paused()
+@batch_runtime()
 def _features(
     part: _Stripped,
     nodes: I64,
@@ -262,7 +262,7 @@ _BANDS_META = pd.DataFrame(
 )
 
 
-@collector_paused()
+@batch_runtime()
 def _vectors(
     part: _Features, weighting: TermWeighting, terms: _Terms, config: Config
 ) -> tuple[I64, sp.csr_matrix, pd.DataFrame]:
@@ -395,7 +395,7 @@ def _tree_sum(items: Sequence[Delayed], empty: Any) -> Any:
     return items[0] if items else empty
 
 
-@collector_paused()  # the client's share allocates as cluster() does
+@batch_runtime()  # the client's share allocates as cluster() does
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> DaskClustering:
     """Group articles that report the same story, on Dask: the same stories as ``cluster()``.
 

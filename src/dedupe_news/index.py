@@ -49,13 +49,13 @@ import scipy.sparse as sp
 from ._arrays import sorted_unique
 from ._buckets import Buckets
 from ._rows import Rows, blend, distinct_pairs, ranks
+from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
 from .errors import ConfigError, InputError
 from .lsh import band_keys
 from .pipeline import (
-    collector_paused,
     day_number,
     hash32,
     idf_and_weights,
@@ -700,7 +700,7 @@ class StoryIndex:
         now = _now()
         ordered = arrival_order(items, now)
         try:
-            with self._store.transaction(), collector_paused():
+            with self._store.transaction(), batch_runtime():
                 assignments = self._add_batch(ordered, now) if ordered else []
         except BaseException:
             self._load()  # back to the committed state

@@ -161,4 +161,4 @@ def candidate_codes(
         band_of = np.full(active.size, band, dtype=np.int64)
         pairs = bucket_pairs(_band_keys(sig, band, rows), active, band_of, max_partners or n)
         codes.append(pair_codes(pairs, n))
-    return sorted_unique(np.concatenate(codes))
+    return sorted_unique(np.concatenate(codes), overwrite=True)

@@ -17,11 +17,9 @@ The canonical order makes every tie-break independent of input order.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -35,6 +33,7 @@ from tqdm import tqdm
 
 from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed, sorted_positions
 from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
+from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -480,11 +479,14 @@ def expand_candidates(
     cosine = pair_cosine(tfidf, pairs, n_jobs=config.n_jobs)
     extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
     if len(extra):  # merged in code order
-        layout = insert_sorted(codes, pair_codes(extra, n))
-        del codes
+        del pairs
+        extra_codes = pair_codes(extra, n)
+        layout = insert_sorted(codes, extra_codes)
         extra_cosine = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
-        pairs, channels = placed(layout, pairs, extra), placed(layout, channels, NEIGHBOUR)
+        del extra
+        codes, channels = placed(layout, codes, extra_codes), placed(layout, channels, NEIGHBOUR)
         cosine = placed(layout, cosine, extra_cosine)
+        pairs = code_pairs(codes, n)
     return Candidates(pairs, channels, cosine)
 
 
@@ -582,22 +584,6 @@ def link(prep: Prepared, verified: Verified, config: Config) -> I64:
     return average_linkage(verified.vectors, pairs, score, config.threshold, prep.node_weight)
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a run.
-
-    The stages allocate millions of small objects (tokens, lists) and no reference cycles; the
-    collector's full passes over that growing heap cost a quarter of a large run.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> Clustering:
     """Group articles that report the same story.
 
@@ -634,7 +620,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
     items = coerce_articles(articles)
     with (
-        collector_paused(),
+        batch_runtime(),
         tqdm(total=5, desc="dedupe-news", unit="stage", disable=not cfg.progress) as bar,
     ):
         bar.set_postfix_str("prepare")

@@ -109,7 +109,7 @@ def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
     source, target, _ = top_neighbours(pairs, sims, k)
     n = int(max(source.max(), target.max())) + 1
     first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
-    codes = sorted_unique(two_step_codes_kernel(first, target, n))
+    codes = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True)
     known = pair_codes(pairs, n)  # sorted: pairs come in code order
     return code_pairs(codes[sorted_positions(known, codes) < 0], n)
 
