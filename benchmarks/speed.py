@@ -24,6 +24,11 @@ CPU seconds show whether a pipeline used more than one core.
   (32 bands of 4 rows: the split of 128 closest to datasketch's 25 x 5 for threshold 0.5);
   skipped with a message when rensa is not installed.
 
+``dedupe_news`` turns NumPy's transparent-huge-page advice off while it runs (see
+``dedupe_news._runtime``; on virtual machines that compact memory on that advice it is worth a
+third of a run); the reference pipelines keep NumPy's default. Run the script with
+``NUMPY_MADVISE_HUGEPAGE=0`` in the environment to give every pipeline the same setting.
+
 Targets (issue 4): dedupe_news at least 10x faster than the datasketch reference and 2x faster
 than the rensa reference, and at most 10x the time of just reading the file.
 
@@ -38,7 +43,6 @@ Tables are printed as markdown and everything is written to ``--out`` as JSON (n
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import importlib.metadata
 import itertools
@@ -76,6 +80,7 @@ from _common import (
     word_shingles,
     write_json,
 )
+from dedupe_news._runtime import batch_runtime
 from dedupe_news.articles import coerce_articles
 from dedupe_news.pipeline import (
     Evidence,
@@ -126,13 +131,10 @@ def run_dedupe_news(path: Path) -> Details:
 
 
 def run_dedupe_news_stages(path: Path) -> Details:
-    """The same work stage by stage (the sequence of ``dedupe_news.pipeline.cluster``, which
-    also pauses the cyclic garbage collector)."""
-    gc.disable()
-    try:
+    """The same work stage by stage (the sequence of ``dedupe_news.pipeline.cluster``, in the
+    same process settings: see ``dedupe_news._runtime``)."""
+    with batch_runtime():
         return _stages(path)
-    finally:
-        gc.enable()
 
 
 def _stages(path: Path) -> Details:
