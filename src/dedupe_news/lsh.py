@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from ._arrays import code_pairs, pair_codes, sorted_unique
+from ._arrays import code_pairs, sorted_unique
 from .shingles import fmix64
 
 __all__ = [
@@ -82,31 +82,27 @@ def band_keys(signatures: U32, bands: int, rows: int) -> npt.NDArray[np.uint64]:
     return np.asarray(key, dtype=np.uint64)
 
 
-def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> I64:
-    """Pairs of members within each group of the sorted ``order``, as an ``(m, 2)`` array.
+def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> tuple[I64, I64]:
+    """Pairs of members within each group of the sorted ``order``, as two arrays.
 
     Each member is paired with at most ``max_partners`` of the members that follow it, so a
     group of size s yields all s * (s - 1) / 2 pairs when s <= max_partners + 1 and about
     s * max_partners pairs beyond.
     """
     if sizes.size == 0:
-        return np.empty((0, 2), dtype=np.int64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     position = np.repeat(starts, sizes) + offset
     later = np.minimum(np.repeat(sizes, sizes) - offset - 1, max_partners)
     left = np.repeat(position, later)
     step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later)
-    return np.stack([order[left], order[left + 1 + step]], axis=1)
+    return order[left], order[left + 1 + step]
 
 
-def bucket_pairs(keys: npt.NDArray[np.uint64], nodes: I64, bands: I64, max_partners: int) -> I64:
-    """Pairs ``(i, j)``, ``i < j``, of the nodes that share a bucket (equal band and key).
-
-    A bucket larger than ``max_partners + 1`` is shuffled (a fixed shuffle per band, seeded by
-    the node index) and each member is paired with the next ``max_partners`` only. Depends
-    only on the rows of each bucket, so buckets can be spread over machines (see
-    ``dedupe_news.dask``). May repeat a pair found in several bands.
-    """
+def _bucket_members(
+    keys: npt.NDArray[np.uint64], nodes: I64, bands: I64, max_partners: int
+) -> tuple[I64, I64]:
+    """:func:`bucket_pairs`, each pair's nodes in either order, as two arrays."""
     with np.errstate(over="ignore"):
         shuffle = fmix64(
             nodes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + bands.astype(np.uint64)
@@ -117,8 +113,19 @@ def bucket_pairs(keys: npt.NDArray[np.uint64], nodes: I64, bands: I64, max_partn
     starts = np.concatenate(([0], boundaries)).astype(np.int64)
     sizes = np.diff(np.concatenate((starts, [sorted_keys.size]))).astype(np.int64)
     multi = sizes > 1
-    pairs = _pairs_within_groups(nodes[order], starts[multi], sizes[multi], max_partners)
-    return np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1) if pairs.size else pairs
+    return _pairs_within_groups(nodes[order], starts[multi], sizes[multi], max_partners)
+
+
+def bucket_pairs(keys: npt.NDArray[np.uint64], nodes: I64, bands: I64, max_partners: int) -> I64:
+    """Pairs ``(i, j)``, ``i < j``, of the nodes that share a bucket (equal band and key).
+
+    A bucket larger than ``max_partners + 1`` is shuffled (a fixed shuffle per band, seeded by
+    the node index) and each member is paired with the next ``max_partners`` only. Depends
+    only on the rows of each bucket, so buckets can be spread over machines (see
+    ``dedupe_news.dask``). May repeat a pair found in several bands.
+    """
+    a, b = _bucket_members(keys, nodes, bands, max_partners)
+    return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def candidate_pairs(
@@ -159,6 +166,6 @@ def candidate_codes(
     codes: list[I64] = [np.empty(0, dtype=np.int64)]
     for band in range(bands):
         band_of = np.full(active.size, band, dtype=np.int64)
-        pairs = bucket_pairs(_band_keys(sig, band, rows), active, band_of, max_partners or n)
-        codes.append(pair_codes(pairs, n))
+        a, b = _bucket_members(_band_keys(sig, band, rows), active, band_of, max_partners or n)
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))  # pair codes, i < j
     return sorted_unique(np.concatenate(codes), overwrite=True)
