@@ -492,6 +492,26 @@ def sorted_positions_kernel(base, values):
 
 
 @_compiled()
+def oph_kernel(flat, offsets, key, num_perm, out):
+    """One-permutation hashing of each set ``flat[offsets[i]:offsets[i + 1]]`` into row ``i``
+    of ``out`` (filled with ones): each value re-mixed (``fmix32(h ^ key)``), binned by its
+    high bits, each bin keeping its minimum (see :func:`dedupe_news.minhash.oph_signatures`)."""
+    mask = np.uint64(0xFFFFFFFF)
+    for i in range(offsets.size - 1):
+        row = out[i]
+        for k in range(offsets[i], offsets[i + 1]):
+            h = np.uint64(flat[k]) ^ np.uint64(key)
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & mask
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & mask
+            h ^= h >> np.uint64(16)
+            b = (h * np.uint64(num_perm)) >> np.uint64(32)
+            if np.uint32(h) < row[b]:
+                row[b] = np.uint32(h)
+
+
+@_compiled()
 def minhash_kernel(flat, offsets, a, b):
     """MinHash (datasketch's ``affine32``) of each set ``flat[offsets[i]:offsets[i + 1]]``:
     per permutation the minimum of ``a * fmix32(h) + b`` mod 2**32; empty sets stay all ones."""
@@ -632,10 +652,13 @@ def ngram_hashes_kernel(ids, starts, ends, hashes, n, documents, out, lengths):
 
 
 @_compiled()
-def count_rows_kernel(ids, first_start, second_start, second_end, first_weight, second_limit):
+def count_rows_kernel(
+    ids, first_start, second_start, second_end, first_weight, second_limit, n_terms
+):
     """CSR rows (``indptr``, sorted ``indices``, summed ``data``) of weighted term counts: row
-    ``r`` counts ``ids[first_start[r]:second_start[r]]`` at ``first_weight`` each and the first
-    ``second_limit`` (all when 0) of ``ids[second_start[r]:second_end[r]]`` at 1 each."""
+    ``r`` counts the first ``second_limit`` (all when 0) of ``ids[second_start[r]:second_end[r]]``
+    at 1 each, then ``ids[first_start[r]:second_start[r]]`` at ``first_weight`` each (the sums
+    run in that order)."""
     rows = first_start.size
     size = 0
     for r in range(rows):
@@ -643,23 +666,27 @@ def count_rows_kernel(ids, first_start, second_start, second_end, first_weight, 
     indptr = np.zeros(rows + 1, dtype=np.int64)
     indices = np.empty(size, dtype=np.int32)
     data = np.empty(size, dtype=np.float64)
+    row_of = np.full(n_terms, -1, dtype=np.int64)  # the last row that counted each term
+    total = np.zeros(n_terms, dtype=np.float64)
     nnz = 0
     for r in range(rows):
         a, b = second_start[r], second_end[r]
         if second_limit > 0:
             b = min(b, a + second_limit)
-        terms = np.concatenate((ids[a:b], ids[first_start[r] : second_start[r]]))
-        weights = np.concatenate(
-            (np.ones(b - a), np.full(second_start[r] - first_start[r], first_weight))
-        )
-        order = np.argsort(terms, kind="mergesort")
-        for i in range(order.size):
-            term = terms[order[i]]
-            if nnz > indptr[r] and indices[nnz - 1] == term:
-                data[nnz - 1] += weights[order[i]]
-            else:
-                indices[nnz] = term
-                data[nnz] = weights[order[i]]
-                nnz += 1
+        start = nnz
+        for part in range(2):
+            lo, hi, weight = (a, b, 1.0) if part == 0 else (first_start[r], a, first_weight)
+            for k in range(lo, hi):
+                term = ids[k]
+                if row_of[term] != r:
+                    row_of[term] = r
+                    total[term] = weight
+                    indices[nnz] = term
+                    nnz += 1
+                else:
+                    total[term] += weight
+        indices[start:nnz].sort()
+        for k in range(start, nnz):
+            data[k] = total[indices[k]]
         indptr[r + 1] = nnz
     return indptr, indices[:nnz].copy(), data[:nnz].copy()

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._arrays import flatten
-from ._kernels import minhash_kernel
+from ._kernels import minhash_kernel, oph_kernel
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -34,8 +34,6 @@ __all__ = ["EMPTY", "fmix32", "oph_signatures", "permutations", "signatures", "t
 U32 = npt.NDArray[np.uint32]
 EMPTY = np.uint32(0xFFFFFFFF)
 """Signature value of an empty set (datasketch's sentinel)."""
-
-_BLOCK = 1 << 18  # oph_signatures takes 16 * _BLOCK hashes at a time: bounds its temporaries
 
 
 def fmix32(h: U32) -> U32:
@@ -88,22 +86,9 @@ def oph_signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     keeps its minimum. Empty sets get the all-``EMPTY`` signature. A document's signature
     depends on its own set only (not on the batch), like :func:`signatures`.
     """
-    n = len(hash_sets)
-    key = np.uint32(_oph_key(seed))
-    out = np.full((n, num_perm), EMPTY, dtype=np.uint32)
-    flat_out = out.reshape(-1)
-    sizes = np.fromiter((len(s) for s in hash_sets), dtype=np.int64, count=n)
-    ends = np.cumsum(sizes)
-    start = 0
-    while start < n:  # blocks of about _BLOCK * 16 elements bound the temporaries
-        before = ends[start - 1] if start else 0
-        stop = max(start + 1, int(np.searchsorted(ends, before + 16 * _BLOCK, side="right")))
-        block = [np.asarray(hash_sets[i], dtype=np.uint32) for i in range(start, stop)]
-        if any(b.size for b in block):
-            h = fmix32(np.concatenate(block) ^ key)
-            doc = np.repeat(np.arange(start, stop, dtype=np.int64), sizes[start:stop])
-            np.minimum.at(flat_out, doc * num_perm + _bins(h, num_perm), h)
-        start = stop
+    flat, offsets = flatten(hash_sets, np.uint32)
+    out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
+    oph_kernel(flat, offsets, _oph_key(seed), num_perm, out)
     return _densify(out)
 
 

@@ -321,6 +321,7 @@ def count_matrix(tokens: NodeTokens, n_terms: int, config: Config) -> sp.csr_mat
         tokens.body_end,
         float(config.title_weight),
         config.lead_tokens,
+        n_terms,
     )
     return sp.csr_matrix((data, indices, indptr), shape=(len(tokens), n_terms))
 
