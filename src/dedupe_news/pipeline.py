@@ -251,7 +251,7 @@ def content_keys(tokens: NodeTokens) -> list[bytes]:
     """A 16-byte digest per node of its title's length and its token ids: the nodes of equal
     keys have the same title and body (up to a 128-bit collision, as on the Dask engine)."""
     ids = tokens.ids.data  # a memoryview: slices hash without a copy
-    return [
+    return [  # the title's length goes in as the salt: it tells where the title ends
         hashlib.blake2b(ids[t:e], digest_size=16, salt=(b - t).to_bytes(8, "little")).digest()
         for t, b, e in zip(
             tokens.title_start.tolist(),
