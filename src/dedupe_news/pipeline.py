@@ -101,9 +101,9 @@ class NodeTokens:
     """Token ids of each node in one flat array: node ``k``'s title is
     ``ids[title_start[k]:body_start[k]]`` and its body ``ids[body_start[k]:body_end[k]]``.
 
-    One int32 array (vocabulary ids) rather than an array per title and body: a fifth of the
-    memory at scale, and what the compiled loops read without copying. Ranges do not overlap
-    and may skip tokens (those of duplicate articles).
+    One int32 array (vocabulary ids) rather than an int64 array per title and body: half the
+    bytes per token and no array object per part, and what the compiled loops read without
+    copying. Ranges do not overlap and may skip tokens (those of duplicate articles).
     """
 
     ids: I32

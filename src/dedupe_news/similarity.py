@@ -90,8 +90,11 @@ def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty.copy(), np.empty(0, dtype=np.float64)
     pairs = np.ascontiguousarray(pairs, dtype=np.int64)
-    n = int(pairs.max()) + 1
-    source, target, best = top_neighbours_kernel(pairs, np.asarray(sims, np.float64), n, k)
+    degree = np.bincount(pairs.ravel())
+    k = min(k, int(degree.max()))  # the kernel keeps n * k entries: no more than any node has
+    source, target, best = top_neighbours_kernel(
+        pairs, np.asarray(sims, np.float64), degree.size, k
+    )
     return source, target, best
 
 
