@@ -111,7 +111,7 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-@batch_runtime()  # millions of small objects and no cycles, as in cluster()
+@batch_runtime()  # the process settings of cluster() (see _runtime): many small objects, big arrays
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
     pieces = [title_and_body(a) for a in articles]
