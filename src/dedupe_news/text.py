@@ -272,7 +272,7 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
         for k, h in zip(new.tolist(), piece_hashes[new].tolist(), strict=True):
             strings[h] = joined[starts[k] : token_ends[k]]
         end = tokens_before + piece_hashes.size
-        if end > hashes.size:  # casefolding lengthened the texts
+        if end > hashes.size:  # one-letter texts, or casefolding lengthened them
             hashes.resize(2 * end, refcheck=False)
         hashes[tokens_before:end] = piece_hashes
         parts.append(
