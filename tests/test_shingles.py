@@ -110,6 +110,8 @@ def test_first_seen_ids_match_a_dict_across_calls(calls: list[list[int]], collid
         raw = np.asarray(values, dtype=np.uint64)
         # Equal low bits make every value probe past the others.
         hashes = raw << np.uint64(40) if colliding else fmix64(raw)
+        known = seen.find(hashes)  # looks up without adding
+        assert known.tolist() == [reference.get(h, -1) for h in hashes.tolist()]
         expected_new = []
         for k, h in enumerate(hashes.tolist()):
             if h not in reference:

@@ -16,6 +16,7 @@ from dedupe_news.text import (
     Scan,
     is_chrome,
     normalize,
+    scan_hashes,
     scan_texts,
     split_lines,
     split_title,
@@ -331,6 +332,19 @@ def test_scan_finds_tokenizes_tokens_line_by_line(texts: list[str]) -> None:
         assert _scanned_lines(scan, t) == lines
         keyed = scan.keyed[scan.text_first[t] : scan.text_first[t + 1]]
         assert keyed.tolist() == [0 < len(words) <= 3 for words in lines]
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(SCAN_TEXTS, max_size=5))
+def test_scan_hashes_of_found_tokens_are_the_scans(texts: list[str]) -> None:
+    scan = scan_texts(texts, max_line_words=3)
+    tokens = list(scan.strings.values())
+    assert scan_hashes(tokens).tolist() == list(scan.strings)
+
+
+def test_scan_hashes_refuses_what_is_not_one_token() -> None:
+    with pytest.raises(ValueError, match="one token"):
+        scan_hashes(["two words"])
 
 
 def test_scan_in_chunks_is_the_scan_in_one(monkeypatch: pytest.MonkeyPatch) -> None:

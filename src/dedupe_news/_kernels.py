@@ -411,6 +411,19 @@ def first_seen_kernel(values, start, ids, new, slots, distinct, count):
     return k, count, n_new
 
 
+@_compiled()
+def find_seen_kernel(values, slots, distinct, ids):
+    """Ids (into ``ids``) of ``values`` in a :func:`first_seen_kernel` table, -1 for unknown
+    values; the table is left as it is."""
+    mask = np.uint64(slots.size - 1)
+    for k in range(values.size):
+        v = values[k]
+        slot = v & mask
+        while slots[slot] >= 0 and distinct[slots[slot]] != v:
+            slot = (slot + np.uint64(1)) & mask
+        ids[k] = slots[slot]
+
+
 class FirstSeen:
     """Dense ids for 64-bit hashes in the order they are first seen, across calls; the table
     grows with the distinct values, not with the values looked up."""
@@ -437,6 +450,13 @@ class FirstSeen:
             if at == values.size:
                 return ids, np.concatenate(found)
             self._grow()
+
+    def find(self, values: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+        """Ids of ``values`` (uint64) as ``dtype``, -1 for those never seen; adds nothing."""
+        values = np.asarray(values, dtype=np.uint64)
+        ids: np.ndarray = np.empty(values.size, dtype=dtype)
+        find_seen_kernel(values, self._slots, self._distinct, ids)
+        return ids
 
     def _grow(self) -> None:
         """Twice the slots, and the known values placed again (ids stay as they were)."""

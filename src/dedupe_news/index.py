@@ -48,14 +48,16 @@ import scipy.sparse as sp
 
 from ._arrays import sorted_unique
 from ._buckets import Buckets
+from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
 from ._rows import Rows, blend, distinct_pairs, ranks
 from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
-from .errors import ConfigError, InputError
+from .errors import ConfigError, DedupeNewsError, InputError
 from .lsh import band_keys
 from .pipeline import (
+    NodeTokens,
     day_number,
     hash32,
     idf_and_weights,
@@ -64,10 +66,10 @@ from .pipeline import (
     term_weight,
     title_and_body,
 )
-from .shingles import Vocabulary, fmix64, ngram_hash_sets, token_hashes
+from .shingles import fmix64, ngram_hash_sets, token_hashes
 from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
-from .text import BoilerplateRules, chrome_lines, scan_texts, tokenize
+from .text import BoilerplateRules, Scan, chrome_lines, scan_hashes, scan_texts
 
 __all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
 
@@ -146,14 +148,19 @@ class _Story:
 
 @dataclass
 class _Parsed:
-    """An article's text turned into features (vocabulary not yet updated)."""
+    """A call's articles as token hashes, the vocabulary not yet updated: each article's title
+    then the kept tokens of its body, in one array; and the distinct keys of its short lines."""
 
-    article: Article
-    day: float
-    tokens: list[str]  # title tokens then kept body tokens
-    title_tokens: int
-    line_hashes: npt.NDArray[np.uint64]
-    short: bool
+    days: list[float]
+    hashes: npt.NDArray[np.uint64]
+    lengths: I64  # tokens of title 0, body 0, title 1, body 1, ...
+    strings: dict[int, str]  # each hash's token
+    lines: list[npt.NDArray[np.uint64]]
+
+    def tokens(self, ids: npt.NDArray[np.int32]) -> NodeTokens:
+        """The articles' tokens as ``ids`` (those of ``hashes``)."""
+        offsets = np.concatenate(([0], np.cumsum(self.lengths)))
+        return NodeTokens(ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
 
 
 class _Scale:
@@ -226,6 +233,11 @@ def arrival_order(articles: Iterable[Article], now: float | None = None) -> list
     return sorted(articles, key=lambda a: (_day(a, at), a.id))
 
 
+def _short(tokens: NodeTokens, config: Config) -> npt.NDArray[np.bool_]:
+    """Articles with too few tokens to compare (each stays a story of its own)."""
+    return np.asarray(tokens.body_end - tokens.title_start < config.min_tokens)
+
+
 def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
@@ -289,9 +301,16 @@ class StoryIndex:
     # ------------------------------------------------------------------ state
 
     def _load(self) -> None:
-        self._vocabulary = Vocabulary()
+        # Tokens get ids in first-seen order, keyed by the scan's hash (as a batch keys them):
+        # a call's tokens are never made into strings, only its new ones are.
+        self._token_ids = FirstSeen()
+        self._tokens: list[str] = []
         stored = self._store.tokens()
-        self._vocabulary.encode_many([stored])  # distinct, in id order: the same ids
+        _, first = self._token_ids.ids(scan_hashes(stored))  # in id order: the same ids
+        if first.size != len(stored):
+            raise DedupeNewsError(
+                f"{self._store.path}: two stored terms share a 64-bit hash; rebuild the index"
+            )
         self._saved_terms = len(stored)  # tokens already in the terms table
         # Per-term arrays with spare room, so a growing vocabulary is not copied on every add.
         self._hashes = np.empty(0, dtype=np.uint64)
@@ -333,8 +352,10 @@ class StoryIndex:
             self._centroid_add(live)
 
     def _grow(self, new: list[str]) -> None:
-        """Per-term arrays for tokens just added to the vocabulary (capacity doubles)."""
-        size = len(self._vocabulary)
+        """Add tokens just given ids to the vocabulary, with room in the per-term arrays
+        (capacity doubles)."""
+        self._tokens.extend(new)
+        size = len(self._tokens)
         if size > self._df.size:
             capacity = max(size, 2 * self._df.size, 1024)
             extra = capacity - self._df.size
@@ -384,7 +405,7 @@ class StoryIndex:
 
     def _idf_weights(self) -> _Scale:
         """The current statistics (see :class:`_Scale`)."""
-        return _Scale(self._df, self._weights, len(self._live), self.config, len(self._vocabulary))
+        return _Scale(self._df, self._weights, len(self._live), self.config, len(self._tokens))
 
     def _tfidf(self, seqs: list[int], scale: _Scale) -> Rows:
         """Rows of TF-IDF vectors with the current statistics (not normalized)."""
@@ -449,95 +470,111 @@ class StoryIndex:
 
     # ------------------------------------------------------------------ text
 
-    def _parse(self, articles: list[Article], now: float) -> list[_Parsed]:
-        """Articles' tokens without page chrome and boilerplate, and their short lines' hashes.
+    def _parse(self, articles: list[Article], now: float) -> _Parsed:
+        """Articles' tokens without page chrome and boilerplate lines, from compiled scans of
+        their titles and bodies (see :func:`dedupe_news.text.scan_texts`)."""
+        cfg = self.config
+        titled = [title_and_body(article) for article in articles]
+        titles, bodies = [t for t, _ in titled], [b for _, b in titled]
+        title_scan = scan_texts(titles, 0, n_jobs=cfg.n_jobs)
+        scan = scan_texts(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
+        removed, lines = self._short_lines(articles, scan, chrome_lines(bodies, scan.keyed.size))
+        hashes, lengths = interleave_kernel(
+            title_scan.hashes,
+            title_scan.line_first[title_scan.text_first],
+            scan.hashes,
+            np.repeat(~removed, np.diff(scan.line_first)),
+            scan.line_first[scan.text_first],
+        )
+        days = [_day(article, now) for article in articles]
+        return _Parsed(days, hashes, lengths, scan.strings | title_scan.strings, lines)
+
+    def _short_lines(
+        self, articles: list[Article], scan: Scan, chrome: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.bool_], list[npt.NDArray[np.uint64]]]:
+        """The lines to drop (page chrome and boilerplate) and each article's distinct short
+        line keys.
 
         A short line is boilerplate when it occurs in ``batch_floor`` of all the articles (the
         stored ones and these) or in ``boilerplate_min_source_articles`` of its source's: the
-        call counts itself, as a batch does.
+        call counts itself, as a batch does. The index keys a line by the BLAKE2b hash of its
+        words joined by spaces, as it has stored them from the start.
         """
         cfg = self.config
-        titled = [title_and_body(article) for article in articles]
-        bodies = [body for _, body in titled]
-        scan = scan_texts(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
-        chrome = chrome_lines(bodies, scan.line_key.size).tolist()
-        keyed = scan.keyed.tolist()
-        tokens = [scan.strings[h] for h in scan.hashes.tolist()]  # the index keys tokens by string
-        line_first = scan.line_first.tolist()
-        lines = []  # per article, its lines but page chrome: (words, key when short)
-        for first, last in pairwise(scan.text_first.tolist()):
-            entries = []
-            for line in range(first, last):
-                if not chrome[line]:
-                    words = tokens[line_first[line] : line_first[line + 1]]
-                    entries.append((words, " ".join(words) if keyed[line] else None))
-            lines.append(entries)
-        keys = [key for entries in lines for _, key in entries if key is not None]
-        hashes = iter(token_hashes(keys).tolist() if keys else [])
-        line_hashes = [
-            [None if key is None else next(hashes) for _, key in entries] for entries in lines
-        ]
-        seen: Counter[int] = Counter()
-        seen_by_source: Counter[tuple[str, int]] = Counter()
-        distinct = [sorted({h for h in hs if h is not None}) for hs in line_hashes]
-        for article, unique in zip(articles, distinct, strict=True):
-            seen.update(unique)
-            if article.source is not None:
-                seen_by_source.update((article.source, h) for h in unique)
+        keyed = np.flatnonzero(scan.keyed & ~chrome)
+        first = scan.line_first[keyed]
+        sizes = scan.line_first[keyed + 1] - first
+        at = np.repeat(first, sizes) + ranks(sizes)
+        words = [scan.strings[h] for h in scan.hashes[at].tolist()]
+        bounds = np.concatenate(([0], np.cumsum(sizes))).tolist()
+        keys = token_hashes([" ".join(words[a:b]) for a, b in pairwise(bounds)])
+        article = np.repeat(np.arange(len(articles)), np.diff(scan.text_first))[keyed]
+        # Distinct (article, key) pairs, by article then key; each line's pair.
+        order = np.lexsort((keys, article))
+        new_pair = np.ones(order.size, dtype=bool)
+        new_pair[1:] = np.diff(article[order]) != 0
+        new_pair[1:] |= keys[order][1:] != keys[order][:-1]
+        pair_of_line = np.empty(order.size, dtype=np.int64)
+        pair_of_line[order] = np.cumsum(new_pair) - 1
+        owner, key = article[order][new_pair], keys[order][new_pair]
+        distinct, inverse, seen = np.unique(key, return_inverse=True, return_counts=True)
+        stored = np.fromiter(map(self._lines.__getitem__, distinct.tolist()), np.int64)
         floor = BoilerplateRules.batch_floor(
             len(self._live) + len(articles),
             min_articles=cfg.boilerplate_min_articles,
             min_share=cfg.boilerplate_min_share,
         )
+        common = (stored + seen >= floor)[inverse.ravel()]
+        sources = [articles[a].source for a in owner.tolist()]
+        in_source = list(zip(sources, key.tolist(), strict=True))
+        seen_in_source = Counter(pair for pair in in_source if pair[0] is not None)
+        least = cfg.boilerplate_min_source_articles
+        by_source = np.fromiter(
+            (
+                pair[0] is not None and self._source_lines[pair] + seen_in_source[pair] >= least
+                for pair in in_source
+            ),
+            dtype=bool,
+            count=len(in_source),
+        )
+        removed = chrome.copy()
+        removed[keyed] = (common | by_source)[pair_of_line]
+        per_article = np.bincount(owner, minlength=len(articles))
+        return removed, np.split(key, np.cumsum(per_article)[:-1])
 
-        def boilerplate(h: int | None, source: str | None) -> bool:
-            if h is None:
-                return False
-            if self._lines[h] + seen[h] >= floor:
-                return True
-            if source is None:
-                return False
-            by_source = self._source_lines[(source, h)] + seen_by_source[(source, h)]
-            return by_source >= cfg.boilerplate_min_source_articles
-
-        parsed = []
-        for article, (title, _), entries, hs, unique in zip(
-            articles, titled, lines, line_hashes, distinct, strict=True
-        ):
-            kept = [
-                word
-                for (words, _), h in zip(entries, hs, strict=True)
-                if not boilerplate(h, article.source)
-                for word in words
-            ]
-            title_tokens = tokenize(title)
-            tokens = title_tokens + kept
-            parsed.append(
-                _Parsed(
-                    article=article,
-                    day=_day(article, now),
-                    tokens=tokens,
-                    title_tokens=len(title_tokens),
-                    line_hashes=np.array(unique, dtype=np.uint64),
-                    short=len(tokens) < cfg.min_tokens,
-                )
-            )
-        return parsed
-
-    def _term_counts(self, ids: I64, title_tokens: int) -> tuple[Any, Any]:
-        """Distinct terms and weighted counts: the title ``title_weight`` times, the lead once."""
+    def _term_counts(self, tokens: NodeTokens) -> list[tuple[Any, Any]]:
+        """Each article's distinct terms and weighted counts: the title ``title_weight`` times,
+        the lead once; unknown tokens (``-1``, a query's) are left out."""
         cfg = self.config
-        body = ids[title_tokens:]
-        if cfg.lead_tokens:
-            body = body[: cfg.lead_tokens]
-        title = ids[:title_tokens]
-        weights = np.concatenate((np.full(title.size, cfg.title_weight), np.ones(body.size)))
-        all_ids = np.concatenate((title, body))
-        keep = all_ids >= 0
-        terms, inverse = np.unique(all_ids[keep], return_inverse=True)
-        counts = np.bincount(inverse.ravel(), weights=weights[keep], minlength=terms.size)
-        positive = counts > 0
-        return terms[positive].astype(np.int32), counts[positive].astype(np.float32)
+        ids: npt.NDArray[np.integer[Any]] = tokens.ids
+        size, known = len(self._tokens), None
+        if ids.size * 4 < size or (ids.size and ids.min() < 0):
+            # A small call counts in a table of its own tokens rather than the vocabulary's.
+            known, inverse = np.unique(ids, return_inverse=True)
+            ids, size = inverse.ravel(), known.size
+        indptr, terms, counts = count_rows_kernel(
+            ids,
+            tokens.title_start,
+            tokens.body_start,
+            tokens.body_end,
+            float(cfg.title_weight),
+            cfg.lead_tokens,
+            size,
+        )
+        if known is not None:
+            terms = known[terms]
+        keep = (terms >= 0) & (counts > 0)
+        rows = np.bincount(
+            np.repeat(np.arange(len(tokens)), np.diff(indptr))[keep], minlength=len(tokens)
+        )
+        bounds = np.cumsum(rows)[:-1]
+        return list(
+            zip(
+                np.split(terms[keep].astype(np.int32), bounds),
+                np.split(counts[keep].astype(np.float32), bounds),
+                strict=True,
+            )
+        )
 
     def _bands(self, ids: list[I64], rows: Rows) -> npt.NDArray[np.uint64]:
         """LSH bucket keys of both channels (salient terms, word shingles), one row per article
@@ -722,13 +759,12 @@ class StoryIndex:
             out.append(item)
         return out
 
-    def _admit(self, parsed: _Parsed, ids: I64) -> _Live:
-        """A parsed article's state (``ids``: its token ids), registered; its story is still
-        pending."""
-        article = parsed.article
-        terms, counts = self._term_counts(ids, parsed.title_tokens)
-        live = _Live(self._next_seq, _PENDING, parsed.day, article.source, terms, counts,
-                     np.empty(0, np.uint64), parsed.line_hashes)  # fmt: skip
+    def _admit(
+        self, article: Article, day: float, terms: Any, counts: Any, lines: npt.NDArray[np.uint64]
+    ) -> _Live:
+        """An article's state, registered; its story is still pending."""
+        live = _Live(self._next_seq, _PENDING, day, article.source, terms, counts,
+                     np.empty(0, np.uint64), lines)  # fmt: skip
         self._next_seq += 1
         self._remember(live, article.id)
         return live
@@ -742,20 +778,27 @@ class StoryIndex:
         and stories merge (recorded) when the linkage puts them together.
         """
         parsed = self._parse(ordered, now)
-        before = len(self._vocabulary)
-        ids = self._vocabulary.encode_many([p.tokens for p in parsed])
-        self._grow(self._vocabulary.tokens[before:])
-        fresh = [self._admit(p, article_ids) for p, article_ids in zip(parsed, ids, strict=True)]
+        ids, new = self._token_ids.ids(parsed.hashes, np.int32)
+        self._grow([parsed.strings[h] for h in parsed.hashes[new].tolist()])
+        tokens = parsed.tokens(ids)
+        fresh = [
+            self._admit(article, day, terms, counts, lines)
+            for article, day, (terms, counts), lines in zip(
+                ordered, parsed.days, self._term_counts(tokens), parsed.lines, strict=True
+            )
+        ]
         self._count(fresh)
         scale = self._idf_weights()
         tfidf = self._tfidf([live.seq for live in fresh], scale)
         for live, norm in zip(fresh, tfidf.norms().tolist(), strict=True):
             live.norm = norm or 1.0
             self._centroid_add(live)
-        compared = [k for k, live in enumerate(fresh) if not parsed[k].short and live.terms.size]
+        short = _short(tokens, self.config)
+        compared = [k for k, live in enumerate(fresh) if not short[k] and live.terms.size]
         newcomers = [fresh[k] for k in compared]
         if newcomers:
-            keys = self._bands([ids[k] for k in compared], tfidf.subset(compared).unit())
+            texts = [ids[tokens.title_start[k] : tokens.body_end[k]] for k in compared]
+            keys = self._bands(texts, tfidf.subset(compared).unit())
             for live, row_keys in zip(newcomers, keys, strict=True):
                 live.bands = row_keys
         touched = self._connect(newcomers, scale)
@@ -978,7 +1021,7 @@ class StoryIndex:
         """Write a call's changes: new terms, changed stories, the articles, changed lists."""
         store = self._store
         known = self._saved_terms
-        tokens = self._vocabulary.tokens
+        tokens = self._tokens
         if known < len(tokens):
             store.add_terms(known, tokens[known:])
             self._saved_terms = len(tokens)
@@ -1007,15 +1050,16 @@ class StoryIndex:
         """Stories the article would join or be compared with, best first; nothing is added."""
         (item,) = coerce_articles([article])
         now = _now()
-        (parsed,) = self._parse([item], now)
-        ids = self._vocabulary.lookup(parsed.tokens)  # unseen tokens: -1
-        terms, counts = self._term_counts(ids, parsed.title_tokens)
-        if parsed.short or terms.size == 0:
+        parsed = self._parse([item], now)
+        ids = self._token_ids.find(parsed.hashes, np.int32)  # unseen tokens: -1
+        tokens = parsed.tokens(ids)
+        ((terms, counts),) = self._term_counts(tokens)
+        if _short(tokens, self.config)[0] or terms.size == 0:
             return []
         scale = self._idf_weights()
         seq = self._next_seq  # the seq it would get: not stored
-        probe = _Live(seq, _PENDING, parsed.day, item.source, terms, counts,
-                      np.empty(0, np.uint64), parsed.line_hashes)  # fmt: skip
+        probe = _Live(seq, _PENDING, parsed.days[0], item.source, terms, counts,
+                      np.empty(0, np.uint64), parsed.lines[0])  # fmt: skip
         self._live[seq] = probe
         try:
             self._meet(probe, ids, scale)

@@ -38,6 +38,7 @@ __all__ = [
     "chrome_lines",
     "is_chrome",
     "normalize",
+    "scan_hashes",
     "scan_texts",
     "source_line_keys",
     "split_lines",
@@ -289,6 +290,17 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
         text_first=np.concatenate([*(p[3] for p in parts), [lines_before]]),
         strings=strings,
     )
+
+
+def scan_hashes(tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """The hash :func:`scan_texts` gives each of ``tokens`` (tokens it found: each must scan as
+    exactly one token), for tables keyed by those hashes that are stored as strings."""
+    joined = "\n".join(tokens)
+    ends = np.array([len(joined)], dtype=np.int64)
+    hashes: npt.NDArray[np.uint64] = scan_kernel(_code_points(joined), ends, char_classes(), 0)[2]
+    if hashes.size != len(tokens):
+        raise ValueError("each of the tokens must scan as one token")
+    return hashes
 
 
 def chrome_lines(texts: Sequence[str], n_lines: int) -> npt.NDArray[np.bool_]:
