@@ -104,7 +104,8 @@ def _one_by_one_candidates(index: StoryIndex, fresh: list[Any]) -> list[list[int
         for key in live.bands.tolist():
             found.update(dict.fromkeys(buckets.get(key, [])[-cfg.max_partners :]))
         for seq in [s for s in found if s not in newcomers]:
-            found.update(dict.fromkeys(index._live[seq].neighbours[: cfg.neighbours]))
+            near, _ = index._neighbours.get(seq)
+            found.update(dict.fromkeys(near[: cfg.neighbours].tolist()))
         for seq in found:
             other = index._live[seq]
             last = (

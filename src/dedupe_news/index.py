@@ -36,7 +36,7 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain, pairwise
 from pathlib import Path
 from types import GeneratorType
@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from ._arrays import sorted_unique
 from ._buckets import Buckets
 from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
+from ._neighbours import NeighbourTable
 from ._rows import Rows, blend, distinct_pairs, ranks
 from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
@@ -133,8 +134,6 @@ class _Live:
     counts: npt.NDArray[np.float32]
     bands: npt.NDArray[np.uint64]
     lines: npt.NDArray[np.uint64]
-    neighbours: list[int] = field(default_factory=list)
-    similarity: list[float] = field(default_factory=list)
     norm: float = 1.0  # TF-IDF norm when it arrived: its weight in the running centroid
 
 
@@ -320,6 +319,7 @@ class StoryIndex:
         self._scratch = np.empty(0, dtype=np.float64)  # all zero between uses
         self._grow(stored)
         self._live: dict[int, _Live] = {}
+        self._neighbours = NeighbourTable(self.config.expand_neighbours or self.config.neighbours)
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
         self._buckets = Buckets()
@@ -338,10 +338,9 @@ class StoryIndex:
                 row.counts,
                 row.bands,
                 row.lines,
-                row.neighbours.tolist(),
-                row.similarity.tolist(),
                 row.norm,
             )
+            self._neighbours.put(row.seq, row.neighbours, row.similarity)
             self._remember(live, row.id)
             self._stories[self._root(live.story)].members.append(live.seq)
         self._next_seq = max(self._live, default=-1) + 1
@@ -429,15 +428,12 @@ class StoryIndex:
     def _smoothed(self, seqs: list[int], scale: _Scale) -> Rows:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
         cfg = self.config
-        extra = {
-            nb
-            for s in seqs
-            for nb in self._live[s].neighbours[: cfg.neighbours]
-            if nb in self._live
-        }
-        rows = list(dict.fromkeys([*seqs, *sorted(extra)]))
-        position = {s: k for k, s in enumerate(rows)}
-        raw = self._raw(rows, scale)
+        wanted = np.asarray(seqs, dtype=np.int64)
+        owner, near, sims = self._neighbours.entries(wanted, cfg.neighbours)
+        rows = np.concatenate((wanted, np.setdiff1d(near, wanted)))  # then the others, sorted
+        by_seq = np.argsort(rows)
+        source = by_seq[np.searchsorted(rows, near, sorter=by_seq)]
+        raw = self._raw(rows.tolist(), scale)
         n = len(self._live)
         # Each row's cosine with the running centroid of all articles: the background.
         end = raw.indptr[len(seqs)]
@@ -449,14 +445,8 @@ class StoryIndex:
         )
         background = (dots - 1.0) / max(n - 1.0, 1.0)
         # Output row k gets itself plus neighbour_weight * lift times each close neighbour.
-        lives = [self._live[s] for s in seqs]
-        counts = np.array([len(lv.neighbours[: cfg.neighbours]) for lv in lives], dtype=np.int64)
-        owner = np.repeat(np.arange(len(seqs)), counts)
-        near = [position.get(nb, -1) for lv in lives for nb in lv.neighbours[: cfg.neighbours]]
-        sims = [sim for lv in lives for sim in lv.similarity[: cfg.neighbours]]
-        source = np.array(near, dtype=np.int64)
-        lift = np.array(sims, dtype=np.float64) - background[owner]
-        keep = (source >= 0) & (lift > 0) & (cfg.neighbour_weight > 0)
+        lift = sims - background[owner]
+        keep = (lift > 0) & (cfg.neighbour_weight > 0)
         own = np.arange(len(seqs))
         out_row = np.concatenate((own, owner[keep]))
         order = np.argsort(out_row, kind="stable")  # each row: itself, then its neighbours
@@ -640,10 +630,8 @@ class StoryIndex:
         pairs: I64 = np.stack([sequence[left], sequence[right]], axis=1)
         stored = sequence[right][~is_new[right]]
         met = sorted_unique(stored)
-        friends = [self._live[s].neighbours[: cfg.neighbours] for s in met.tolist()]
-        friend_counts = np.fromiter((len(f) for f in friends), dtype=np.int64, count=len(friends))
-        friend_of = np.repeat(met, friend_counts)
-        friend = np.array([f for group in friends for f in group], dtype=np.int64)
+        owner, friend, _ = self._neighbours.entries(met, cfg.neighbours)
+        friend_of = met[owner]
         by_stored = pairs[~is_new[right]]
         at = np.searchsorted(friend_of, by_stored[:, 1], side="left")
         span = np.searchsorted(friend_of, by_stored[:, 1], side="right") - at
@@ -681,13 +669,13 @@ class StoryIndex:
         keep = self.config.expand_neighbours or self.config.neighbours
         order = np.lexsort((np.asarray(candidates), -sims))
         best = [k for k in order[:keep].tolist() if sims[k] > 0]
-        live.neighbours = [candidates[k] for k in best]
-        live.similarity = [float(sims[k]) for k in best]
+        self._neighbours.put(live.seq, [candidates[k] for k in best], sims[best])
         return candidates, sims
 
     def _neighbour_stories(self, live: _Live) -> list[int]:
         """Surviving stories of an article's closest articles (all active: candidates are)."""
-        return sorted({self._root(self._live[c].story) for c in live.neighbours})
+        near, _ = self._neighbours.get(live.seq)
+        return sorted({self._root(self._live[c].story) for c in near.tolist()})
 
     def _story_scores(
         self, seq: int, stories: list[int], scale: _Scale
@@ -832,33 +820,9 @@ class StoryIndex:
         positive = sims > 0
         keep = self.config.expand_neighbours or self.config.neighbours
         source, target, best = top_neighbours(positions[positive], sims[positive], keep)
-        sources, targets = seqs[source], seqs[target]
-        first_fresh = fresh[0].seq
-        # A stored article's list changes only for a newcomer that beats its last entry (on
-        # a tie the older article stays): most offers are dropped here, in bulk.
-        stored = sorted_unique(sources[sources < first_fresh])
-        lists = [self._live[s].similarity for s in stored.tolist()]
-        floor = np.array([sim[keep - 1] if len(sim) >= keep else -np.inf for sim in lists])
-        at = np.minimum(np.searchsorted(stored, sources), max(stored.size - 1, 0))
-        wanted = (sources >= first_fresh) | (best > (floor[at] if stored.size else 0.0))
-        offers: dict[int, list[tuple[float, int]]] = {}
-        for a, b, sim in zip(
-            sources[wanted].tolist(), targets[wanted].tolist(), best[wanted].tolist(), strict=True
-        ):
-            offers.setdefault(a, []).append((sim, b))
-        touched = set()
-        for seq, offered in offers.items():
-            live = self._live[seq]
-            entries = offered  # a newcomer: its candidates are all it has
-            if seq < first_fresh:  # a stored article: newcomers take places in its list
-                entries = sorted(
-                    [*zip(live.similarity, live.neighbours, strict=True), *offered],
-                    key=lambda e: (-e[0], e[1]),
-                )[:keep]
-                touched.add(seq)
-            live.neighbours = [t for _, t in entries]
-            live.similarity = [sim for sim, _ in entries]
-        return touched
+        # Newcomers' lists start empty; a stored article's takes newcomers that beat its last.
+        changed = self._neighbours.offer(seqs[source], seqs[target], best)
+        return set(changed[changed < fresh[0].seq].tolist())
 
     def _link_batch(self, fresh: list[_Live], scale: _Scale) -> tuple[_Groups, _Vectors]:
         """Average linkage over the stories the newcomers touch (one node each, weighted by its
@@ -867,13 +831,9 @@ class StoryIndex:
         if not fresh:
             return [], _Vectors({}, Rows.empty())
         first_fresh = fresh[0].seq
+        listed, near, _ = self._neighbours.entries(np.array([live.seq for live in fresh]))
         stories = sorted(
-            {
-                self._root(self._live[nb].story)
-                for live in fresh
-                for nb in live.neighbours
-                if nb < first_fresh
-            }
+            {self._root(self._live[nb].story) for nb in near[near < first_fresh].tolist()}
         )
         samples = [self._stories[story].members[-_STORY_SAMPLE:] for story in stories]
         seqs = [live.seq for live in fresh] + [m for group in samples for m in group]
@@ -893,13 +853,11 @@ class StoryIndex:
                 return node_of[seq]
             return story_node[self._root(self._live[seq].story)]
 
-        edges = sorted(
-            {
-                (min(node_at(live.seq), node_at(nb)), max(node_at(live.seq), node_at(nb)))
-                for live in fresh
-                for nb in live.neighbours
-            }
-        )
+        ends = [
+            (node_at(fresh[k].seq), node_at(nb))
+            for k, nb in zip(listed.tolist(), near.tolist(), strict=True)
+        ]
+        edges = sorted({(min(a, b), max(a, b)) for a, b in ends})
         sizes = np.array([len(self._stories[story].members) for story in stories], dtype=np.int64)
         edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
         scores = self._cosines(Rows.from_matrix(nodes), edge_array[:, ::-1])  # newcomer first
@@ -1028,17 +986,16 @@ class StoryIndex:
         for story_id in sorted(stories):
             self._save_story(story_id)
         for a, live in zip(ordered, fresh, strict=True):
+            near, similarity = self._neighbours.get(live.seq)
             store.insert_article(
                 ArticleRow(
                     live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
                     live.terms, live.counts, live.bands, live.lines,
-                    np.asarray(live.neighbours, dtype=np.int64),
-                    np.asarray(live.similarity, dtype=np.float64), live.norm,
+                    near, similarity, live.norm,
                 )
             )  # fmt: skip
         for seq in sorted(touched):
-            peer = self._live[seq]
-            store.update_neighbours(seq, peer.neighbours, peer.similarity)
+            store.update_neighbours(seq, *self._neighbours.get(seq))
 
     def _save_story(self, story_id: int) -> None:
         state = self._stories[story_id]
@@ -1067,6 +1024,7 @@ class StoryIndex:
             scores = self._story_scores(seq, stories, scale)
         finally:
             del self._live[seq]
+            self._neighbours.put(seq, [], [])
         scores.sort(key=lambda t: (-t[0], t[1]))
         return [Match(s, mean, self._id_of[m], sim) for mean, s, m, sim in scores]
 
@@ -1160,11 +1118,8 @@ class StoryIndex:
         seq = self._seq(article_id)
         with self._store.transaction():
             self._store.delete_article(seq)
-            for peer in self._live.values():
-                if seq in peer.neighbours:
-                    k = peer.neighbours.index(seq)
-                    del peer.neighbours[k], peer.similarity[k]
-                    self._store.update_neighbours(peer.seq, peer.neighbours, peer.similarity)
+            for holder in self._neighbours.drop(seq).tolist():
+                self._store.update_neighbours(holder, *self._neighbours.get(holder))
         self._load()
 
     def __len__(self) -> int:

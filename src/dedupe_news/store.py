@@ -227,7 +227,9 @@ class Store:
             ),
         )
 
-    def update_neighbours(self, seq: int, neighbours: list[int], similarity: list[float]) -> None:
+    def update_neighbours(
+        self, seq: int, neighbours: npt.ArrayLike, similarity: npt.ArrayLike
+    ) -> None:
         self.db.execute(
             "UPDATE articles SET neighbours = ?, similarity = ? WHERE seq = ?",
             (blob(neighbours, "int64"), blob(similarity, "float64"), seq),
