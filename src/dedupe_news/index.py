@@ -319,6 +319,7 @@ class StoryIndex:
         self._scratch = np.empty(0, dtype=np.float64)  # all zero between uses
         self._grow(stored)
         self._live: dict[int, _Live] = {}
+        self._days = np.empty(0, dtype=np.float64)  # each article's, by seq
         self._neighbours = NeighbourTable(self.config.expand_neighbours or self.config.neighbours)
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
@@ -370,6 +371,10 @@ class StoryIndex:
             self._weights[start:size] = [term_weight(t, weight) for t in new]
 
     def _remember(self, live: _Live, article_id: str) -> None:
+        if live.seq >= self._days.size:
+            room = max(live.seq + 1, 2 * self._days.size, 1024) - self._days.size
+            self._days = np.concatenate((self._days, np.full(room, np.nan)))
+        self._days[live.seq] = live.day
         self._live[live.seq] = live
         self._seq_of[article_id] = live.seq
         self._id_of[live.seq] = article_id
@@ -642,19 +647,25 @@ class StoryIndex:
         pairs = pairs[pairs[:, 0] != pairs[:, 1]]
         if self.window_days is None or pairs.size == 0:
             return pairs
-        found = sorted_unique(pairs[:, 1])
+        fresh_seqs = np.array([live.seq for live in fresh], dtype=np.int64)
+        fresh_days = np.array([live.day for live in fresh], dtype=np.float64)
+        oldest = fresh_days[np.searchsorted(fresh_seqs, pairs[:, 0])] - self.window_days
+        # A story was last active no earlier than any of its members: only the candidates
+        # dated before the window need their story's last day.
+        doubt = self._days[pairs[:, 1]] < oldest
+        found = sorted_unique(pairs[doubt, 1])
         last = np.array(
             [
                 live.day
                 if live.story == _PENDING
                 else self._stories[self._root(live.story)].last_day
                 for live in map(self._live.__getitem__, found.tolist())
-            ]
+            ],
+            dtype=np.float64,
         )
-        day = {live.seq: live.day for live in fresh}
-        oldest = np.array([day[s] for s in pairs[:, 0].tolist()]) - self.window_days
-        active: I64 = pairs[last[np.searchsorted(found, pairs[:, 1])] >= oldest]
-        return active
+        active = ~doubt
+        active[doubt] = last[np.searchsorted(found, pairs[doubt, 1])] >= oldest[doubt]
+        return pairs[active]
 
     def _meet(self, live: _Live, ids: I64, scale: _Scale) -> tuple[list[int], F64]:
         """Give a probe (:meth:`query`) its bucket keys and closest articles, the index left
