@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from dedupe_news import text as text_module
 from dedupe_news.text import (
     Scan,
+    chrome_lines,
     is_chrome,
     normalize,
     scan_hashes,
@@ -345,6 +346,44 @@ def test_scan_hashes_of_found_tokens_are_the_scans(texts: list[str]) -> None:
 def test_scan_hashes_refuses_what_is_not_one_token() -> None:
     with pytest.raises(ValueError, match="one token"):
         scan_hashes(["two words"])
+
+
+CHROME_LIKE = st.sampled_from(
+    [
+        *CHROME,
+        "ADVERTISEMENT",
+        "- Advertisement -",
+        "Story continues below advertisement",
+        "Loading error loading",
+        "loadingerror loading",
+        "Errorloading",
+        "© 2024 Example News",
+        "Copyright © 2023 Example Wire. All rights reserved.",
+        "\u00a92021 Example",
+        "L\u0131ke us on Facebook",  # dotless i: the pattern's "i", not case folding's
+        "\u0130mages",
+        "\u017fkip to content",  # long s folds to "s"
+        "Photos",
+        "Video credits",
+        "Share this article with friends",
+        "Read more about the economy",
+        "Tap here to see more",
+        "We use cookies to improve your experience",
+        "This website uses cookies",
+        "Subscribe now to our daily brief",
+        "We met the minister on Tuesday",
+        "Data show a rise",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.lists(st.one_of(CHROME_LIKE, st.text(max_size=30))), max_size=6))
+def test_chrome_lines_match_the_pattern_line_by_line(texts: list[list[str]]) -> None:
+    normalized = [normalize("\n".join(lines)) for lines in texts]
+    scan = scan_texts(normalized, max_line_words=3)
+    expected = [is_chrome(line) for text in normalized for line in split_lines(text)]
+    assert chrome_lines(normalized, scan).tolist() == expected
 
 
 def test_scan_in_chunks_is_the_scan_in_one(monkeypatch: pytest.MonkeyPatch) -> None:

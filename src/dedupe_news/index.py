@@ -473,7 +473,7 @@ class StoryIndex:
         titles, bodies = [t for t, _ in titled], [b for _, b in titled]
         title_scan = scan_texts(titles, 0, n_jobs=cfg.n_jobs)
         scan = scan_texts(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
-        removed, lines = self._short_lines(articles, scan, chrome_lines(bodies, scan.keyed.size))
+        removed, lines = self._short_lines(articles, scan, chrome_lines(bodies, scan))
         hashes, lengths = interleave_kernel(
             title_scan.hashes,
             title_scan.line_first[title_scan.text_first],
