@@ -122,17 +122,23 @@ def normalize(text: str) -> str:
     return "\n".join(map(str.strip, lines)).strip("\n")
 
 
-# The first word of every line _CHROME_LINE matches, case-folded: only lines that start with one
-# of these (or texts with a character below) need the pattern. "©" starts a line before its
-# year; the pattern matches U+0130 and U+0131 (dotted capital, dotless small i) as "i", which
-# case folding does not.
-_CHROME_FIRST_WORDS = (
-    "skip", "popular", "related", "back", "data", "stock", "loading", "loadingerror",
-    "loadingerrorloading", "error", "errorloading", "advertisement", "story", "continue",
-    "continues", "sign", "follow", "like", "share", "photo", "photos", "image", "images",
-    "video", "videos", "all", "copyright", "read", "click", "tap", "we", "this", "subscribe",
-)  # fmt: skip
-_CHROME_ANYWHERE = ("©", "\u0130", "\u0131")
+# The first word (case-folded) of every line _CHROME_LINE matches, with the second word where
+# the pattern fixes it: only lines that start so need the pattern, and every line of a text
+# with "©" (it starts a line before its year) or with U+0130 or U+0131 (dotted capital,
+# dotless small i: the pattern matches them as "i", case folding does not).
+_CHROME_WORDS: dict[str, tuple[str, ...] | None] = {
+    "skip": ("to",), "popular": ("in",), "back": ("to",), "data": ("news",),
+    "related": ("article", "articles", "stories", "coverage", "content", "news", "topics"),
+    "stock": ("quotes",), "story": ("continue", "continues"), "continue": ("below",),
+    "continues": ("below",), "sign": ("up",), "follow": ("us",), "like": ("us",),
+    "share": ("this", "on"), "all": ("rights",), "read": ("more",), "click": ("here",),
+    "tap": ("here",), "we": ("use",), "this": ("site", "website"),
+    **dict.fromkeys(
+        ("loading", "loadingerror", "loadingerrorloading", "error", "errorloading",
+         "advertisement", "photo", "photos", "image", "images", "video", "videos",
+         "copyright", "subscribe")
+    ),
+}  # fmt: skip
 
 
 def is_chrome(line: str) -> bool:
@@ -317,21 +323,34 @@ def scan_hashes(tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
 
 
 @functools.cache
-def _chrome_word_hashes() -> npt.NDArray[np.uint64]:
-    return np.sort(scan_hashes(_CHROME_FIRST_WORDS))
+def _chrome_starts() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Hashes of the first words that may start chrome whatever follows, and keys
+    (:func:`_word_pair`) of the first two words of the others."""
+    first_only = [word for word, then in _CHROME_WORDS.items() if then is None]
+    pairs = [(word, second) for word, then in _CHROME_WORDS.items() for second in then or ()]
+    firsts, seconds = scan_hashes([w for w, _ in pairs]), scan_hashes([s for _, s in pairs])
+    return np.sort(scan_hashes(first_only)), np.sort(_word_pair(firsts, seconds))
+
+
+def _word_pair(first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64]) -> Any:
+    return first * np.uint64(0x9E3779B97F4A7C15) + second  # wraps: a key, not a count
 
 
 def chrome_lines(texts: Sequence[str], scan: Scan) -> npt.NDArray[np.bool_]:
     """Per non-empty line of the texts (``scan`` is theirs): whether it is page chrome.
 
-    The pattern runs only on lines whose first word can start chrome (a few in a hundred).
+    The pattern runs only on lines whose first words can start chrome (a few in a hundred).
     """
-    first = scan.line_first[:-1]
-    worded = np.flatnonzero(np.diff(scan.line_first) > 0)
+    first, words = scan.line_first[:-1], np.diff(scan.line_first)
+    first_only, pair_keys = _chrome_starts()
     maybe = np.zeros(first.size, dtype=bool)
-    maybe[worded] = np.isin(scan.hashes[first[worded]], _chrome_word_hashes())
+    worded = np.flatnonzero(words > 0)
+    maybe[worded] = np.isin(scan.hashes[first[worded]], first_only)
+    two = np.flatnonzero(words > 1)
+    pair = _word_pair(scan.hashes[first[two]], scan.hashes[first[two] + 1])
+    maybe[two] |= np.isin(pair, pair_keys)
     for t, text in enumerate(texts):
-        if any(char in text for char in _CHROME_ANYWHERE):
+        if "©" in text or "\u0130" in text or "\u0131" in text:
             maybe[scan.text_first[t] : scan.text_first[t + 1]] = True
     chrome = np.zeros(first.size, dtype=bool)
     lines = np.flatnonzero(maybe)
