@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -54,3 +56,24 @@ def test_sorted_unique_in_place_is_np_unique(values: list[int], owned: bool) -> 
     np.testing.assert_array_equal(sorted_unique(array.copy()), expected)
     scratch = array.copy() if owned else np.concatenate((array, [7]))[: array.size]  # a view
     np.testing.assert_array_equal(sorted_unique(scratch, overwrite=True), expected)
+
+
+# Rows of (column, value): distinct columns, values on a coarse grid so that ties are common.
+ROWS = st.lists(
+    st.dictionaries(st.integers(0, 30), st.integers(-2, 3).map(float), max_size=12), max_size=8
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=ROWS, k=st.integers(1, 6))
+def test_top_terms_are_each_rows_largest_ties_to_the_smaller_column(
+    rows: list[dict[int, float]], k: int
+) -> None:
+    from dedupe_news._kernels import top_terms_kernel
+
+    indptr = np.cumsum([0, *map(len, rows)])
+    columns = np.array([c for row in rows for c in row], dtype=np.int32)  # in the given order
+    values = np.array([v for row in rows for v in row.values()], dtype=np.float64)
+    got_ptr, got = top_terms_kernel(indptr, columns, values, k)
+    expected = [sorted(sorted(row, key=lambda c: (-row[c], c))[:k]) for row in rows]
+    assert [got[a:b].tolist() for a, b in pairwise(got_ptr.tolist())] == expected

@@ -710,3 +710,24 @@ def count_rows_kernel(
             data[k] = total[indices[k]]
         indptr[r + 1] = nnz
     return indptr, indices[:nnz].copy(), data[:nnz].copy()
+
+
+@_compiled()
+def top_terms_kernel(indptr, indices, data, k):
+    """Each CSR row's ``k`` largest entries (ties to the smaller column), as the row's columns
+    in ascending order: ``(indptr, columns)``."""
+    rows = indptr.size - 1
+    out_ptr = np.zeros(rows + 1, dtype=np.int64)
+    for r in range(rows):
+        out_ptr[r + 1] = out_ptr[r] + min(indptr[r + 1] - indptr[r], k)
+    out = np.empty(out_ptr[rows], dtype=np.int64)
+    for r in range(rows):
+        cols = indices[indptr[r] : indptr[r + 1]].astype(np.int64)
+        if cols.size > k:
+            by_column = np.argsort(cols, kind="mergesort")
+            cols = cols[by_column]
+            # Stable on columns in ascending order: equal values keep the smaller column first.
+            top = np.argsort(-data[indptr[r] : indptr[r + 1]][by_column], kind="mergesort")
+            cols = cols[top[:k]]
+        out[out_ptr[r] : out_ptr[r + 1]] = np.sort(cols)
+    return out_ptr, out

@@ -48,7 +48,7 @@ import scipy.sparse as sp
 
 from ._arrays import sorted_unique
 from ._buckets import Buckets
-from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
+from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel, top_terms_kernel
 from ._neighbours import NeighbourTable
 from ._rows import Rows, blend, distinct_pairs, ranks
 from ._runtime import batch_runtime
@@ -575,11 +575,10 @@ class StoryIndex:
         """LSH bucket keys of both channels (salient terms, word shingles), one row per article
         (``ids`` its token ids, ``rows`` its TF-IDF row), signatures computed in bulk."""
         cfg = self.config
-        salient = []
-        for k in range(len(ids)):
-            terms, values = rows.row(k)
-            order = np.lexsort((terms, -values))[: cfg.salient_terms]
-            salient.append(np.sort(hash32(self._hashes[terms[order]])))
+        indptr, columns = top_terms_kernel(rows.indptr, rows.terms, rows.values, cfg.salient_terms)
+        term_hashes = hash32(self._hashes[columns])
+        owner = np.repeat(np.arange(len(rows)), np.diff(indptr))
+        salient = np.split(term_hashes[np.lexsort((term_hashes, owner))], indptr[1:-1])
         known = [article_ids[article_ids >= 0] for article_ids in ids]
         shingles = ngram_hash_sets(known, self._hashes, cfg.shingle_size, n_jobs=cfg.n_jobs)
         channels: tuple[tuple[Literal["rewrite", "copy"], Any, int], ...] = (

@@ -32,7 +32,7 @@ from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
 from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed, sorted_positions
-from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel
+from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel, top_terms_kernel
 from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -341,19 +341,6 @@ def node_features(
     return shingles, count_matrix(tokens, n_terms, config)
 
 
-def _top_terms(tfidf: sp.csr_matrix, k: int) -> list[I64]:
-    """Column ids of each row's ``k`` largest entries (ties broken by column id)."""
-    out = []
-    for row in range(tfidf.shape[0]):
-        start, end = tfidf.indptr[row], tfidf.indptr[row + 1]
-        cols, vals = tfidf.indices[start:end], tfidf.data[start:end]
-        if cols.size > k:
-            top = np.lexsort((cols, -vals))[:k]
-            cols = cols[top]
-        out.append(np.sort(cols).astype(np.int64))
-    return out
-
-
 def build_features(prep: Prepared, config: Config) -> Features:
     """Shingle hash sets, TF-IDF vectors (from token ids, no re-tokenizing) and salient sets."""
     hashes = prep.vocabulary.hashes()
@@ -370,8 +357,10 @@ def build_features(prep: Prepared, config: Config) -> Features:
 
 def salient_sets(tfidf: sp.csr_matrix, hashes: npt.NDArray[np.uint64], config: Config) -> list[U32]:
     """Each row's salient-term set: the 32-bit hashes of its largest TF-IDF terms."""
-    term_hash32 = hash32(hashes)
-    return [term_hash32[cols] for cols in _top_terms(tfidf, config.salient_terms)]
+    indptr, columns = top_terms_kernel(
+        tfidf.indptr, tfidf.indices, tfidf.data, config.salient_terms
+    )
+    return np.split(hash32(hashes)[columns], indptr[1:-1])
 
 
 @dataclass(frozen=True)
