@@ -319,7 +319,9 @@ class StoryIndex:
         self._scratch = np.empty(0, dtype=np.float64)  # all zero between uses
         self._grow(stored)
         self._live: dict[int, _Live] = {}
-        self._days = np.empty(0, dtype=np.float64)  # each article's, by seq
+        # By seq, for whole calls at a time: each article's day and story (as assigned).
+        self._days = np.empty(0, dtype=np.float64)
+        self._story_of = np.empty(0, dtype=np.int64)
         self._neighbours = NeighbourTable(self.config.expand_neighbours or self.config.neighbours)
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
@@ -374,7 +376,9 @@ class StoryIndex:
         if live.seq >= self._days.size:
             room = max(live.seq + 1, 2 * self._days.size, 1024) - self._days.size
             self._days = np.concatenate((self._days, np.full(room, np.nan)))
+            self._story_of = np.concatenate((self._story_of, np.full(room, _PENDING)))
         self._days[live.seq] = live.day
+        self._story_of[live.seq] = live.story
         self._live[live.seq] = live
         self._seq_of[article_id] = live.seq
         self._id_of[live.seq] = article_id
@@ -653,15 +657,12 @@ class StoryIndex:
         # dated before the window need their story's last day.
         doubt = self._days[pairs[:, 1]] < oldest
         found = sorted_unique(pairs[doubt, 1])
-        last = np.array(
-            [
-                live.day
-                if live.story == _PENDING
-                else self._stories[self._root(live.story)].last_day
-                for live in map(self._live.__getitem__, found.tolist())
-            ],
-            dtype=np.float64,
-        )
+        last = self._days[found]  # a newcomer's (pending) own day; else its story's last
+        stories = self._story_of[found]
+        decided = stories != _PENDING
+        distinct = sorted_unique(stories[decided])
+        story_last = [self._stories[self._root(story)].last_day for story in distinct.tolist()]
+        last[decided] = np.asarray(story_last)[np.searchsorted(distinct, stories[decided])]
         active = ~doubt
         active[doubt] = last[np.searchsorted(found, pairs[doubt, 1])] >= oldest[doubt]
         return pairs[active]
@@ -910,6 +911,7 @@ class StoryIndex:
             else:
                 live.story = self._new_story()
                 outcome[live.seq] = _Outcome(True, ())
+            self._story_of[live.seq] = live.story
             state = self._stories[live.story]
             state.first_day = min(state.first_day, live.day)
             state.last_day = max(state.last_day, live.day)
