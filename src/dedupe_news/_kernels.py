@@ -240,14 +240,14 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
 
 
 @_compiled(nogil=True)
-def rowwise_dot_kernel(indptr, indices, data, width, pairs, out):
+def rowwise_dot_kernel(indptr, indices, data, pairs, out, scratch):
     """``out[p]``: dot product of the rows of pair ``p`` of a CSR matrix with sorted columns.
 
-    Scatters the current left row into a dense scratch (kept while consecutive pairs share it,
-    as sorted candidate pairs do) and sums the right row's products in column order: the order
-    of a sparse row-wise multiply and sum, plus exact zeros.
+    Scatters the current left row into ``scratch`` (dense, zero, as wide as the matrix; zero
+    again on return), kept while consecutive pairs share it, as sorted candidate pairs do, and
+    sums the right row's products in column order: the order of a sparse row-wise multiply and
+    sum, plus exact zeros.
     """
-    scratch = np.zeros(width, dtype=np.float64)
     left = -1
     for p in range(pairs.shape[0]):
         i, j = pairs[p, 0], pairs[p, 1]
@@ -262,6 +262,9 @@ def rowwise_dot_kernel(indptr, indices, data, width, pairs, out):
         for k in range(indptr[j], indptr[j + 1]):
             acc += data[k] * scratch[indices[k]]
         out[p] = acc
+    if left >= 0:
+        for k in range(indptr[left], indptr[left + 1]):
+            scratch[indices[k]] = 0.0
 
 
 @_compiled(nogil=True)

@@ -14,6 +14,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from ._arrays import sorted_unique
+from ._kernels import rowwise_dot_kernel
 
 __all__ = ["Rows", "blend", "distinct_pairs", "ranks", "row_norms", "unit_rows"]
 
@@ -99,22 +100,11 @@ class Rows:
         first (a newcomer and its candidates). Cheaper than scipy's row indexing for the few
         hundred pairs of one article, and no dearer for a batch.
         """
-        out = np.empty(len(pairs), dtype=np.float64)
-        if len(pairs) == 0:
-            return out
         order = np.argsort(pairs[:, 0], kind="stable")
-        first = pairs[order, 0]
-        starts = np.flatnonzero(np.concatenate(([True], first[1:] != first[:-1])))
-        ends = np.append(starts[1:], first.size)
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            chosen = order[start:end]
-            terms, values = self.row(int(first[start]))
-            entries, lengths = self.entries(pairs[chosen, 1])
-            scratch[terms] = values
-            products = scratch[self.terms[entries]] * self.values[entries]
-            scratch[terms] = 0.0
-            group = np.repeat(np.arange(chosen.size), lengths)
-            out[chosen] = np.bincount(group, weights=products, minlength=chosen.size)
+        found = np.empty(len(pairs), dtype=np.float64)
+        rowwise_dot_kernel(self.indptr, self.terms, self.values, pairs[order], found, scratch)
+        out = np.empty(len(pairs), dtype=np.float64)
+        out[order] = found
         return out
 
     @classmethod

@@ -50,7 +50,7 @@ def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
         len(pairs),
         n_jobs,
         lambda a, b: rowwise_dot_kernel(
-            indptr, csr.indices, data, csr.shape[1], pairs[a:b], out[a:b]
+            indptr, csr.indices, data, pairs[a:b], out[a:b], np.zeros(csr.shape[1])
         ),
     )
     return out
