@@ -85,3 +85,22 @@ def test_entries_put_and_drop() -> None:
     assert table.get(4)[0].tolist() == []
     with pytest.raises(ValueError, match="up to 3"):
         table.put(1, [1, 2, 3, 4], [0.4, 0.3, 0.2, 0.1])
+
+
+def test_fill_sets_many_lists_as_put_sets_one() -> None:
+    lists = {3: ([4, 1], [0.5, 0.25]), 0: ([], []), 7: ([2, 9, 8], [0.75, 0.5, 0.5])}
+    filled, put = NeighbourTable(WIDTH), NeighbourTable(WIDTH)
+    put.put(3, [5], [0.9])  # replaced, as put replaces
+    filled.put(3, [5], [0.9])
+    filled.fill(
+        np.array(list(lists)),
+        [np.array(n, dtype=np.int64) for n, _ in lists.values()],
+        [np.array(s, dtype=np.float64) for _, s in lists.values()],
+    )
+    for seq, (near, sims) in lists.items():
+        put.put(seq, near, sims)
+    for seq in range(10):
+        assert filled.get(seq)[0].tolist() == put.get(seq)[0].tolist()
+        assert filled.get(seq)[1].tolist() == put.get(seq)[1].tolist()
+    with pytest.raises(ValueError, match="up to 3"):
+        filled.fill(np.array([1]), [np.arange(4)], [np.zeros(4)])

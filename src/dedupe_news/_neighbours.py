@@ -8,6 +8,8 @@ a list does not depend on the order in which its entries were offered.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -56,6 +58,21 @@ class NeighbourTable:
         self._seqs[seq, : near.size] = near
         self._sims[seq, : near.size] = sims
         self._sizes[seq] = near.size
+
+    def fill(self, seqs: I64, neighbours: Sequence[I64], similarity: Sequence[F64]) -> None:
+        """Set the lists of ``seqs`` (each in order, of at most ``width`` entries) at once."""
+        seqs = np.asarray(seqs, dtype=np.int64)
+        sizes = np.fromiter(map(len, neighbours), dtype=np.int64, count=len(neighbours))
+        if sizes.size and (sizes.max() > self.width or seqs.size != sizes.size):
+            raise ValueError(f"a list holds up to {self.width} neighbours with a similarity each")
+        self.reserve(int(seqs.max(initial=-1)) + 1)
+        self._seqs[seqs] = -1
+        self._sims[seqs] = 0.0
+        rows, columns = np.repeat(seqs, sizes), ranks(sizes)
+        if rows.size:
+            self._seqs[rows, columns] = np.concatenate(neighbours)
+            self._sims[rows, columns] = np.concatenate(similarity)
+        self._sizes[seqs] = sizes
 
     def entries(self, seqs: I64, most: int | None = None) -> tuple[I64, I64, F64]:
         """The first ``most`` (default all) entries of the lists of ``seqs``, list by list:

@@ -206,6 +206,7 @@ _FEW_PAIRS = 5_000  # below this, pair cosines without scipy's per-call costs
 # A story is compared through its most recent members: all of them up to this many, so a
 # long-running story does not make every call that touches it slower.
 _STORY_SAMPLE = 500
+_CHUNK = 4096  # articles whose terms are handled at once when a whole index's are
 _PENDING = -1  # the story of an article of the current add call, not yet decided
 
 
@@ -300,6 +301,11 @@ class StoryIndex:
     # ------------------------------------------------------------------ state
 
     def _load(self) -> None:
+        """The in-memory state from the database (a whole index's arrays: a batch's settings)."""
+        with batch_runtime():
+            self._read_state()
+
+    def _read_state(self) -> None:
         # Tokens get ids in first-seen order, keyed by the scan's hash (as a batch keys them):
         # a call's tokens are never made into strings, only its new ones are.
         self._token_ids = FirstSeen()
@@ -331,7 +337,8 @@ class StoryIndex:
         self._stories: dict[int, _Story] = {}
         for story in self._store.stories():
             self._stories[story.id] = _Story(story.first_day, story.last_day, story.merged_into, [])
-        for row in self._store.articles():
+        rows = list(self._store.articles(texts=False))
+        for row in rows:
             live = _Live(
                 row.seq,
                 row.story,
@@ -343,15 +350,20 @@ class StoryIndex:
                 row.lines,
                 row.norm,
             )
-            self._neighbours.put(row.seq, row.neighbours, row.similarity)
             self._remember(live, row.id)
             self._stories[self._root(live.story)].members.append(live.seq)
+        self._neighbours.fill(
+            np.array([row.seq for row in rows], dtype=np.int64),
+            [row.neighbours for row in rows],
+            [row.similarity for row in rows],
+        )
+        del rows
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
-        self._count(list(self._live.values()))
-        self._enter_buckets(list(self._live.values()))
-        for live in self._live.values():
-            self._centroid_add(live)
+        lives = list(self._live.values())
+        self._count(lives)
+        self._enter_buckets(lives)
+        self._centroid_add(lives)
 
     def _grow(self, new: list[str]) -> None:
         """Add tokens just given ids to the vocabulary, with room in the per-term arrays
@@ -388,7 +400,8 @@ class StoryIndex:
         per source). An article's line hashes are distinct."""
         if not lives:
             return
-        np.add.at(self._df, np.concatenate([live.terms for live in lives]), 1)
+        terms = np.concatenate([live.terms for live in lives])
+        self._df += np.bincount(terms, minlength=self._df.size)
         self._lines.update(chain.from_iterable(live.lines.tolist() for live in lives))
         self._source_lines.update(
             (live.source, h)
@@ -428,11 +441,17 @@ class StoryIndex:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
         return self._tfidf(seqs, scale).unit()
 
-    def _centroid_add(self, live: _Live) -> None:
+    def _centroid_add(self, lives: list[_Live]) -> None:
         """Running sum of all articles' vectors, unscaled: ``tf / norm`` with the norm of when
         the article arrived; times the current IDF weights it approximates the batch centroid.
         """
-        np.add.at(self._centroid, live.terms, sublinear_tf(live.counts) / live.norm)
+        for start in range(0, len(lives), _CHUNK):  # a whole index's terms: a chunk at a time
+            chunk = lives[start : start + _CHUNK]
+            sizes = np.array([live.terms.size for live in chunk], dtype=np.int64)
+            norms = np.repeat(np.array([live.norm for live in chunk], dtype=np.float64), sizes)
+            counts = np.concatenate([live.counts for live in chunk])
+            terms = np.concatenate([live.terms for live in chunk])
+            np.add.at(self._centroid, terms, sublinear_tf(counts) / norms)  # in order
 
     def _smoothed(self, seqs: list[int], scale: _Scale) -> Rows:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
@@ -791,7 +810,7 @@ class StoryIndex:
         tfidf = self._tfidf([live.seq for live in fresh], scale)
         for live, norm in zip(fresh, tfidf.norms().tolist(), strict=True):
             live.norm = norm or 1.0
-            self._centroid_add(live)
+        self._centroid_add(fresh)
         short = _short(tokens, self.config)
         compared = [k for k, live in enumerate(fresh) if not short[k] and live.terms.size]
         newcomers = [fresh[k] for k in compared]

@@ -8,6 +8,7 @@ state and nothing half-written.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -61,14 +62,20 @@ class IndexFormatError(DedupeNewsError):
     """The database was written by an incompatible version of dedupe_news (or is not an index)."""
 
 
+@functools.cache
+def _little_endian(dtype: str) -> np.dtype[Any]:
+    little: np.dtype[Any] = np.dtype(dtype).newbyteorder("<")
+    return little
+
+
 def blob(values: npt.ArrayLike, dtype: str) -> bytes:
     """Array as little-endian bytes of ``dtype``."""
-    return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+    return np.ascontiguousarray(values, dtype=_little_endian(dtype)).tobytes()
 
 
 def unblob(data: bytes, dtype: str) -> npt.NDArray[Any]:
     """Array from :func:`blob` bytes, in native byte order."""
-    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+    return np.frombuffer(data, dtype=_little_endian(dtype)).astype(dtype)
 
 
 @dataclass
@@ -103,6 +110,11 @@ class StoryRow:
 
 _ARTICLE_COLUMNS = (
     "seq, id, story, day, date, source, title, url, text, terms, counts, bands, lines, "
+    "neighbours, similarity, norm"
+)
+# The same without the texts (a date, title and url of None, a text of ""): what reopening needs.
+_FEATURE_COLUMNS = (
+    "seq, id, story, day, NULL, source, NULL, NULL, '', terms, counts, bands, lines, "
     "neighbours, similarity, norm"
 )
 
@@ -190,8 +202,12 @@ class Store:
     def tokens(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT token FROM terms ORDER BY id")]
 
-    def articles(self, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[ArticleRow]:
-        query = f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} ORDER BY seq"
+    def articles(
+        self, where: str = "", params: tuple[Any, ...] = (), *, texts: bool = True
+    ) -> Iterator[ArticleRow]:
+        """Stored articles in seq order; ``texts=False`` leaves their texts in the database."""
+        columns = _ARTICLE_COLUMNS if texts else _FEATURE_COLUMNS
+        query = f"SELECT {columns} FROM articles {where} ORDER BY seq"
         for row in self.db.execute(query, params):
             yield _article(row)
 
