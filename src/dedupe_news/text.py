@@ -111,10 +111,12 @@ def normalize(text: str) -> str:
     """
     if not text.isascii():  # ASCII is already NFKC and has nothing to fold
         text = unicodedata.normalize("NFKC", text)
+        folded = text
         for char, ascii_char in _FOLD:
-            if char in text:
-                text = text.replace(char, ascii_char)
-        text = unicodedata.normalize("NFKC", text)
+            if char in folded:
+                folded = folded.replace(char, ascii_char)
+        if folded is not text:  # a removed character may leave a mark to compose
+            text = unicodedata.normalize("NFKC", folded)
     # splitlines also breaks at \r, \v, \f: after it, only spaces and tabs can run together.
     lines = text.splitlines()
     if "  " in text or "\t" in text:  # a line is a substring: none has them if the text has not
@@ -415,8 +417,10 @@ def source_line_keys(scan: Scan, sources: Sequence[str | None]) -> SourceKeys:
     source), and whether the text has a source."""
     source_hash = np.zeros(len(sources), dtype=np.uint64)
     named = [k for k, source in enumerate(sources) if source is not None]
-    if named:
-        source_hash[named] = token_hashes([sources[k] or "" for k in named])
+    if named:  # a few outlets publish most articles: each source is hashed once
+        distinct = list(dict.fromkeys(sources[k] or "" for k in named))
+        hash_of = dict(zip(distinct, token_hashes(distinct).tolist(), strict=True))
+        source_hash[named] = [hash_of[sources[k] or ""] for k in named]
     per_line = np.diff(scan.text_first)
     keys = scan.line_key ^ fmix64(np.repeat(source_hash, per_line))
     has_source = np.repeat(np.asarray([s is not None for s in sources], dtype=bool), per_line)
