@@ -516,16 +516,18 @@ class StoryIndex:
         A short line is boilerplate when it occurs in ``batch_floor`` of all the articles (the
         stored ones and these) or in ``boilerplate_min_source_articles`` of its source's: the
         call counts itself, as a batch does. The index keys a line by the BLAKE2b hash of its
-        words joined by spaces, as it has stored them from the start.
+        words joined by spaces, as it has stored them from the start: made once per distinct
+        line (the scan's key tells them apart), since repeated lines are the point.
         """
         cfg = self.config
         keyed = np.flatnonzero(scan.keyed & ~chrome)
-        first = scan.line_first[keyed]
-        sizes = scan.line_first[keyed + 1] - first
+        _, one_of, same = np.unique(scan.line_key[keyed], return_index=True, return_inverse=True)
+        first = scan.line_first[keyed[one_of]]
+        sizes = scan.line_first[keyed[one_of] + 1] - first
         at = np.repeat(first, sizes) + ranks(sizes)
         words = [scan.strings[h] for h in scan.hashes[at].tolist()]
         bounds = np.concatenate(([0], np.cumsum(sizes))).tolist()
-        keys = token_hashes([" ".join(words[a:b]) for a, b in pairwise(bounds)])
+        keys = token_hashes([" ".join(words[a:b]) for a, b in pairwise(bounds)])[same.ravel()]
         article = np.repeat(np.arange(len(articles)), np.diff(scan.text_first))[keyed]
         # Distinct (article, key) pairs, by article then key; each line's pair.
         order = np.lexsort((keys, article))
