@@ -48,7 +48,7 @@ import scipy.sparse as sp
 
 from ._arrays import sorted_unique
 from ._buckets import Buckets
-from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel, top_terms_kernel
+from ._kernels import FirstSeen, count_rows_kernel, top_terms_kernel
 from ._neighbours import NeighbourTable
 from ._rows import Rows, blend, distinct_pairs, ranks
 from ._runtime import batch_runtime
@@ -62,6 +62,7 @@ from .pipeline import (
     day_number,
     hash32,
     idf_and_weights,
+    kept_tokens,
     lsh_signatures,
     sublinear_tf,
     term_weight,
@@ -158,8 +159,7 @@ class _Parsed:
 
     def tokens(self, ids: npt.NDArray[np.int32]) -> NodeTokens:
         """The articles' tokens as ``ids`` (those of ``hashes``)."""
-        offsets = np.concatenate(([0], np.cumsum(self.lengths)))
-        return NodeTokens(ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
+        return NodeTokens.from_lengths(ids, self.lengths)
 
 
 class _Scale:
@@ -497,13 +497,7 @@ class StoryIndex:
         title_scan = scan_texts(titles, 0, n_jobs=cfg.n_jobs)
         scan = scan_texts(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
         removed, lines = self._short_lines(articles, scan, chrome_lines(bodies, scan))
-        hashes, lengths = interleave_kernel(
-            title_scan.hashes,
-            title_scan.line_first[title_scan.text_first],
-            scan.hashes,
-            np.repeat(~removed, np.diff(scan.line_first)),
-            scan.line_first[scan.text_first],
-        )
+        hashes, lengths = kept_tokens(title_scan, scan, removed)
         days = [_day(article, now) for article in articles]
         return _Parsed(days, hashes, lengths, scan.strings | title_scan.strings, lines)
 

@@ -47,7 +47,7 @@ from .similarity import (
     pair_cosine,
     pair_overlap,
 )
-from .text import boilerplate_lines, normalize, scan_texts, split_title
+from .text import Scan, boilerplate_lines, normalize, scan_texts, split_title
 
 __all__ = [
     "Candidates",
@@ -119,6 +119,12 @@ class NodeTokens:
 
     def body(self, k: int) -> I32:
         return self.ids[self.body_start[k] : self.body_end[k]]
+
+    @classmethod
+    def from_lengths(cls, ids: I32, lengths: I64) -> NodeTokens:
+        """From ids laid out title 0, body 0, title 1, ... with those ``lengths``."""
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        return cls(ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
 
     @classmethod
     def from_parts(
@@ -230,21 +236,28 @@ def encode_articles(
         min_share=config.boilerplate_min_share,
         min_source_articles=config.boilerplate_min_source_articles,
     )
-    flat, lengths = interleave_kernel(
+    flat, lengths = kept_tokens(title_scan, body_scan, removed)
+    strings = body_scan.strings | title_scan.strings
+    n_removed = int(removed.sum())
+    del title_scan, body_scan, removed  # the hashes are interleaved in ``flat`` now
+    flat_ids, new = FirstSeen().ids(flat, np.int32)
+    vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
+    return vocabulary, NodeTokens.from_lengths(flat_ids, lengths), n_removed
+
+
+def kept_tokens(
+    title_scan: Scan, body_scan: Scan, removed: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.uint64], I64]:
+    """Each text's title tokens, then its body's tokens but those of ``removed`` lines, as
+    hashes in one array; and the length of each piece (title 0, body 0, title 1, ...)."""
+    hashes, lengths = interleave_kernel(
         title_scan.hashes,
         title_scan.line_first[title_scan.text_first],
         body_scan.hashes,
         np.repeat(~removed, np.diff(body_scan.line_first)),
         body_scan.line_first[body_scan.text_first],
     )
-    strings = body_scan.strings | title_scan.strings
-    n_removed = int(removed.sum())
-    del title_scan, body_scan, removed  # the hashes are interleaved in ``flat`` now
-    flat_ids, new = FirstSeen().ids(flat, np.int32)
-    vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    tokens = NodeTokens(flat_ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
-    return vocabulary, tokens, n_removed
+    return hashes, lengths
 
 
 def content_keys(tokens: NodeTokens) -> list[bytes]:
