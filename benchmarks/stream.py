@@ -21,7 +21,7 @@ and the stories are compared (ARI) with ``cluster()`` on the whole set and with 
 
 How to run
 ----------
-    .venv/bin/python benchmarks/stream.py [--base 100000] [--singles 300] [--batches 3]
+    .venv/bin/python benchmarks/stream.py [--base 100000] [--singles 300] [--batches 10]
         [--batch 1000] [--seed 1] [--db PATH] [--out results/stream.json]
     .venv/bin/python benchmarks/stream.py --agreement [--calls 1,25,100,all] [--data DIR]
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=int, default=100_000, help="articles in the index first")
     parser.add_argument("--singles", type=int, default=300, help="single-article adds to time")
-    parser.add_argument("--batches", type=int, default=3, help="batches to time")
+    parser.add_argument("--batches", type=int, default=10, help="batches to time")
     parser.add_argument("--batch", type=int, default=1000, help="articles per batch")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, help="index file to create (default: a temp folder)")
