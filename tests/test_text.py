@@ -325,6 +325,7 @@ def _scanned_lines(scan: Scan, t: int) -> list[list[str]]:
 @settings(max_examples=300, deadline=None)
 @example(texts=["Line one 6,000\n\nİSTANBUL ß 1,5\nlast", "", "1.5abc 2,3x\n\n"])
 @example(texts=["a", "b", "c", "ß"])  # more tokens than half the characters: the array grows
+@example(texts=["word \U0001f600 word2", "ß"])  # past U+FFFF: four bytes a character
 @given(texts=st.lists(SCAN_TEXTS, max_size=5))
 def test_scan_finds_tokenizes_tokens_line_by_line(texts: list[str]) -> None:
     scan = scan_texts(texts, max_line_words=3)

@@ -208,10 +208,14 @@ def char_classes() -> npt.NDArray[np.uint8]:
     return classes
 
 
-def _code_points(text: str) -> npt.NDArray[np.uint8 | np.uint32]:
-    """The code points of a text: bytes when it is ASCII."""
+def _code_points(text: str) -> npt.NDArray[np.uint8 | np.uint16 | np.uint32]:
+    """The code points of a text, in the narrowest array that holds them (less to encode and
+    to read than four bytes a character)."""
     if text.isascii():
         return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    units = text.encode("utf-16-le", "surrogatepass")
+    if len(units) == 2 * len(text):  # no character past U+FFFF: one unit each
+        return np.frombuffer(units, dtype=np.uint16)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
