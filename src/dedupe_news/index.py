@@ -238,6 +238,19 @@ def _short(tokens: NodeTokens, config: Config) -> npt.NDArray[np.bool_]:
     return np.asarray(tokens.body_end - tokens.title_start < config.min_tokens)
 
 
+def _line_keys(scan: Scan, lines: I64) -> npt.NDArray[np.uint64]:
+    """The index's key of each of these lines of a scan: the BLAKE2b hash of its words joined by
+    spaces, as the index has stored them from the start. Made once per distinct line (the
+    scan's line key tells them apart): repeated lines are the point."""
+    _, one_of, same = np.unique(scan.line_key[lines], return_index=True, return_inverse=True)
+    first = scan.line_first[lines[one_of]]
+    sizes = scan.line_first[lines[one_of] + 1] - first
+    words = [scan.strings[h] for h in scan.hashes[np.repeat(first, sizes) + ranks(sizes)].tolist()]
+    bounds = np.concatenate(([0], np.cumsum(sizes))).tolist()
+    distinct = token_hashes([" ".join(words[a:b]) for a, b in pairwise(bounds)])
+    return distinct[same.ravel()]
+
+
 def _iso(day: float) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(days=day)).isoformat(timespec="seconds")
 
@@ -509,19 +522,11 @@ class StoryIndex:
 
         A short line is boilerplate when it occurs in ``batch_floor`` of all the articles (the
         stored ones and these) or in ``boilerplate_min_source_articles`` of its source's: the
-        call counts itself, as a batch does. The index keys a line by the BLAKE2b hash of its
-        words joined by spaces, as it has stored them from the start: made once per distinct
-        line (the scan's key tells them apart), since repeated lines are the point.
+        call counts itself, as a batch does.
         """
         cfg = self.config
         keyed = np.flatnonzero(scan.keyed & ~chrome)
-        _, one_of, same = np.unique(scan.line_key[keyed], return_index=True, return_inverse=True)
-        first = scan.line_first[keyed[one_of]]
-        sizes = scan.line_first[keyed[one_of] + 1] - first
-        at = np.repeat(first, sizes) + ranks(sizes)
-        words = [scan.strings[h] for h in scan.hashes[at].tolist()]
-        bounds = np.concatenate(([0], np.cumsum(sizes))).tolist()
-        keys = token_hashes([" ".join(words[a:b]) for a, b in pairwise(bounds)])[same.ravel()]
+        keys = _line_keys(scan, keyed)
         article = np.repeat(np.arange(len(articles)), np.diff(scan.text_first))[keyed]
         # Distinct (article, key) pairs, by article then key; each line's pair.
         order = np.lexsort((keys, article))
