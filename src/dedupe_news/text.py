@@ -68,7 +68,9 @@ _FOLD = (
     ("\ufeff", ""),
 )
 
-# Page chrome seen in scraped news. Matched against a whole line, case-insensitively.
+# Page chrome seen in scraped news. Matched against a whole line, case-insensitively. A new
+# alternative needs its first words in _CHROME_WORDS below (and an example line in the tests'
+# CHROME_LIKE), or chrome_lines never tries the lines it would match.
 _CHROME_LINE = re.compile(
     r"""^\W*(?:
         skip\ to\ (?:main\ )?content
