@@ -48,7 +48,7 @@ import scipy.sparse as sp
 
 from ._arrays import sorted_unique
 from ._buckets import Buckets
-from ._kernels import FirstSeen, count_rows_kernel, top_terms_kernel
+from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
 from ._rows import Rows, blend, distinct_pairs, ranks
 from ._runtime import batch_runtime
@@ -59,11 +59,12 @@ from .errors import ConfigError, DedupeNewsError, InputError
 from .lsh import band_keys
 from .pipeline import (
     NodeTokens,
+    count_matrix,
     day_number,
-    hash32,
     idf_and_weights,
     kept_tokens,
     lsh_signatures,
+    salient_sets,
     sublinear_tf,
     term_weight,
     title_and_body,
@@ -564,22 +565,15 @@ class StoryIndex:
     def _term_counts(self, tokens: NodeTokens) -> list[tuple[Any, Any]]:
         """Each article's distinct terms and weighted counts: the title ``title_weight`` times,
         the lead once; unknown tokens (``-1``, a query's) are left out."""
-        cfg = self.config
-        ids: npt.NDArray[np.integer[Any]] = tokens.ids
         size, known = len(self._tokens), None
+        ids = tokens.ids
         if ids.size * 4 < size or (ids.size and ids.min() < 0):
             # A small call counts in a table of its own tokens rather than the vocabulary's.
             known, inverse = np.unique(ids, return_inverse=True)
-            ids, size = inverse.ravel(), known.size
-        indptr, terms, counts = count_rows_kernel(
-            ids,
-            tokens.title_start,
-            tokens.body_start,
-            tokens.body_end,
-            float(cfg.title_weight),
-            cfg.lead_tokens,
-            size,
-        )
+            ids, size = inverse.ravel().astype(np.int32), known.size
+            tokens = NodeTokens(ids, tokens.title_start, tokens.body_start, tokens.body_end)
+        matrix = count_matrix(tokens, size, self.config)
+        indptr, terms, counts = matrix.indptr, matrix.indices, matrix.data
         if known is not None:
             terms = known[terms]
         keep = (terms >= 0) & (counts > 0)
@@ -599,10 +593,7 @@ class StoryIndex:
         """LSH bucket keys of both channels (salient terms, word shingles), one row per article
         (``ids`` its token ids, ``rows`` its TF-IDF row), signatures computed in bulk."""
         cfg = self.config
-        indptr, columns = top_terms_kernel(rows.indptr, rows.terms, rows.values, cfg.salient_terms)
-        term_hashes = hash32(self._hashes[columns])
-        owner = np.repeat(np.arange(len(rows)), np.diff(indptr))
-        salient = np.split(term_hashes[np.lexsort((term_hashes, owner))], indptr[1:-1])
+        salient = salient_sets(rows.matrix(len(self._tokens)), self._hashes, cfg)
         known = [article_ids[article_ids >= 0] for article_ids in ids]
         shingles = ngram_hash_sets(known, self._hashes, cfg.shingle_size, n_jobs=cfg.n_jobs)
         channels: tuple[tuple[Literal["rewrite", "copy"], Any, int], ...] = (
