@@ -133,7 +133,7 @@ class NodeTokens:
         """From each node's title and body ids."""
         parts = [part for pair in zip(titles, bodies, strict=True) for part in pair]
         ids, offsets = flatten(parts, np.int32)
-        return cls(ids, offsets[:-1:2], offsets[1:-1:2], offsets[2::2])
+        return cls.from_lengths(ids, np.diff(offsets))
 
 
 @dataclass
@@ -373,7 +373,7 @@ def salient_sets(tfidf: sp.csr_matrix, hashes: npt.NDArray[np.uint64], config: C
     indptr, columns = top_terms_kernel(
         tfidf.indptr, tfidf.indices, tfidf.data, config.salient_terms
     )
-    return np.split(hash32(hashes)[columns], indptr[1:-1])
+    return np.split(hash32(hashes[columns]), indptr[1:-1])
 
 
 @dataclass(frozen=True)

@@ -108,15 +108,14 @@ class StoryRow:
     merged_into: int | None
 
 
-_ARTICLE_COLUMNS = (
-    "seq, id, story, day, date, source, title, url, text, terms, counts, bands, lines, "
-    "neighbours, similarity, norm"
-)
+_COLUMNS = (
+    "seq", "id", "story", "day", "date", "source", "title", "url", "text", "terms", "counts",
+    "bands", "lines", "neighbours", "similarity", "norm",
+)  # fmt: skip
+_ARTICLE_COLUMNS = ", ".join(_COLUMNS)
 # The same without the texts (a date, title and url of None, a text of ""): what reopening needs.
-_FEATURE_COLUMNS = (
-    "seq, id, story, day, NULL, source, NULL, NULL, '', terms, counts, bands, lines, "
-    "neighbours, similarity, norm"
-)
+_LEFT_ON_DISK = {"date": "NULL", "title": "NULL", "url": "NULL", "text": "''"}
+_FEATURE_COLUMNS = ", ".join(_LEFT_ON_DISK.get(column, column) for column in _COLUMNS)
 
 
 def _article(row: tuple[Any, ...]) -> ArticleRow:
@@ -226,7 +225,7 @@ class Store:
 
     def insert_article(self, row: ArticleRow) -> None:
         self.db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS))})",
             (
                 row.seq,
                 row.id,
