@@ -31,6 +31,7 @@ __all__ = [
     "average_linkage_kernel",
     "count_rows_kernel",
     "first_seen_kernel",
+    "gather_rows_kernel",
     "in_chunks",
     "interleave_kernel",
     "intersection_sizes_kernel",
@@ -265,6 +266,24 @@ def rowwise_dot_kernel(indptr, indices, data, pairs, out, scratch):
     if left >= 0:
         for k in range(indptr[left], indptr[left + 1]):
             scratch[indices[k]] = 0.0
+
+
+@_compiled(nogil=True)
+def gather_rows_kernel(start, length, seqs, terms, tf):
+    """CSR rows ``(indptr, terms, tf)`` copied from flat arrays: row ``r`` is entries
+    ``start[seqs[r]]`` onwards, ``length[seqs[r]]`` of them."""
+    n = seqs.size
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        indptr[r + 1] = indptr[r] + length[seqs[r]]
+    out_terms = np.empty(indptr[n], dtype=np.int32)
+    out_tf = np.empty(indptr[n], dtype=np.float64)
+    for r in range(n):
+        a, o = start[seqs[r]], indptr[r]
+        for k in range(length[seqs[r]]):
+            out_terms[o + k] = terms[a + k]
+            out_tf[o + k] = tf[a + k]
+    return indptr, out_terms, out_tf
 
 
 @_compiled(nogil=True)

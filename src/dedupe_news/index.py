@@ -52,6 +52,7 @@ from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
 from ._rows import Rows, blend, distinct_pairs, ranks
 from ._runtime import batch_runtime
+from ._termrows import TermRows
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
 from .config import Config
@@ -132,8 +133,6 @@ class _Live:
     story: int  # as assigned; the surviving story is found through merges
     day: float
     source: str | None
-    terms: npt.NDArray[np.int32]
-    counts: npt.NDArray[np.float32]
     bands: npt.NDArray[np.uint64]
     lines: npt.NDArray[np.uint64]
     norm: float = 1.0  # TF-IDF norm when it arrived: its weight in the running centroid
@@ -181,6 +180,32 @@ class _Scale:
         if self._table is None and terms.size > self.size:
             self._table = self._values(slice(0, self.size))
         return self._values(terms) if self._table is None else self._table[terms]
+
+
+@dataclass
+class _Counts:
+    """A call's term counts as CSR rows, one per article: distinct term ids (ascending) and
+    weighted counts (float32, as stored)."""
+
+    indptr: I64
+    terms: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.float32]
+
+    def row(self, k: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        start, end = self.indptr[k], self.indptr[k + 1]
+        return self.terms[start:end], self.counts[start:end]
+
+    @classmethod
+    def concatenate(
+        cls, rows: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]]
+    ) -> _Counts:
+        """Rows from ``(terms, counts)`` pairs."""
+        lengths = np.array([terms.size for terms, _ in rows], dtype=np.int64)
+        return cls(
+            np.concatenate(([0], np.cumsum(lengths))),
+            np.concatenate([t for t, _ in rows]) if rows else np.empty(0, np.int32),
+            np.concatenate([c for _, c in rows]) if rows else np.empty(0, np.float32),
+        )
 
 
 @dataclass
@@ -339,6 +364,7 @@ class StoryIndex:
         self._scratch = np.empty(0, dtype=np.float64)  # all zero between uses
         self._grow(stored)
         self._live: dict[int, _Live] = {}
+        self._rows = TermRows()  # each article's terms and sublinear frequencies
         # By seq, for whole calls at a time: each article's day and story (as assigned).
         self._days = np.empty(0, dtype=np.float64)
         self._story_of = np.empty(0, dtype=np.int64)
@@ -358,24 +384,23 @@ class StoryIndex:
                 row.story,
                 row.day,
                 row.source,
-                row.terms,
-                row.counts,
                 row.bands,
                 row.lines,
                 row.norm,
             )
             self._remember(live, row.id)
             self._stories[self._root(live.story)].members.append(live.seq)
+        seqs = np.array([row.seq for row in rows], dtype=np.int64)
         self._neighbours.fill(
-            np.array([row.seq for row in rows], dtype=np.int64),
-            [row.neighbours for row in rows],
-            [row.similarity for row in rows],
+            seqs, [row.neighbours for row in rows], [row.similarity for row in rows]
         )
+        counted = _Counts.concatenate([(row.terms, row.counts) for row in rows])
         del rows
+        self._admit_rows(seqs, counted)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
         lives = list(self._live.values())
-        self._count(lives)
+        self._count(lives, counted.terms)
         self._enter_buckets(lives)
         self._centroid_add(lives)
 
@@ -409,12 +434,12 @@ class StoryIndex:
         self._seq_of[article_id] = live.seq
         self._id_of[live.seq] = article_id
 
-    def _count(self, lives: list[_Live]) -> None:
-        """Count articles in the statistics: document frequencies, short lines (overall and
-        per source). An article's line hashes are distinct."""
+    def _count(self, lives: list[_Live], terms: npt.NDArray[np.int32]) -> None:
+        """Count articles (``terms``: all their term ids) in the statistics: document
+        frequencies, short lines (overall and per source). An article's line hashes are
+        distinct."""
         if not lives:
             return
-        terms = np.concatenate([live.terms for live in lives])
         self._df += np.bincount(terms, minlength=self._df.size)
         self._lines.update(chain.from_iterable(live.lines.tolist() for live in lives))
         self._source_lines.update(
@@ -444,12 +469,8 @@ class StoryIndex:
 
     def _tfidf(self, seqs: list[int], scale: _Scale) -> Rows:
         """Rows of TF-IDF vectors with the current statistics (not normalized)."""
-        lives = [self._live[s] for s in seqs]
-        lengths = np.array([lv.terms.size for lv in lives], dtype=np.int64)
-        terms = np.concatenate([lv.terms for lv in lives]) if lives else np.empty(0, np.int32)
-        counts = np.concatenate([lv.counts for lv in lives]) if lives else np.empty(0)
-        indptr = np.concatenate(([0], np.cumsum(lengths)))
-        return Rows(indptr, terms, sublinear_tf(counts) * scale[terms])
+        indptr, terms, tf = self._rows.gather(np.asarray(seqs, dtype=np.int64))
+        return Rows(indptr, terms, tf * scale[terms])
 
     def _raw(self, seqs: list[int], scale: _Scale) -> Rows:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
@@ -461,11 +482,9 @@ class StoryIndex:
         """
         for start in range(0, len(lives), _CHUNK):  # a whole index's terms: a chunk at a time
             chunk = lives[start : start + _CHUNK]
-            sizes = np.array([live.terms.size for live in chunk], dtype=np.int64)
-            norms = np.repeat(np.array([live.norm for live in chunk], dtype=np.float64), sizes)
-            counts = np.concatenate([live.counts for live in chunk])
-            terms = np.concatenate([live.terms for live in chunk])
-            np.add.at(self._centroid, terms, sublinear_tf(counts) / norms)  # in order
+            indptr, terms, tf = self._rows.gather(np.array([live.seq for live in chunk]))
+            norms = np.repeat(np.array([live.norm for live in chunk]), np.diff(indptr))
+            np.add.at(self._centroid, terms, tf / norms)  # in order
 
     def _smoothed(self, seqs: list[int], scale: _Scale) -> Rows:
         """Second-order vectors of ``seqs``: each blended with its closest neighbours."""
@@ -562,7 +581,7 @@ class StoryIndex:
         per_article = np.bincount(owner, minlength=len(articles))
         return removed, np.split(key, np.cumsum(per_article)[:-1])
 
-    def _term_counts(self, tokens: NodeTokens) -> list[tuple[Any, Any]]:
+    def _term_counts(self, tokens: NodeTokens) -> _Counts:
         """Each article's distinct terms and weighted counts: the title ``title_weight`` times,
         the lead once; unknown tokens (``-1``, a query's) are left out."""
         size, known = len(self._tokens), None
@@ -580,13 +599,10 @@ class StoryIndex:
         rows = np.bincount(
             np.repeat(np.arange(len(tokens)), np.diff(indptr))[keep], minlength=len(tokens)
         )
-        bounds = np.cumsum(rows)[:-1]
-        return list(
-            zip(
-                np.split(terms[keep].astype(np.int32), bounds),
-                np.split(counts[keep].astype(np.float32), bounds),
-                strict=True,
-            )
+        return _Counts(
+            np.concatenate(([0], np.cumsum(rows))),
+            terms[keep].astype(np.int32),
+            counts[keep].astype(np.float32),
         )
 
     def _bands(self, ids: list[I64], rows: Rows) -> npt.NDArray[np.uint64]:
@@ -769,15 +785,17 @@ class StoryIndex:
             out.append(item)
         return out
 
-    def _admit(
-        self, article: Article, day: float, terms: Any, counts: Any, lines: npt.NDArray[np.uint64]
-    ) -> _Live:
+    def _admit(self, article: Article, day: float, lines: npt.NDArray[np.uint64]) -> _Live:
         """An article's state, registered; its story is still pending."""
-        live = _Live(self._next_seq, _PENDING, day, article.source, terms, counts,
-                     np.empty(0, np.uint64), lines)  # fmt: skip
+        live = _Live(self._next_seq, _PENDING, day, article.source, np.empty(0, np.uint64), lines)
         self._next_seq += 1
         self._remember(live, article.id)
         return live
+
+    def _admit_rows(self, seqs: I64, counted: _Counts) -> None:
+        """Register term rows (``counted``, one per seq)."""
+        tf = sublinear_tf(counted.counts)
+        self._rows.append(seqs, counted.indptr, counted.terms, tf)
 
     def _add_batch(self, ordered: list[Article], now: float) -> list[Assignment]:
         """Decide a call's articles together, as :func:`dedupe_news.cluster` decides a batch.
@@ -792,19 +810,20 @@ class StoryIndex:
         self._grow([parsed.strings[h] for h in parsed.hashes[new].tolist()])
         tokens = parsed.tokens(ids)
         fresh = [
-            self._admit(article, day, terms, counts, lines)
-            for article, day, (terms, counts), lines in zip(
-                ordered, parsed.days, self._term_counts(tokens), parsed.lines, strict=True
-            )
+            self._admit(article, day, lines)
+            for article, day, lines in zip(ordered, parsed.days, parsed.lines, strict=True)
         ]
-        self._count(fresh)
+        counted = self._term_counts(tokens)
+        self._admit_rows(np.array([live.seq for live in fresh], dtype=np.int64), counted)
+        self._count(fresh, counted.terms)
         scale = self._idf_weights()
         tfidf = self._tfidf([live.seq for live in fresh], scale)
         for live, norm in zip(fresh, tfidf.norms().tolist(), strict=True):
             live.norm = norm or 1.0
         self._centroid_add(fresh)
         short = _short(tokens, self.config)
-        compared = [k for k, live in enumerate(fresh) if not short[k] and live.terms.size]
+        sizes = np.diff(counted.indptr)
+        compared = [k for k in range(len(fresh)) if not short[k] and sizes[k]]
         newcomers = [fresh[k] for k in compared]
         if newcomers:
             texts = [ids[tokens.title_start[k] : tokens.body_end[k]] for k in compared]
@@ -815,7 +834,7 @@ class StoryIndex:
         groups, vectors = self._link_batch(newcomers, scale)
         changed, outcome = self._settle(fresh, groups)
         assignments = self._assignments(fresh, outcome, vectors, scale)
-        self._save(ordered, fresh, touched, changed)
+        self._save(ordered, fresh, counted, touched, changed)
         return assignments
 
     def _cosines(self, rows: Rows, pairs: I64) -> F64:
@@ -997,7 +1016,12 @@ class StoryIndex:
         a.last_day = max(a.last_day, b.last_day)
 
     def _save(
-        self, ordered: list[Article], fresh: list[_Live], touched: set[int], stories: set[int]
+        self,
+        ordered: list[Article],
+        fresh: list[_Live],
+        counted: _Counts,
+        touched: set[int],
+        stories: set[int],
     ) -> None:
         """Write a call's changes: new terms, changed stories, the articles, changed lists."""
         store = self._store
@@ -1008,12 +1032,12 @@ class StoryIndex:
             self._saved_terms = len(tokens)
         for story_id in sorted(stories):
             self._save_story(story_id)
-        for a, live in zip(ordered, fresh, strict=True):
+        for k, (a, live) in enumerate(zip(ordered, fresh, strict=True)):
             near, similarity = self._neighbours.get(live.seq)
             store.insert_article(
                 ArticleRow(
                     live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
-                    live.terms, live.counts, live.bands, live.lines,
+                    *counted.row(k), live.bands, live.lines,
                     near, similarity, live.norm,
                 )
             )  # fmt: skip
@@ -1033,20 +1057,22 @@ class StoryIndex:
         parsed = self._parse([item], now)
         ids = self._token_ids.find(parsed.hashes, np.int32)  # unseen tokens: -1
         tokens = parsed.tokens(ids)
-        ((terms, counts),) = self._term_counts(tokens)
-        if _short(tokens, self.config)[0] or terms.size == 0:
+        counted = self._term_counts(tokens)
+        if _short(tokens, self.config)[0] or counted.terms.size == 0:
             return []
         scale = self._idf_weights()
         seq = self._next_seq  # the seq it would get: not stored
-        probe = _Live(seq, _PENDING, parsed.days[0], item.source, terms, counts,
-                      np.empty(0, np.uint64), parsed.lines[0])  # fmt: skip
+        probe = _Live(seq, _PENDING, parsed.days[0], item.source, np.empty(0, np.uint64),
+                      parsed.lines[0])  # fmt: skip
         self._live[seq] = probe
+        self._admit_rows(np.array([seq]), counted)
         try:
             self._meet(probe, ids, scale)
             stories = self._neighbour_stories(probe)
             scores = self._story_scores(seq, stories, scale)
         finally:
             del self._live[seq]
+            self._rows.pop(seq)
             self._neighbours.put(seq, [], [])
         scores.sort(key=lambda t: (-t[0], t[1]))
         return [Match(s, mean, self._id_of[m], sim) for mean, s, m, sim in scores]
