@@ -23,12 +23,15 @@ F64 = npt.NDArray[np.float64]
 A = TypeVar("A", bound=npt.NDArray[Any])
 
 
-def _grown(array: A, size: int) -> A:
-    """``array`` with room for at least ``size`` entries (capacity doubles)."""
+def _grown(array: A, used: int, size: int) -> A:
+    """``array`` with room for at least ``size`` entries (capacity doubles), its first ``used``
+    kept. The new room is left untouched (zero, never written), so it costs no memory until
+    used."""
     if size <= array.size:
         return array
-    extra = max(size, 2 * array.size, 1024) - array.size
-    return cast(A, np.concatenate((array, np.zeros(extra, dtype=array.dtype))))
+    grown = np.zeros(max(size, 2 * array.size, 1024), dtype=array.dtype)
+    grown[:used] = array[:used]
+    return cast(A, grown)
 
 
 class TermRows:
@@ -48,11 +51,11 @@ class TermRows:
             return
         if seqs[0] <= self._last or np.any(np.diff(seqs) <= 0):
             raise ValueError("term rows are appended in increasing seq order")
-        end = self._used + terms.size
-        self._terms = _grown(self._terms, end)
-        self._tf = _grown(self._tf, end)
-        self._start = _grown(self._start, int(seqs[-1]) + 1)
-        self._length = _grown(self._length, int(seqs[-1]) + 1)
+        end, rows = self._used + terms.size, self._last + 1
+        self._terms = _grown(self._terms, self._used, end)
+        self._tf = _grown(self._tf, self._used, end)
+        self._start = _grown(self._start, rows, int(seqs[-1]) + 1)
+        self._length = _grown(self._length, rows, int(seqs[-1]) + 1)
         self._start[seqs] = self._used + indptr[:-1]
         self._length[seqs] = np.diff(indptr)
         self._terms[self._used : end] = terms

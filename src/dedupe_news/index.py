@@ -34,10 +34,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import chain, islice, pairwise
 from pathlib import Path
 from types import GeneratorType
 from typing import Any, Literal
@@ -51,7 +52,7 @@ from ._buckets import Buckets
 from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
 from ._rows import Rows, blend, distinct_pairs, ranks
-from ._runtime import batch_runtime
+from ._runtime import batch_runtime, retained_memory
 from ._termrows import TermRows
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -335,6 +336,8 @@ class StoryIndex:
         # Settings that change no decision (threads, progress bars) are the caller's.
         self.config = Config(**{**stored["config"], **_runtime(wanted)})
         self.window_days: float | None = stored["window_days"]
+        # Freed memory stays in the process while the index is open (see _runtime).
+        self._release_memory = weakref.finalize(self, retained_memory())
         self._load()
 
     # ------------------------------------------------------------------ state
@@ -377,30 +380,25 @@ class StoryIndex:
         self._stories: dict[int, _Story] = {}
         for story in self._store.stories():
             self._stories[story.id] = _Story(story.first_day, story.last_day, story.merged_into, [])
-        rows = list(self._store.articles(texts=False))
-        for row in rows:
-            live = _Live(
-                row.seq,
-                row.story,
-                row.day,
-                row.source,
-                row.bands,
-                row.lines,
-                row.norm,
+        stored_rows = self._store.articles(texts=False)
+        while rows := list(islice(stored_rows, _CHUNK)):  # a chunk at a time: less memory
+            lives = [
+                _Live(row.seq, row.story, row.day, row.source, row.bands, row.lines, row.norm)
+                for row in rows
+            ]
+            for live, row in zip(lives, rows, strict=True):
+                self._remember(live, row.id)
+                self._stories[self._root(live.story)].members.append(live.seq)
+            seqs = np.array([live.seq for live in lives], dtype=np.int64)
+            self._neighbours.fill(
+                seqs, [row.neighbours for row in rows], [row.similarity for row in rows]
             )
-            self._remember(live, row.id)
-            self._stories[self._root(live.story)].members.append(live.seq)
-        seqs = np.array([row.seq for row in rows], dtype=np.int64)
-        self._neighbours.fill(
-            seqs, [row.neighbours for row in rows], [row.similarity for row in rows]
-        )
-        counted = _Counts.concatenate([(row.terms, row.counts) for row in rows])
-        del rows
-        self._admit_rows(seqs, counted)
+            counted = _Counts.concatenate([(row.terms, row.counts) for row in rows])
+            self._admit_rows(seqs, counted)
+            self._count(lives, counted.terms)
         self._next_seq = max(self._live, default=-1) + 1
         self._next_story = max(self._stories, default=-1) + 1
         lives = list(self._live.values())
-        self._count(lives, counted.terms)
         self._enter_buckets(lives)
         self._centroid_add(lives)
 
@@ -1183,6 +1181,7 @@ class StoryIndex:
     def close(self) -> None:
         """Close the database (an index is also closed when garbage-collected)."""
         self._store.close()
+        self._release_memory()
 
     def __enter__(self) -> StoryIndex:
         return self
