@@ -17,6 +17,7 @@ from ._kernels import compact_sorted_kernel, merge_positions_kernel, sorted_posi
 
 __all__ = [
     "code_pairs",
+    "dense_unique",
     "flatten",
     "insert_sorted",
     "pair_codes",
@@ -50,6 +51,19 @@ def sorted_unique(values: A, *, overwrite: bool = False) -> A:
     distinct[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
     return ordered[distinct]  # type: ignore[return-value]
+
+
+def dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of an array of small non-negative ints (article seqs), and each
+    value's position among them: ``np.unique(values, return_inverse=True)`` by a table as long
+    as the largest value, with no sort and no search."""
+    flat = values.ravel()
+    present = np.zeros(int(flat.max()) + 1 if flat.size else 0, dtype=bool)
+    present[flat] = True
+    distinct = np.flatnonzero(present)
+    position = np.empty(present.size, dtype=np.int64)  # read only where present
+    position[distinct] = np.arange(distinct.size)
+    return distinct, position[values]
 
 
 def pair_codes(pairs: np.ndarray, n: int) -> np.ndarray:

@@ -47,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ._arrays import sorted_unique
+from ._arrays import dense_unique, sorted_unique
 from ._buckets import Buckets
 from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
@@ -489,9 +489,15 @@ class StoryIndex:
         cfg = self.config
         wanted = np.asarray(seqs, dtype=np.int64)
         owner, near, sims = self._neighbours.entries(wanted, cfg.neighbours)
-        rows = np.concatenate((wanted, np.setdiff1d(near, wanted)))  # then the others, sorted
-        by_seq = np.argsort(rows)
-        source = by_seq[np.searchsorted(rows, near, sorter=by_seq)]
+        # Rows: the wanted ones, then their other neighbours in seq order (a table by seq).
+        size = int(max(wanted.max(initial=-1), near.max(initial=-1))) + 1
+        other = np.zeros(size, dtype=bool)
+        other[near] = True
+        other[wanted] = False
+        rows = np.concatenate((wanted, np.flatnonzero(other)))
+        position = np.empty(size, dtype=np.int64)  # read only at rows
+        position[rows] = np.arange(rows.size)
+        source = position[near]
         raw = self._raw(rows.tolist(), scale)
         n = len(self._live)
         # Each row's cosine with the running centroid of all articles: the background.
@@ -661,13 +667,12 @@ class StoryIndex:
         left = np.repeat(new_at, count)
         right = left - 1 - ranks(count)
         pairs: I64 = np.stack([sequence[left], sequence[right]], axis=1)
-        stored = sequence[right][~is_new[right]]
-        met = sorted_unique(stored)
-        owner, friend, _ = self._neighbours.entries(met, cfg.neighbours)
-        friend_of = met[owner]
         by_stored = pairs[~is_new[right]]
-        at = np.searchsorted(friend_of, by_stored[:, 1], side="left")
-        span = np.searchsorted(friend_of, by_stored[:, 1], side="right") - at
+        met, where = dense_unique(by_stored[:, 1])
+        owner, friend, _ = self._neighbours.entries(met, cfg.neighbours)  # list by list
+        listed = np.bincount(owner, minlength=met.size)
+        at = (np.cumsum(listed) - listed)[where]
+        span = listed[where]
         extra = np.stack(
             [np.repeat(by_stored[:, 0], span), friend[np.repeat(at, span) + ranks(span)]], axis=1
         )
@@ -851,9 +856,7 @@ class StoryIndex:
         self._enter_buckets(fresh)
         if met.size == 0:
             return set()
-        found = distinct_pairs(np.sort(met, axis=1))
-        seqs = sorted_unique(found.ravel())
-        positions = np.searchsorted(seqs, found)
+        seqs, positions = dense_unique(distinct_pairs(np.sort(met, axis=1)))
         rows = self._raw(seqs.tolist(), scale)
         sims = self._cosines(rows, positions[:, ::-1])  # the newcomer (larger seq) first
         positive = sims > 0
