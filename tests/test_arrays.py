@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from dedupe_news._arrays import (
     code_pairs,
+    dense_unique,
     insert_sorted,
     pair_codes,
     placed,
@@ -77,3 +78,13 @@ def test_top_terms_are_each_rows_largest_ties_to_the_smaller_column(
     got_ptr, got = top_terms_kernel(indptr, columns, values, k)
     expected = [sorted(sorted(row, key=lambda c: (-row[c], c))[:k]) for row in rows]
     assert [got[a:b].tolist() for a, b in pairwise(got_ptr.tolist())] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, 60), max_size=40), shape=st.sampled_from([(-1,), (-1, 2)]))
+def test_dense_unique_is_unique_with_inverse(values: list[int], shape: tuple[int, ...]) -> None:
+    array = np.array(values[: len(values) // 2 * 2], dtype=np.int64).reshape(shape)
+    distinct, position = dense_unique(array)
+    expected, inverse = np.unique(array, return_inverse=True)
+    np.testing.assert_array_equal(distinct, expected)
+    np.testing.assert_array_equal(position, inverse.reshape(array.shape))
