@@ -872,11 +872,18 @@ class StoryIndex:
         returns the groups that hold newcomers, and the second-order vectors it compared."""
         if not fresh:
             return [], _Vectors({}, Rows.empty())
-        first_fresh = fresh[0].seq
-        listed, near, _ = self._neighbours.entries(np.array([live.seq for live in fresh]))
-        stories = sorted(
-            {self._root(self._live[nb].story) for nb in near[near < first_fresh].tolist()}
-        )
+        fresh_seqs = np.array([live.seq for live in fresh], dtype=np.int64)
+        listed, near, _ = self._neighbours.entries(fresh_seqs)
+        # Linkage nodes: the surviving stories of stored neighbours, then the newcomers.
+        stored = near < fresh_seqs[0]
+        assigned, assigned_at = dense_unique(self._story_of[near[stored]])
+        roots = np.array([self._root(s) for s in assigned.tolist()], dtype=np.int64)
+        story_array, story_at = dense_unique(roots)
+        stories = story_array.tolist()
+        ends = np.stack((len(stories) + listed, np.empty_like(near)), axis=1)
+        ends[stored, 1] = story_at[assigned_at]
+        ends[~stored, 1] = len(stories) + np.searchsorted(fresh_seqs, near[~stored])
+        edge_array = distinct_pairs(np.sort(ends, axis=1))
         samples = [self._stories[story].members[-_STORY_SAMPLE:] for story in stories]
         seqs = [live.seq for live in fresh] + [m for group in samples for m in group]
         smoothed = self._smoothed(seqs, scale)
@@ -887,21 +894,7 @@ class StoryIndex:
             (1.0 / counts[owner], (owner, np.arange(owner.size))), shape=(len(stories), owner.size)
         )
         nodes = sp.vstack([mean_of @ vectors[len(fresh) :], vectors[: len(fresh)]]).tocsr()
-        story_node = {story: k for k, story in enumerate(stories)}
-        node_of = {live.seq: len(stories) + k for k, live in enumerate(fresh)}
-
-        def node_at(seq: int) -> int:
-            if seq >= first_fresh:
-                return node_of[seq]
-            return story_node[self._root(self._live[seq].story)]
-
-        ends = [
-            (node_at(fresh[k].seq), node_at(nb))
-            for k, nb in zip(listed.tolist(), near.tolist(), strict=True)
-        ]
-        edges = sorted({(min(a, b), max(a, b)) for a, b in ends})
         sizes = np.array([len(self._stories[story].members) for story in stories], dtype=np.int64)
-        edge_array = np.array(edges, dtype=np.int64).reshape(-1, 2)
         scores = self._cosines(Rows.from_matrix(nodes), edge_array[:, ::-1])  # newcomer first
         weights = np.concatenate((sizes, np.ones(len(fresh), dtype=np.int64)))
         labels = average_linkage(nodes, edge_array, scores, self.config.threshold, weights)
