@@ -308,17 +308,18 @@ _WRITER = textwrap.dedent(
         for seed in range(9, 13)
         for a in make_corpus(30, 5, 20, seed=seed)[0]
     ]
-    insert = store.Store.insert_article
+    insert = store.Store.insert_articles
     written = []
 
-    def insert_then_stall(self, row):  # the second add stalls half-way through its rows
-        insert(self, row)
-        written.append(row.id)
-        if len(written) == 40 + 100:
-            print("writing", flush=True)
-            time.sleep(600)
+    def stalling(rows):  # the second add stalls half-way through its rows
+        for row in rows:
+            yield row
+            written.append(row.id)
+            if len(written) == 40 + 100:
+                print("writing", flush=True)
+                time.sleep(600)
 
-    store.Store.insert_article = insert_then_stall
+    store.Store.insert_articles = lambda self, rows: insert(self, stalling(rows))
     index = StoryIndex({path!r})
     index.add(articles[:40])
     print("committed", flush=True)

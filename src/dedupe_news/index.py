@@ -1026,17 +1026,18 @@ class StoryIndex:
             self._saved_terms = len(tokens)
         for story_id in sorted(stories):
             self._save_story(story_id)
-        for k, (a, live) in enumerate(zip(ordered, fresh, strict=True)):
-            near, similarity = self._neighbours.get(live.seq)
-            store.insert_article(
-                ArticleRow(
-                    live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
-                    *counted.row(k), live.bands, live.lines,
-                    near, similarity, live.norm,
-                )
-            )  # fmt: skip
-        for seq in sorted(touched):
-            store.update_neighbours(seq, *self._neighbours.get(seq))
+        store.insert_articles(
+            ArticleRow(
+                live.seq, a.id, live.story, live.day, a.date, a.source, a.title, a.url, a.text,
+                *counted.row(k), live.bands, live.lines,
+                *self._neighbours.get(live.seq), live.norm,
+            )
+            for k, (a, live) in enumerate(zip(ordered, fresh, strict=True))
+        )  # fmt: skip
+        self._save_neighbours(sorted(touched))
+
+    def _save_neighbours(self, seqs: Iterable[int]) -> None:
+        self._store.update_neighbours((seq, *self._neighbours.get(seq)) for seq in seqs)
 
     def _save_story(self, story_id: int) -> None:
         state = self._stories[story_id]
@@ -1161,8 +1162,7 @@ class StoryIndex:
         seq = self._seq(article_id)
         with self._store.transaction():
             self._store.delete_article(seq)
-            for holder in self._neighbours.drop(seq).tolist():
-                self._store.update_neighbours(holder, *self._neighbours.get(holder))
+            self._save_neighbours(self._neighbours.drop(seq).tolist())
         self._load()
 
     def __len__(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +140,16 @@ def _article(row: tuple[Any, ...]) -> ArticleRow:
     )
 
 
+def _values(row: ArticleRow) -> tuple[Any, ...]:
+    """An article's column values, in ``_COLUMNS`` order."""
+    return (
+        row.seq, row.id, row.story, row.day, row.date, row.source, row.title, row.url, row.text,
+        blob(row.terms, "int32"), blob(row.counts, "float32"), blob(row.bands, "uint64"),
+        blob(row.lines, "uint64"), blob(row.neighbours, "int64"), blob(row.similarity, "float64"),
+        row.norm,
+    )  # fmt: skip
+
+
 class Store:
     """The tables of one index; ``path=None`` keeps them in memory."""
 
@@ -223,35 +233,21 @@ class Store:
             [(first_id + k, t) for k, t in enumerate(tokens)],
         )
 
-    def insert_article(self, row: ArticleRow) -> None:
-        self.db.execute(
+    def insert_articles(self, rows: Iterable[ArticleRow]) -> None:
+        """Insert articles (a generator is written row by row as it yields, in one statement)."""
+        self.db.executemany(
             f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-            (
-                row.seq,
-                row.id,
-                row.story,
-                row.day,
-                row.date,
-                row.source,
-                row.title,
-                row.url,
-                row.text,
-                blob(row.terms, "int32"),
-                blob(row.counts, "float32"),
-                blob(row.bands, "uint64"),
-                blob(row.lines, "uint64"),
-                blob(row.neighbours, "int64"),
-                blob(row.similarity, "float64"),
-                row.norm,
-            ),
+            map(_values, rows),
         )
 
-    def update_neighbours(
-        self, seq: int, neighbours: npt.ArrayLike, similarity: npt.ArrayLike
-    ) -> None:
-        self.db.execute(
+    def update_neighbours(self, lists: Iterable[tuple[int, npt.ArrayLike, npt.ArrayLike]]) -> None:
+        """Set the neighbour lists of stored articles: ``(seq, neighbours, similarity)``."""
+        self.db.executemany(
             "UPDATE articles SET neighbours = ?, similarity = ? WHERE seq = ?",
-            (blob(neighbours, "int64"), blob(similarity, "float64"), seq),
+            (
+                (blob(neighbours, "int64"), blob(similarity, "float64"), seq)
+                for seq, neighbours, similarity in lists
+            ),
         )
 
     def upsert_story(self, story: StoryRow) -> None:
