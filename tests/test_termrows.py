@@ -28,11 +28,17 @@ def _append(table: TermRows, seqs: list[int], rows: list[list[int]]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(calls=CALLS, probe=st.lists(st.integers(0, 50), max_size=6), data=st.data())
+@given(
+    calls=CALLS,
+    probe=st.lists(st.integers(0, 50), max_size=6),
+    block=st.integers(1, 8),
+    data=st.data(),
+)
 def test_gathered_rows_are_the_rows_appended(
-    calls: list[list[tuple[int, list[int]]]], probe: list[int], data: st.DataObject
+    calls: list[list[tuple[int, list[int]]]], probe: list[int], block: int, data: st.DataObject
 ) -> None:
-    table, seq = TermRows(), -1
+    # Tiny blocks: calls straddle blocks, and rows longer than a block get one of their own.
+    table, seq = TermRows(block), -1
     reference: dict[int, list[int]] = {}
     for call in calls:
         seqs = []
@@ -54,7 +60,7 @@ def test_gathered_rows_are_the_rows_appended(
 
 
 def test_rows_are_appended_in_seq_order_and_only_the_last_is_taken_back() -> None:
-    table = TermRows()
+    table = TermRows(block=2)
     _append(table, [3, 5], [[1, 2], [4]])
     with pytest.raises(ValueError, match="increasing seq order"):
         _append(table, [5], [[7]])

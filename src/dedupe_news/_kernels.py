@@ -29,9 +29,9 @@ from numba.typed import Dict, List
 __all__ = [
     "FirstSeen",
     "average_linkage_kernel",
+    "copy_rows_kernel",
     "count_rows_kernel",
     "first_seen_kernel",
-    "gather_rows_kernel",
     "in_chunks",
     "interleave_kernel",
     "intersection_sizes_kernel",
@@ -269,21 +269,14 @@ def rowwise_dot_kernel(indptr, indices, data, pairs, out, scratch):
 
 
 @_compiled(nogil=True)
-def gather_rows_kernel(start, length, seqs, terms, tf):
-    """CSR rows ``(indptr, terms, tf)`` copied from flat arrays: row ``r`` is entries
-    ``start[seqs[r]]`` onwards, ``length[seqs[r]]`` of them."""
-    n = seqs.size
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    for r in range(n):
-        indptr[r + 1] = indptr[r] + length[seqs[r]]
-    out_terms = np.empty(indptr[n], dtype=np.int32)
-    out_tf = np.empty(indptr[n], dtype=np.float64)
-    for r in range(n):
-        a, o = start[seqs[r]], indptr[r]
-        for k in range(length[seqs[r]]):
+def copy_rows_kernel(starts, lengths, out_at, terms, tf, out_terms, out_tf):
+    """Copy row ``r`` (``lengths[r]`` entries of ``terms`` and ``tf`` from ``starts[r]`` on) to
+    ``out_at[r]`` onwards in ``out_terms`` and ``out_tf``."""
+    for r in range(starts.size):
+        a, o = starts[r], out_at[r]
+        for k in range(lengths[r]):
             out_terms[o + k] = terms[a + k]
             out_tf[o + k] = tf[a + k]
-    return indptr, out_terms, out_tf
 
 
 @_compiled(nogil=True)
