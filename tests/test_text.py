@@ -392,11 +392,13 @@ def test_scan_in_chunks_is_the_scan_in_one(monkeypatch: pytest.MonkeyPatch) -> N
         normalize(f"Story {k} ß\n\nabout {k % 3} bridges, 1,{k:03d} of them") for k in range(40)
     ]
     whole = scan_texts(texts, max_line_words=25)
+    halves = scan_texts(texts, max_line_words=25, n_jobs=2)  # a piece for each thread
     monkeypatch.setattr(text_module, "_SCAN_CHARS", 50)  # a few texts per chunk
     chunked = scan_texts(texts, max_line_words=25)
-    for field in ("hashes", "line_first", "line_key", "keyed", "text_first"):
-        np.testing.assert_array_equal(getattr(chunked, field), getattr(whole, field))
-    assert chunked.strings == whole.strings
+    for scan in (halves, chunked):
+        for field in ("hashes", "line_first", "line_key", "keyed", "text_first"):
+            np.testing.assert_array_equal(getattr(scan, field), getattr(whole, field))
+        assert scan.strings == whole.strings
 
 
 def _reference_strip(

@@ -233,18 +233,20 @@ def _scan_piece(texts: Sequence[str], max_line_words: int) -> _Scanned:
 
 
 def _scan_pieces(texts: Sequence[str], max_line_words: int, n_jobs: int) -> Iterator[_Scanned]:
-    """Scans of consecutive pieces of about ``_SCAN_CHARS`` characters, in order, a few at a
-    time on threads (so memory stays bounded); always at least one piece."""
+    """Scans of consecutive pieces of about ``_SCAN_CHARS`` characters (fewer when that gives
+    every thread one), in order, a few at a time on threads (so memory stays bounded); always
+    at least one piece."""
+    threads = workers(n_jobs)
+    piece = min(_SCAN_CHARS, -(-sum(map(len, texts)) // threads))
     bounds = [0]
     size = 0
     for k, text in enumerate(texts):
         size += len(text)
-        if size >= _SCAN_CHARS:
+        if size >= piece:
             bounds.append(k + 1)
             size = 0
     if bounds[-1] != len(texts) or len(bounds) == 1:
         bounds.append(len(texts))
-    threads = workers(n_jobs)
     if len(bounds) == 2 or threads == 1:  # one piece, or one thread: no pool to start
         for start, stop in pairwise(bounds):
             yield _scan_piece(texts[start:stop], max_line_words)
