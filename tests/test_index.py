@@ -382,38 +382,6 @@ def test_one_writer_and_readers_share_the_database(tmp_path: Path) -> None:
     assert [int(o.strip()) for o in outputs] == [len(articles)] * 2
 
 
-def test_commits_are_checkpointed_beside_the_writer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import threading
-    import time
-
-    from dedupe_news import store
-
-    monkeypatch.setattr(store, "_CHECKPOINT_BYTES", 1)  # ask after every call
-    path = tmp_path / "logged.db"
-    articles, _ = make_corpus(12, 4, 10, seed=6)
-
-    def in_file() -> int:  # articles in the database file itself, without the log
-        main = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-        try:
-            return int(main.execute("SELECT count(*) FROM articles").fetchone()[0])
-        except sqlite3.OperationalError:  # not even the tables are in the file yet
-            return 0
-        finally:
-            main.close()
-
-    index = StoryIndex(path)
-    index.add(articles[:20])
-    index.add(articles[20:])
-    deadline = time.monotonic() + 10
-    while in_file() < len(articles) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert in_file() == len(articles)  # copied from the log while the index stays open
-    index.close()
-    assert not any(t.name == "dedupe-news-wal" for t in threading.enumerate())
-
-
 # ---------------------------------------------------------------------------- real news
 
 

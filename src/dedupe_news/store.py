@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-import threading
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -152,51 +150,6 @@ def _values(row: ArticleRow) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-# The write-ahead log is checkpointed after about this much was written to it (as SQLite's
-# automatic checkpoint past 8,192 pages would), every few calls of 1,000 articles.
-_CHECKPOINT_BYTES = 32 * 2**20
-
-
-class _Checkpointer:
-    """Copies the write-ahead log into the database file on a thread and connection of its own.
-
-    SQLite's automatic checkpoint runs inside the commit that crosses its threshold: on our
-    benchmark one call of 1,000 articles in three waited about 0.1 s for it, mostly for its
-    two syncs. Here the writer asks for a passive checkpoint and goes on: SQLite lets one
-    checkpointer work beside one writer and any readers. Losing one is harmless: an
-    unfinished checkpoint leaves the log to the next, and closing the last connection
-    checkpoints what is left.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._wake = threading.Event()
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="dedupe-news-wal", daemon=True)
-        self._thread.start()
-
-    def request(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._closing:
-                break
-            try:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:  # busy or failing now: the next request tries again
-                continue
-        self._db.close()
-
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-
-
 class Store:
     """The tables of one index; ``path=None`` keeps them in memory."""
 
@@ -208,14 +161,12 @@ class Store:
         if self.path is not None:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
+            # A call of 1,000 articles writes some 1,500 pages: at SQLite's default (a checkpoint
+            # past 1,000 pages) every such commit would also checkpoint. Past 8,192 pages (32
+            # MiB), a checkpoint comes every few calls and costs about as much as one did.
+            self.db.execute("PRAGMA wal_autocheckpoint = 8192")
             self.db.execute("PRAGMA busy_timeout = 10000")
-        self._checkpoints: _Checkpointer | None = None
-        self._written = 0  # bytes of article rows written since the last checkpoint request
         self.settings = self._open(settings)
-        if self.path is not None:
-            self.db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
-            self._checkpoints = _Checkpointer(self.path)
-            self._stop_checkpoints = weakref.finalize(self, self._checkpoints.close)
 
     def _open(self, settings: dict[str, Any]) -> dict[str, Any]:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
@@ -254,9 +205,6 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
-        if self._checkpoints is not None and self._written >= _CHECKPOINT_BYTES:
-            self._written = 0
-            self._checkpoints.request()
 
     # ------------------------------------------------------------------ reads
 
@@ -289,13 +237,8 @@ class Store:
         """Insert articles (a generator is written row by row as it yields, in one statement)."""
         self.db.executemany(
             f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-            map(self._counted, map(_values, rows)),
+            map(_values, rows),
         )
-
-    def _counted(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
-        """A row's values, its size added to the bytes written (texts and arrays: the bulk)."""
-        self._written += sum(len(v) for v in values if isinstance(v, str | bytes))
-        return values
 
     def update_neighbours(self, lists: Iterable[tuple[int, npt.ArrayLike, npt.ArrayLike]]) -> None:
         """Set the neighbour lists of stored articles: ``(seq, neighbours, similarity)``."""
@@ -319,6 +262,4 @@ class Store:
         self.db.execute("DELETE FROM articles WHERE seq = ?", (seq,))
 
     def close(self) -> None:
-        if self._checkpoints is not None:
-            self._stop_checkpoints()
         self.db.close()
