@@ -19,6 +19,7 @@ __all__ = [
     "code_pairs",
     "dense_unique",
     "flatten",
+    "grown",
     "insert_sorted",
     "pair_codes",
     "placed",
@@ -113,6 +114,16 @@ def flatten(parts: Sequence[Any], dtype: type) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     flat: np.ndarray = np.concatenate([np.empty(0, dtype=dtype), *parts]).astype(dtype, copy=False)
     return flat, np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+
+def grown(array: A, used: int, size: int) -> A:
+    """``array`` with room for at least ``size`` entries (capacity doubles, zero-filled), its
+    first ``used`` kept: for per-term and per-seq tables that grow a little at a time."""
+    if size <= array.size:
+        return array
+    out = np.zeros(max(size, 2 * array.size, 1024), dtype=array.dtype)
+    out[:used] = array[:used]
+    return out  # type: ignore[return-value]
 
 
 def sorted_csr(matrix: Any) -> sp.csr_matrix:

@@ -12,11 +12,10 @@ a new one, whose memory is touched row by row as it fills.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
-
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import grown
 from ._kernels import copy_rows_kernel
 
 __all__ = ["TermRows"]
@@ -24,19 +23,8 @@ __all__ = ["TermRows"]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-A = TypeVar("A", bound=npt.NDArray[Any])
 
 BLOCK = 1 << 22  # entries a block holds (16 MiB of term ids, 32 MiB of frequencies)
-
-
-def _grown(array: A, used: int, size: int) -> A:
-    """``array`` with room for at least ``size`` entries (capacity doubles), its first ``used``
-    kept: for the small per-seq arrays."""
-    if size <= array.size:
-        return array
-    grown = np.zeros(max(size, 2 * array.size, 1024), dtype=array.dtype)
-    grown[:used] = array[:used]
-    return cast(A, grown)
 
 
 class TermRows:
@@ -67,9 +55,9 @@ class TermRows:
         if seqs[0] <= self._last or np.any(np.diff(seqs) <= 0):
             raise ValueError("term rows are appended in increasing seq order")
         rows = int(seqs[-1]) + 1
-        self._block = _grown(self._block, self._last + 1, rows)
-        self._start = _grown(self._start, self._last + 1, rows)
-        self._length = _grown(self._length, self._last + 1, rows)
+        self._block = grown(self._block, self._last + 1, rows)
+        self._start = grown(self._start, self._last + 1, rows)
+        self._length = grown(self._length, self._last + 1, rows)
         if not self._term_blocks:
             self._new_block(self._block_size)
         first = 0

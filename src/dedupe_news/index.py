@@ -47,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ._arrays import dense_unique, sorted_unique
+from ._arrays import dense_unique, flatten, grown, sorted_unique
 from ._buckets import Buckets
 from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
@@ -201,12 +201,9 @@ class _Counts:
         cls, rows: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]]
     ) -> _Counts:
         """Rows from ``(terms, counts)`` pairs."""
-        lengths = np.array([terms.size for terms, _ in rows], dtype=np.int64)
-        return cls(
-            np.concatenate(([0], np.cumsum(lengths))),
-            np.concatenate([t for t, _ in rows]) if rows else np.empty(0, np.int32),
-            np.concatenate([c for _, c in rows]) if rows else np.empty(0, np.float32),
-        )
+        terms, indptr = flatten([t for t, _ in rows], np.int32)
+        counts, _ = flatten([c for _, c in rows], np.float32)
+        return cls(indptr, terms, counts)
 
 
 @dataclass
@@ -405,18 +402,15 @@ class StoryIndex:
     def _grow(self, new: list[str]) -> None:
         """Add tokens just given ids to the vocabulary, with room in the per-term arrays
         (capacity doubles)."""
+        start = len(self._tokens)
         self._tokens.extend(new)
         size = len(self._tokens)
-        if size > self._df.size:
-            capacity = max(size, 2 * self._df.size, 1024)
-            extra = capacity - self._df.size
-            self._hashes = np.concatenate((self._hashes, np.zeros(extra, np.uint64)))
-            self._weights = np.concatenate((self._weights, np.zeros(extra)))
-            self._df = np.concatenate((self._df, np.zeros(extra, np.int64)))
-            self._centroid = np.concatenate((self._centroid, np.zeros(extra)))
-            self._scratch = np.concatenate((self._scratch, np.zeros(extra)))
+        self._hashes = grown(self._hashes, start, size)
+        self._weights = grown(self._weights, start, size)
+        self._df = grown(self._df, start, size)
+        self._centroid = grown(self._centroid, start, size)
+        self._scratch = grown(self._scratch, start, size)
         if new:
-            start = size - len(new)
             self._hashes[start:size] = token_hashes(new)
             weight = self.config.number_weight
             self._weights[start:size] = [term_weight(t, weight) for t in new]
