@@ -35,10 +35,9 @@ import dataclasses
 import datetime as dt
 import math
 import weakref
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice, pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 from types import GeneratorType
 from typing import Any, Literal
@@ -204,6 +203,30 @@ class _Counts:
         terms, indptr = flatten([t for t, _ in rows], np.int32)
         counts, _ = flatten([c for _, c in rows], np.float32)
         return cls(indptr, terms, counts)
+
+
+class _KeyCounts:
+    """How many articles hold each short-line key: a compiled first-seen table of the keys and
+    a count per key, rather than a Counter of Python ints (a call looks up tens of thousands)."""
+
+    def __init__(self) -> None:
+        self._ids = FirstSeen()
+        self._counts: I64 = np.zeros(0, dtype=np.int64)
+
+    def add(self, keys: npt.NDArray[np.uint64]) -> None:
+        """Count each key once per occurrence."""
+        before = self._ids.count
+        ids, _ = self._ids.ids(keys)
+        self._counts = grown(self._counts, before, self._ids.count)
+        self._counts += np.bincount(ids, minlength=self._counts.size)
+
+    def get(self, keys: npt.NDArray[np.uint64]) -> I64:
+        """The count of each key (0 for keys never added)."""
+        ids = self._ids.find(keys)
+        counts = np.zeros(ids.size, dtype=np.int64)
+        known = ids >= 0
+        counts[known] = self._counts[ids[known]]
+        return counts
 
 
 @dataclass
@@ -372,8 +395,8 @@ class StoryIndex:
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
         self._buckets = Buckets()
-        self._lines: Counter[int] = Counter()
-        self._source_lines: Counter[tuple[str, int]] = Counter()
+        self._lines = _KeyCounts()  # articles holding each short line
+        self._source_lines: dict[str, _KeyCounts] = {}  # the same within each source
         self._stories: dict[int, _Story] = {}
         for story in self._store.stories():
             self._stories[story.id] = _Story(story.first_day, story.last_day, story.merged_into, [])
@@ -433,13 +456,13 @@ class StoryIndex:
         if not lives:
             return
         self._df += np.bincount(terms, minlength=self._df.size)
-        self._lines.update(chain.from_iterable(live.lines.tolist() for live in lives))
-        self._source_lines.update(
-            (live.source, h)
-            for live in lives
-            if live.source is not None
-            for h in live.lines.tolist()
-        )
+        self._lines.add(np.concatenate([np.empty(0, np.uint64), *(live.lines for live in lives)]))
+        by_source: dict[str, list[npt.NDArray[np.uint64]]] = {}
+        for live in lives:
+            if live.source is not None:
+                by_source.setdefault(live.source, []).append(live.lines)
+        for source, lines in by_source.items():
+            self._source_lines.setdefault(source, _KeyCounts()).add(np.concatenate(lines))
 
     def _enter_buckets(self, lives: list[_Live]) -> None:
         """Put articles (in seq order) in the LSH buckets of their band keys."""
@@ -555,25 +578,29 @@ class StoryIndex:
         pair_of_line[order] = np.cumsum(new_pair) - 1
         owner, key = article[order][new_pair], keys[order][new_pair]
         distinct, inverse, seen = np.unique(key, return_inverse=True, return_counts=True)
-        stored = np.fromiter(map(self._lines.__getitem__, distinct.tolist()), np.int64)
+        stored = self._lines.get(distinct)
         floor = BoilerplateRules.batch_floor(
             len(self._live) + len(articles),
             min_articles=cfg.boilerplate_min_articles,
             min_share=cfg.boilerplate_min_share,
         )
         common = (stored + seen >= floor)[inverse.ravel()]
-        sources = [articles[a].source for a in owner.tolist()]
-        in_source = list(zip(sources, key.tolist(), strict=True))
-        seen_in_source = Counter(pair for pair in in_source if pair[0] is not None)
-        least = cfg.boilerplate_min_source_articles
-        by_source = np.fromiter(
-            (
-                pair[0] is not None and self._source_lines[pair] + seen_in_source[pair] >= least
-                for pair in in_source
-            ),
-            dtype=bool,
-            count=len(in_source),
-        )
+        # Within each source: its stored articles and this call's that hold the line.
+        by_source = np.zeros(key.size, dtype=bool)
+        codes: dict[str, int] = {}  # each source's number in this call
+        source = np.array(
+            [-1 if a.source is None else codes.setdefault(a.source, len(codes)) for a in articles]
+        )[owner]
+        names = list(codes)
+        order = np.argsort(source, kind="stable")
+        for mine in np.split(order, np.flatnonzero(np.diff(source[order])) + 1):
+            if mine.size == 0 or source[mine[0]] < 0:
+                continue
+            name = names[source[mine[0]]]
+            _, which, seen_here = np.unique(key[mine], return_inverse=True, return_counts=True)
+            stored_here = self._source_lines.get(name, _KeyCounts()).get(key[mine])
+            total = stored_here + seen_here[which.ravel()]
+            by_source[mine] = total >= cfg.boilerplate_min_source_articles
         removed = chrome.copy()
         removed[keyed] = (common | by_source)[pair_of_line]
         per_article = np.bincount(owner, minlength=len(articles))
