@@ -382,6 +382,23 @@ def test_one_writer_and_readers_share_the_database(tmp_path: Path) -> None:
     assert [int(o.strip()) for o in outputs] == [len(articles)] * 2
 
 
+def test_short_line_counts_count_as_a_counter_does() -> None:
+    from collections import Counter
+
+    from dedupe_news.index import _KeyCounts
+
+    rng = np.random.default_rng(3)
+    pool = np.concatenate((np.arange(30), [2**63, 2**64 - 1])).astype(np.uint64)
+    counts, reference = _KeyCounts(), Counter[int]()
+    assert counts.get(pool).tolist() == [0] * pool.size  # nothing added yet
+    for _ in range(6):
+        keys = rng.choice(pool, size=int(rng.integers(0, 40)))
+        counts.add(keys)
+        reference.update(keys.tolist())
+    probe = np.concatenate((pool, np.array([12345], dtype=np.uint64)))
+    assert counts.get(probe).tolist() == [reference[k] for k in probe.tolist()]
+
+
 # ---------------------------------------------------------------------------- real news
 
 
