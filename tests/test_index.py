@@ -388,7 +388,7 @@ def test_short_line_counts_count_as_a_counter_does() -> None:
     from dedupe_news.index import _KeyCounts
 
     rng = np.random.default_rng(3)
-    pool = np.concatenate((np.arange(30), [2**63, 2**64 - 1])).astype(np.uint64)
+    pool = np.array([*range(30), 2**63, 2**64 - 1], dtype=np.uint64)
     counts, reference = _KeyCounts(), Counter[int]()
     assert counts.get(pool).tolist() == [0] * pool.size  # nothing added yet
     for _ in range(6):
