@@ -218,7 +218,8 @@ class _KeyCounts:
         before = self._ids.count
         ids, _ = self._ids.ids(keys)
         self._counts = grown(self._counts, before, self._ids.count)
-        self._counts += np.bincount(ids, minlength=self._counts.size)
+        found, times = np.unique(ids, return_counts=True)  # not a pass over every key known
+        self._counts[found] += times
 
     def get(self, keys: npt.NDArray[np.uint64]) -> I64:
         """The count of each key (0 for keys never added)."""
