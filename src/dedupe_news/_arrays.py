@@ -23,6 +23,7 @@ __all__ = [
     "insert_sorted",
     "pair_codes",
     "placed",
+    "positions_in",
     "sorted_csr",
     "sorted_positions",
     "sorted_unique",
@@ -62,9 +63,16 @@ def dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     present = np.zeros(int(flat.max()) + 1 if flat.size else 0, dtype=bool)
     present[flat] = True
     distinct = np.flatnonzero(present)
-    position = np.empty(present.size, dtype=np.int64)  # read only where present
-    position[distinct] = np.arange(distinct.size)
-    return distinct, position[values]
+    return distinct, positions_in(distinct, values)
+
+
+def positions_in(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value's position in ``rows`` (distinct small non-negative ints holding every
+    value), through a table as long as the largest row."""
+    position = np.empty(int(rows.max()) + 1 if rows.size else 0, dtype=np.int64)
+    position[rows] = np.arange(rows.size)  # read only at rows
+    found: np.ndarray = position[values]
+    return found
 
 
 def pair_codes(pairs: np.ndarray, n: int) -> np.ndarray:

@@ -97,9 +97,9 @@ class TermRows:
         indptr = np.concatenate(([0], np.cumsum(lengths)))
         terms = np.empty(int(indptr[-1]), dtype=np.int32)
         tf = np.empty(int(indptr[-1]), dtype=np.float64)
-        blocks = self._block[seqs]
-        for block in np.flatnonzero(np.bincount(blocks[lengths > 0])).tolist():
-            rows = np.flatnonzero((blocks == block) & (lengths > 0))
+        blocks = np.where(lengths > 0, self._block[seqs], -1)  # empty rows copy nothing
+        for block in np.flatnonzero(np.bincount(blocks[blocks >= 0])).tolist():
+            rows = np.flatnonzero(blocks == block)
             copy_rows_kernel(
                 self._start[seqs[rows]],
                 lengths[rows],

@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ._arrays import dense_unique, flatten, grown, sorted_unique
+from ._arrays import dense_unique, flatten, grown, positions_in, sorted_unique
 from ._buckets import Buckets
 from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
@@ -513,9 +513,7 @@ class StoryIndex:
         other[near] = True
         other[wanted] = False
         rows = np.concatenate((wanted, np.flatnonzero(other)))
-        position = np.empty(size, dtype=np.int64)  # read only at rows
-        position[rows] = np.arange(rows.size)
-        source = position[near]
+        source = positions_in(rows, near)
         raw = self._raw(rows.tolist(), scale)
         n = len(self._live)
         # Each row's cosine with the running centroid of all articles: the background.
