@@ -597,7 +597,8 @@ class StoryIndex:
                 continue
             name = names[source[mine[0]]]
             _, which, seen_here = np.unique(key[mine], return_inverse=True, return_counts=True)
-            stored_here = self._source_lines.get(name, _KeyCounts()).get(key[mine])
+            known = self._source_lines.get(name)  # None: no stored article of this source
+            stored_here = known.get(key[mine]) if known is not None else 0
             total = stored_here + seen_here[which.ravel()]
             by_source[mine] = total >= cfg.boilerplate_min_source_articles
         removed = chrome.copy()
