@@ -204,6 +204,13 @@ class _Counts:
         counts, _ = flatten([c for _, c in rows], np.float32)
         return cls(indptr, terms, counts)
 
+    def subset(self, keep: npt.NDArray[np.bool_]) -> _Counts:
+        """The same rows with only the entries ``keep`` marks."""
+        rows = np.repeat(np.arange(self.indptr.size - 1), np.diff(self.indptr))
+        lengths = np.bincount(rows[keep], minlength=self.indptr.size - 1)
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        return _Counts(indptr, self.terms[keep], self.counts[keep])
+
 
 class _KeyCounts:
     """How many articles hold each short-line key: a compiled first-seen table of the keys and
@@ -620,15 +627,8 @@ class StoryIndex:
         indptr, terms, counts = matrix.indptr, matrix.indices, matrix.data
         if known is not None:
             terms = known[terms]
-        keep = (terms >= 0) & (counts > 0)
-        rows = np.bincount(
-            np.repeat(np.arange(len(tokens)), np.diff(indptr))[keep], minlength=len(tokens)
-        )
-        return _Counts(
-            np.concatenate(([0], np.cumsum(rows))),
-            terms[keep].astype(np.int32),
-            counts[keep].astype(np.float32),
-        )
+        counted = _Counts(indptr, terms.astype(np.int32), counts.astype(np.float32))
+        return counted.subset((terms >= 0) & (counts > 0))
 
     def _bands(self, ids: list[I64], rows: Rows) -> npt.NDArray[np.uint64]:
         """LSH bucket keys of both channels (salient terms, word shingles), one row per article
@@ -817,9 +817,11 @@ class StoryIndex:
         return live
 
     def _admit_rows(self, seqs: I64, counted: _Counts) -> None:
-        """Register term rows (``counted``, one per seq)."""
-        tf = sublinear_tf(counted.counts)
-        self._rows.append(seqs, counted.indptr, counted.terms, tf)
+        """Register term rows (``counted``, one per seq) without their zero-weight terms (stop
+        words, single characters): zero in every TF-IDF row, they are most of an article's
+        distinct terms, and every row gathered, compared and blended would carry them."""
+        weighed = counted.subset(self._weights[counted.terms] != 0)
+        self._rows.append(seqs, weighed.indptr, weighed.terms, sublinear_tf(weighed.counts))
 
     def _add_batch(self, ordered: list[Article], now: float) -> list[Assignment]:
         """Decide a call's articles together, as :func:`dedupe_news.cluster` decides a batch.
