@@ -864,8 +864,12 @@ class StoryIndex:
         return assignments
 
     def _cosines(self, rows: Rows, pairs: I64) -> F64:
-        """Cosines of pairs of unit rows (first the row with many partners), in [0, 1]: the
-        few pairs of a small call through a dense scratch row, a batch's on scipy's threads."""
+        """Cosines of pairs of unit rows, in [0, 1], the same to the bit whichever row of a pair
+        comes first: each pair's first row is spread into a dense scratch row, once for a run
+        of pairs that share it, and its second row is walked. A call's many pairs run on
+        ``n_jobs`` threads; sorted by a stored first row, the rows walked again and again are
+        the call's newcomers, few enough to stay in the CPU cache (a quarter faster than
+        walking stored rows from memory at 100,000 articles)."""
         if len(pairs) < _FEW_PAIRS:
             return np.clip(rows.pair_dots(pairs, self._scratch), 0.0, 1.0)
         matrix = rows.matrix(int(rows.terms.max()) + 1 if rows.terms.size else 0)
@@ -881,7 +885,7 @@ class StoryIndex:
             return set()
         seqs, positions = dense_unique(distinct_pairs(np.sort(met, axis=1)))
         rows = self._raw(seqs.tolist(), scale)
-        sims = self._cosines(rows, positions[:, ::-1])  # the newcomer (larger seq) first
+        sims = self._cosines(rows, positions)  # sorted, the stored article (smaller seq) first
         positive = sims > 0
         keep = self.config.expand_neighbours or self.config.neighbours
         source, target, best = top_neighbours(positions[positive], sims[positive], keep)
@@ -918,7 +922,7 @@ class StoryIndex:
         )
         nodes = sp.vstack([mean_of @ vectors[len(fresh) :], vectors[: len(fresh)]]).tocsr()
         sizes = np.array([len(self._stories[story].members) for story in stories], dtype=np.int64)
-        scores = self._cosines(Rows.from_matrix(nodes), edge_array[:, ::-1])  # newcomer first
+        scores = self._cosines(Rows.from_matrix(nodes), edge_array)  # sorted, stories first
         weights = np.concatenate((sizes, np.ones(len(fresh), dtype=np.int64)))
         labels = average_linkage(nodes, edge_array, scores, self.config.threshold, weights)
         groups: dict[int, tuple[list[int], list[int]]] = {}
