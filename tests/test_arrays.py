@@ -12,6 +12,7 @@ from dedupe_news._arrays import (
     code_pairs,
     dense_unique,
     insert_sorted,
+    kept_indptr,
     pair_codes,
     placed,
     sorted_positions,
@@ -88,3 +89,14 @@ def test_dense_unique_is_unique_with_inverse(values: list[int], shape: tuple[int
     expected, inverse = np.unique(array, return_inverse=True)
     np.testing.assert_array_equal(distinct, expected)
     np.testing.assert_array_equal(position, inverse.reshape(array.shape))
+
+
+@settings(max_examples=200, deadline=None)
+@given(lengths=st.lists(st.integers(0, 6), max_size=12), seed=st.integers(0, 2**16))
+def test_kept_indptr_counts_each_rows_kept_entries(lengths: list[int], seed: int) -> None:
+    indptr = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
+    keep = np.random.default_rng(seed).random(int(indptr[-1])) < 0.5
+    expected = [int(keep[a:b].sum()) for a, b in pairwise(indptr.tolist())]
+    kept = kept_indptr(indptr, keep)
+    assert kept[0] == 0
+    assert np.diff(kept).tolist() == expected

@@ -59,3 +59,16 @@ def test_norms_subset_and_unit_rows() -> None:
     np.testing.assert_allclose(part.matrix(dense.shape[1]).toarray(), dense[chosen], atol=1e-12)
     unit = rows.unit().norms()
     np.testing.assert_allclose(unit, (np.linalg.norm(dense, axis=1) > 0).astype(float))
+
+
+def test_nonzero_drops_zero_entries_and_keeps_every_row() -> None:
+    rows, dense = _random_rows(12)
+    rows.values[::3] = 0.0  # stored zeros, as terms that weigh nothing give
+    dense = rows.matrix(dense.shape[1]).toarray()
+    kept = rows.nonzero()
+    assert len(kept) == len(rows)
+    assert np.all(kept.values != 0)
+    assert kept.values.size == np.count_nonzero(rows.values)
+    np.testing.assert_array_equal(kept.matrix(dense.shape[1]).toarray(), dense)
+    full = kept.nonzero()
+    assert full is kept  # nothing to drop: no copy

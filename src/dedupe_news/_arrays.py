@@ -21,6 +21,7 @@ __all__ = [
     "flatten",
     "grown",
     "insert_sorted",
+    "kept_indptr",
     "pair_codes",
     "placed",
     "positions_in",
@@ -122,6 +123,13 @@ def flatten(parts: Sequence[Any], dtype: type) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     flat: np.ndarray = np.concatenate([np.empty(0, dtype=dtype), *parts]).astype(dtype, copy=False)
     return flat, np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+
+def kept_indptr(indptr: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """CSR row pointers once only the entries ``keep`` marks are kept (each row's kept entries
+    before its start, counted in one pass)."""
+    kept: np.ndarray = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))[indptr]
+    return kept
 
 
 def grown(array: A, used: int, size: int) -> A:

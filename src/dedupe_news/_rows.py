@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ._arrays import sorted_unique
+from ._arrays import kept_indptr, sorted_unique
 from ._kernels import rowwise_dot_kernel
 
 __all__ = ["Rows", "blend", "distinct_pairs", "ranks", "row_norms", "unit_rows"]
@@ -59,6 +59,14 @@ class Rows:
     def unit(self) -> Rows:
         """The rows scaled to unit L2 norm."""
         return Rows(self.indptr, self.terms, unit_rows(self.values, self.indptr))
+
+    def nonzero(self) -> Rows:
+        """The rows without their zero entries (terms that weigh nothing in the current
+        statistics: every later sum over the rows would walk them for nothing)."""
+        keep = self.values != 0
+        if keep.all():
+            return self
+        return Rows(kept_indptr(self.indptr, keep), self.terms[keep], self.values[keep])
 
     def norms(self) -> F64:
         """Each row's L2 norm."""

@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ._arrays import dense_unique, flatten, grown, positions_in, sorted_unique
+from ._arrays import dense_unique, flatten, grown, kept_indptr, positions_in, sorted_unique
 from ._buckets import Buckets
 from ._kernels import FirstSeen
 from ._neighbours import NeighbourTable
@@ -206,10 +206,7 @@ class _Counts:
 
     def subset(self, keep: npt.NDArray[np.bool_]) -> _Counts:
         """The same rows with only the entries ``keep`` marks."""
-        rows = np.repeat(np.arange(self.indptr.size - 1), np.diff(self.indptr))
-        lengths = np.bincount(rows[keep], minlength=self.indptr.size - 1)
-        indptr = np.concatenate(([0], np.cumsum(lengths)))
-        return _Counts(indptr, self.terms[keep], self.counts[keep])
+        return _Counts(kept_indptr(self.indptr, keep), self.terms[keep], self.counts[keep])
 
 
 class _KeyCounts:
@@ -493,7 +490,7 @@ class StoryIndex:
     def _tfidf(self, seqs: list[int], scale: _Scale) -> Rows:
         """Rows of TF-IDF vectors with the current statistics (not normalized)."""
         indptr, terms, tf = self._rows.gather(np.asarray(seqs, dtype=np.int64))
-        return Rows(indptr, terms, tf * scale[terms])
+        return Rows(indptr, terms, tf * scale[terms]).nonzero()
 
     def _raw(self, seqs: list[int], scale: _Scale) -> Rows:
         """Rows of L2-normalized TF-IDF vectors with the current statistics."""
