@@ -382,6 +382,47 @@ def test_one_writer_and_readers_share_the_database(tmp_path: Path) -> None:
     assert [int(o.strip()) for o in outputs] == [len(articles)] * 2
 
 
+def test_the_log_is_checkpointed_beside_the_writer_and_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedupe_news import store
+
+    monkeypatch.setattr(store, "_CHECKPOINT_CHANGES", 1)  # ask after every call
+    path = tmp_path / "logged.db"
+    articles, _ = make_corpus(16, 4, 10, seed=6)
+    index = StoryIndex(path)
+    checkpoints = index._store.checkpoints
+    assert checkpoints is not None
+    # A call computes outside any transaction, so the checkpoint it overlaps can finish before
+    # the call's write transaction begins.
+    connect = index._connect
+    computing_in_transaction = []
+
+    def watched(*args: Any) -> Any:
+        computing_in_transaction.append(index._store.db.in_transaction)
+        return connect(*args)
+
+    monkeypatch.setattr(index, "_connect", watched)
+    logged = []
+    for k in range(0, len(articles), 8):
+        index.add(articles[k : k + 8])
+        assert checkpoints.wait(timeout=30)
+        probe = sqlite3.connect(path)
+        ((busy, frames, copied),) = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        probe.close()
+        assert (busy, copied) == (0, frames)  # the checkpointer had copied it all
+        logged.append(frames)
+    # Each call's write began after the last checkpoint: the log started over every time
+    # instead of growing call after call (it would hold 8 calls' pages by now).
+    assert max(logged[2:]) <= 2 * max(logged[:2])
+    assert computing_in_transaction and not any(computing_in_transaction)
+    index.close()
+    assert not checkpoints._thread.is_alive()
+    reopened = StoryIndex(path)
+    assert len(reopened) == len(articles)
+    reopened.close()
+
+
 def test_short_line_counts_count_as_a_counter_does() -> None:
     from collections import Counter
 

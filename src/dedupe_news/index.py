@@ -784,7 +784,7 @@ class StoryIndex:
         now = _now()
         ordered = arrival_order(items, now)
         try:
-            with self._store.transaction(), batch_runtime():
+            with batch_runtime():
                 assignments = self._add_batch(ordered, now) if ordered else []
         except BaseException:
             self._load()  # back to the committed state
@@ -857,7 +857,10 @@ class StoryIndex:
         groups, vectors = self._link_batch(newcomers, scale)
         changed, outcome = self._settle(fresh, groups)
         assignments = self._assignments(fresh, outcome, vectors, scale)
-        self._save(ordered, fresh, counted, touched, changed)
+        # Written in one transaction, begun only now: a write transaction that begins after
+        # the log was checkpointed lets it start over (see store._Checkpointer).
+        with self._store.transaction():
+            self._save(ordered, fresh, counted, touched, changed)
         return assignments
 
     def _cosines(self, rows: Rows, pairs: I64) -> F64:
