@@ -104,6 +104,7 @@ def run(args: argparse.Namespace, db: Path) -> dict[str, Any]:
         "batches": len(batch_seconds),
         "batch_size": args.batch,
         "batch_articles_per_second": (len(batches) / sum(batch_seconds) if batch_seconds else None),
+        "batch_seconds": [round(seconds, 4) for seconds in batch_seconds],
         "articles": size,
         "stories": stories,
         "db_mib": _size_mib(db),

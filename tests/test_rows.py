@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from dedupe_news._kernels import weigh_rows_kernel
 from dedupe_news._rows import Rows, blend, distinct_pairs, ranks
 
 
@@ -72,3 +73,17 @@ def test_nonzero_drops_zero_entries_and_keeps_every_row() -> None:
     np.testing.assert_array_equal(kept.matrix(dense.shape[1]).toarray(), dense)
     full = kept.nonzero()
     assert full is kept  # nothing to drop: no copy
+
+
+def test_weighing_rows_in_place_matches_numpy() -> None:
+    rows, dense = _random_rows(13)
+    rows.values[::4] = 0.0
+    table = np.random.default_rng(3).random(dense.shape[1])
+    table[::5] = 0.0  # terms that weigh nothing now
+    expected = Rows(rows.indptr, rows.terms, rows.values * table[rows.terms]).nonzero()
+    terms, values = rows.terms.copy(), rows.values.copy()
+    indptr = weigh_rows_kernel(rows.indptr, terms, values, table)
+    end = indptr[-1]
+    np.testing.assert_array_equal(indptr, expected.indptr)
+    np.testing.assert_array_equal(terms[:end], expected.terms)
+    np.testing.assert_array_equal(values[:end], expected.values)  # the same products, bit for bit

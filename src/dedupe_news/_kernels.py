@@ -40,6 +40,7 @@ __all__ = [
     "rowwise_dot_kernel",
     "scan_kernel",
     "top_neighbours_kernel",
+    "weigh_rows_kernel",
     "workers",
 ]
 
@@ -277,6 +278,24 @@ def copy_rows_kernel(starts, lengths, out_at, terms, tf, out_terms, out_tf):
         for k in range(lengths[r]):
             out_terms[o + k] = terms[a + k]
             out_tf[o + k] = tf[a + k]
+
+
+@_compiled(nogil=True)
+def weigh_rows_kernel(indptr, terms, values, table):
+    """In place, CSR rows times a value per column (``values[k] * table[terms[k]]``), zero
+    products dropped and the kept entries moved to the front; returns the rows' new indptr."""
+    out_ptr = np.empty_like(indptr)
+    out_ptr[0] = 0
+    kept = 0
+    for r in range(indptr.size - 1):
+        for k in range(indptr[r], indptr[r + 1]):
+            value = values[k] * table[terms[k]]
+            if value != 0.0:
+                terms[kept] = terms[k]
+                values[kept] = value
+                kept += 1
+        out_ptr[r + 1] = kept
+    return out_ptr
 
 
 @_compiled(nogil=True)
