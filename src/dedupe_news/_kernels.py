@@ -35,6 +35,7 @@ __all__ = [
     "in_chunks",
     "interleave_kernel",
     "intersection_sizes_kernel",
+    "merge_into_kernel",
     "minhash_kernel",
     "ngram_hashes_kernel",
     "rowwise_dot_kernel",
@@ -278,6 +279,26 @@ def copy_rows_kernel(starts, lengths, out_at, terms, tf, out_terms, out_tf):
         for k in range(lengths[r]):
             out_terms[o + k] = terms[a + k]
             out_tf[o + k] = tf[a + k]
+
+
+@_compiled()
+def merge_into_kernel(keys, values, used, more_keys, more_values):
+    """Merge key-sorted ``more_keys`` (with ``more_values``) into the key-sorted first ``used``
+    entries of ``keys`` and ``values``, in place, from the back (the arrays have room for
+    both); of equal keys, ``more`` go after."""
+    i = used - 1
+    j = more_keys.size - 1
+    for out in range(used + more_keys.size - 1, -1, -1):
+        if j < 0:
+            break  # the rest of the first entries are in place already
+        if i >= 0 and keys[i] > more_keys[j]:
+            keys[out] = keys[i]
+            values[out] = values[i]
+            i -= 1
+        else:
+            keys[out] = more_keys[j]
+            values[out] = more_values[j]
+            j -= 1
 
 
 @_compiled(nogil=True)
