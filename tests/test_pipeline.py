@@ -255,6 +255,20 @@ def test_every_edge_names_its_channels_and_scores() -> None:
     assert stats.candidates >= max(stats.candidates_copy, stats.candidates_rewrite)
 
 
+def test_edge_overlap_is_computed_when_first_read_and_survives_pickling() -> None:
+    import pickle
+
+    articles, _ = make_corpus(5, 4, 3, seed=2)
+    result = cluster(articles)
+    frame = pickle.loads(pickle.dumps(result)).edges.to_pandas()  # still lazy when pickled
+    assert list(frame["jaccard"]) == [edge.jaccard for edge in result.edges]
+    assert list(frame["containment"]) == [edge.containment for edge in result.edges]
+    assert any(edge.jaccard > 0.5 for edge in result.edges)  # the reprints share shingles
+    for edge in result.edges[:5]:
+        why = result.explain(edge.a, edge.b)
+        assert why.jaccard == pytest.approx(edge.jaccard)
+
+
 def test_reprint_from_another_outlet_joins_its_original() -> None:
     original, update, others = _original_update_others()
     result = cluster([original, {**update, "source": "other.example"}, *others])

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
@@ -509,11 +509,21 @@ class Verified:
     """Candidates with their evidence, and the vectors the clustering compares."""
 
     candidates: Candidates
-    jaccard: F64  # word-shingle Jaccard of each edge (the candidates in ``keep``), in order
-    containment: F64  # word-shingle containment (overlap / smaller set) of each edge
     vectors: sp.csr_matrix  # TF-IDF blended with close neighbours, L2-normalized
     score: F64  # cosine of the blended vectors
     keep: npt.NDArray[np.bool_]  # which candidates are edges
+    shingles: Sequence[U32]  # each node's word-shingle set: the edges' overlap, when asked
+    n_jobs: int = 1
+    _overlap: tuple[F64, F64] | None = field(default=None, repr=False, compare=False)
+
+    def overlap(self) -> tuple[F64, F64]:
+        """Word-shingle Jaccard and containment (overlap / smaller set) of each edge (the
+        candidates in ``keep``), in order. Evidence for users (a copy or a rewrite), not a
+        criterion: computed when first asked for, as it would take a tenth of a batch run."""
+        if self._overlap is None:
+            pairs = self.candidates.pairs[self.keep]
+            self._overlap = pair_overlap(self.shingles, pairs, n_jobs=self.n_jobs)
+        return self._overlap
 
 
 @dataclass
@@ -546,17 +556,12 @@ class Evidence:
 
 
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:
-    """Score candidate pairs only: the second-order cosine, then the shingle overlap of edges.
-
-    The overlap is evidence for users (copy or rewrite), not a criterion, so it is computed for
-    the edges alone: they are a small share of the candidates and long shingle sets are costly.
-    """
-    pairs = found.pairs
+    """Score candidate pairs only: the second-order cosine, which decides the edges (their
+    shingle overlap follows when asked for, see :meth:`Verified.overlap`)."""
     vectors, score, keep = score_candidates(
         features.tfidf, found, prep.node_weight, prep.node_days, config
     )
-    jaccard, containment = pair_overlap(features.shingles, pairs[keep], n_jobs=config.n_jobs)
-    return Verified(found, jaccard, containment, vectors, score, keep)
+    return Verified(found, vectors, score, keep, features.shingles, config.n_jobs)
 
 
 def score_candidates(
@@ -683,11 +688,10 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
         {
             "score": verified.score[keep],
             "cosine": verified.candidates.cosine[keep],
-            "jaccard": verified.jaccard,
-            "containment": verified.containment,
             "channels": channels[keep],
         },
         _CHANNEL_NAMES,
+        overlap=verified.overlap,
     )
     stats = run_stats(
         short_articles=int(prep.node_weight[prep.short].sum()),

@@ -10,7 +10,7 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
@@ -61,8 +61,9 @@ class EdgeTable(Sequence[Edge]):
     """The verified edges of a result, kept as columns; :class:`Edge` objects are made on access.
 
     A large batch has millions of edges: columns cost a few dozen bytes an edge and nothing to
-    build, while a list of objects would cost hundreds of bytes and seconds. Behaves as a
-    read-only list of :class:`Edge`.
+    build, while a list of objects would cost hundreds of bytes and seconds. The shingle
+    overlap columns (``jaccard``, ``containment``) may come from ``overlap``, called once when
+    an edge is first read. Behaves as a read-only list of :class:`Edge`.
     """
 
     def __init__(
@@ -71,11 +72,21 @@ class EdgeTable(Sequence[Edge]):
         pairs: npt.NDArray[np.int64],
         columns: dict[str, npt.NDArray[Any]],
         channel_names: Sequence[tuple[str, ...]],
+        overlap: Callable[[], tuple[npt.NDArray[Any], npt.NDArray[Any]]] | None = None,
     ) -> None:
         self._names = names  # node index -> article id
         self._pairs = pairs
-        self._columns = columns  # score, cosine, jaccard, containment (float), channels (bits)
+        self._given = columns  # score, cosine, jaccard, containment (float), channels (bits)
+        self._overlap = overlap
         self._channel_names = channel_names
+
+    @property
+    def _columns(self) -> dict[str, npt.NDArray[Any]]:
+        if self._overlap is not None:
+            jaccard, containment = self._overlap()
+            self._given = {**self._given, "jaccard": jaccard, "containment": containment}
+            self._overlap = None
+        return self._given
 
     def __len__(self) -> int:
         return len(self._pairs)
