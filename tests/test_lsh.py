@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe_news.lsh import bucket_pairs, candidate_pairs, collision_probability, optimal_bands
+from dedupe_news.shingles import fmix64
 
 
 def reference_pairs(
@@ -205,3 +206,35 @@ def test_bucket_pairs_depend_only_on_each_whole_bucket(
 
     assert spread == whole
     assert all(i < j for i, j in whole)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 60)),
+        max_size=60,
+        unique_by=lambda r: (r[0], r[2]),  # a node has one key per band
+    ),
+    max_partners=st.integers(1, 4),
+)
+def test_bucket_pairs_match_a_dict_of_shuffled_buckets(
+    rows: list[tuple[int, int, int]], max_partners: int
+) -> None:
+    bands = np.array([r[0] for r in rows], dtype=np.int64)
+    keys = np.array([r[1] for r in rows], dtype=np.uint64)
+    nodes = np.array([r[2] for r in rows], dtype=np.int64)
+    with np.errstate(over="ignore"):  # the fixed shuffle: members by a hash of node and band
+        shuffle = fmix64(
+            nodes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + bands.astype(np.uint64)
+        )
+    buckets: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for k, (band, key, node) in enumerate(rows):
+        buckets.setdefault((band, key), []).append((int(shuffle[k]), node))
+    expected = set()
+    for members in buckets.values():
+        ordered = [node for _, node in sorted(members)]
+        for at, node in enumerate(ordered):
+            for other in ordered[at + 1 : at + 1 + max_partners]:
+                expected.add((min(node, other), max(node, other)))
+    got = bucket_pairs(keys, nodes, bands, max_partners=max_partners)
+    assert {tuple(pair) for pair in got.tolist()} == expected
