@@ -176,13 +176,24 @@ def test_collision_probability_formula() -> None:
     assert float(collision_probability(0.5, 4, 2)) == pytest.approx(1 - (1 - 0.25) ** 4)
 
 
+# (band, key, node) rows of bucket entries
+BUCKET_ROWS = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 60)),
+    max_size=60,
+    unique_by=lambda r: (r[0], r[2]),  # a node has one key per band
+)
+
+
+def _bucket_columns(rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    bands = np.array([r[0] for r in rows], dtype=np.int64)
+    keys = np.array([r[1] for r in rows], dtype=np.uint64)
+    nodes = np.array([r[2] for r in rows], dtype=np.int64)
+    return bands, keys, nodes
+
+
 @settings(max_examples=50, deadline=None)
 @given(
-    rows=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 60)),
-        max_size=60,
-        unique_by=lambda r: (r[0], r[2]),  # a node has one key per band
-    ),
+    rows=BUCKET_ROWS,
     cut=st.integers(0, 7),
     seed=st.integers(0, 2**16),
 )
@@ -191,9 +202,7 @@ def test_bucket_pairs_depend_only_on_each_whole_bucket(
 ) -> None:
     # What the Dask engine relies on: rows in any order, buckets spread over any pieces (each
     # bucket whole in one piece), give the same pairs as all rows together.
-    bands = np.array([r[0] for r in rows], dtype=np.int64)
-    keys = np.array([r[1] for r in rows], dtype=np.uint64)
-    nodes = np.array([r[2] for r in rows], dtype=np.int64)
+    bands, keys, nodes = _bucket_columns(rows)
     whole = {tuple(p) for p in bucket_pairs(keys, nodes, bands, max_partners=2).tolist()}
 
     order = np.random.default_rng(seed).permutation(len(rows))
@@ -210,19 +219,13 @@ def test_bucket_pairs_depend_only_on_each_whole_bucket(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    rows=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 60)),
-        max_size=60,
-        unique_by=lambda r: (r[0], r[2]),  # a node has one key per band
-    ),
+    rows=BUCKET_ROWS,
     max_partners=st.integers(1, 4),
 )
 def test_bucket_pairs_match_a_dict_of_shuffled_buckets(
     rows: list[tuple[int, int, int]], max_partners: int
 ) -> None:
-    bands = np.array([r[0] for r in rows], dtype=np.int64)
-    keys = np.array([r[1] for r in rows], dtype=np.uint64)
-    nodes = np.array([r[2] for r in rows], dtype=np.int64)
+    bands, keys, nodes = _bucket_columns(rows)
     with np.errstate(over="ignore"):  # the fixed shuffle: members by a hash of node and band
         shuffle = fmix64(
             nodes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + bands.astype(np.uint64)
