@@ -679,20 +679,14 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
         max_size=5,
     ),
     lead=st.sampled_from([0, 1, 4]),
-    n_jobs=st.sampled_from([1, 3]),
 )
 def test_count_matrix_counts_the_title_weighted_and_the_body_lead(
-    docs: list[tuple[list[int], list[int]]], lead: int, n_jobs: int
+    docs: list[tuple[list[int], list[int]]], lead: int
 ) -> None:
-    from unittest import mock
-
-    import dedupe_news.pipeline
-
-    cfg = Config(title_weight=3.0, lead_tokens=lead, n_jobs=n_jobs)
+    cfg = Config(title_weight=3.0, lead_tokens=lead)
     titles = [np.asarray(t, dtype=np.int64) for t, _ in docs]
     bodies = [np.asarray(b, dtype=np.int64) for _, b in docs]
-    with mock.patch.object(dedupe_news.pipeline, "_ROWS_PER_THREAD", 1):  # ranges of one node
-        counts = count_matrix(NodeTokens.from_parts(titles, bodies), 8, cfg)
+    counts = count_matrix(NodeTokens.from_parts(titles, bodies), 8, cfg)
     expected = np.zeros((len(docs), 8))
     for row, (title, body) in enumerate(docs):
         for term in body[:lead] if lead else body:

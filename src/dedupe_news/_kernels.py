@@ -726,7 +726,7 @@ def ngram_hashes_kernel(ids, starts, ends, hashes, n, documents, out, lengths):
         lengths[d] = kept
 
 
-@_compiled(nogil=True)
+@_compiled()
 def count_rows_kernel(
     ids, first_start, second_start, second_end, first_weight, second_limit, n_terms
 ):

@@ -20,10 +20,8 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -34,13 +32,7 @@ from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
 from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed, sorted_positions
-from ._kernels import (
-    FirstSeen,
-    count_rows_kernel,
-    interleave_kernel,
-    top_terms_kernel,
-    workers,
-)
+from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel, top_terms_kernel
 from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -168,7 +160,6 @@ def day_number(date: str | None) -> float:
 
 
 _EPOCH = dt.datetime(1970, 1, 1)
-_ROWS_PER_THREAD = 2_000  # term counts: fewer nodes than this per thread count on one
 
 
 def sublinear_tf(counts: npt.NDArray[np.floating[Any]]) -> F64:
@@ -335,34 +326,17 @@ def hash32(hashes: npt.NDArray[np.uint64]) -> U32:
 
 
 def count_matrix(tokens: NodeTokens, n_terms: int, config: Config) -> sp.csr_matrix:
-    """Term counts per node: the body's lead plus ``title_weight`` times the title; a large
-    batch's nodes in one range per thread (each range needs two tables as long as the
-    vocabulary)."""
-    rows = len(tokens)
-    threads = min(workers(config.n_jobs), max(1, rows // _ROWS_PER_THREAD))
-    bounds = np.linspace(0, rows, threads + 1).astype(np.int64).tolist()
-
-    def count(start: int, stop: int) -> tuple[I64, npt.NDArray[np.int32], F64]:
-        return count_rows_kernel(  # type: ignore[no-any-return]
-            tokens.ids,
-            tokens.title_start[start:stop],
-            tokens.body_start[start:stop],
-            tokens.body_end[start:stop],
-            float(config.title_weight),
-            config.lead_tokens,
-            n_terms,
-        )
-
-    if threads == 1:
-        parts = [count(0, rows)]
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            parts = list(pool.map(lambda ab: count(*ab), pairwise(bounds)))
-    offsets = np.cumsum([0] + [int(p[0][-1]) for p in parts])
-    indptr = np.concatenate([[0]] + [p[0][1:] + at for p, at in zip(parts, offsets, strict=False)])
-    indices = np.concatenate([p[1] for p in parts])
-    data = np.concatenate([p[2] for p in parts])
-    return sp.csr_matrix((data, indices, indptr), shape=(rows, n_terms))
+    """Term counts per node: the body's lead plus ``title_weight`` times the title."""
+    indptr, indices, data = count_rows_kernel(
+        tokens.ids,
+        tokens.title_start,
+        tokens.body_start,
+        tokens.body_end,
+        float(config.title_weight),
+        config.lead_tokens,
+        n_terms,
+    )
+    return sp.csr_matrix((data, indices, indptr), shape=(len(tokens), n_terms))
 
 
 def node_features(
