@@ -159,7 +159,7 @@ _CHECKPOINT_CHANGES = 2_000
 # SQLite's own checkpoint, inside the commit, stays as a backstop past this many pages (64 MiB):
 # reached only when the checkpointer cannot finish, e.g. single adds land during its every pass.
 _BACKSTOP_PAGES = 16_384
-_PASSES = 8
+_PASSES = 8  # checkpoint passes for one request at the most
 
 
 class _Checkpointer:
@@ -177,49 +177,58 @@ class _Checkpointer:
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout = 10000")
-        self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
+        self._state = threading.Condition()
+        self._asked = self._done = 0  # requests made, and answered
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="dedupe-news-wal", daemon=True)
         self._thread.start()
 
     def request(self) -> None:
-        self._idle.clear()
-        self._wake.set()
+        with self._state:
+            self._asked += 1
+            self._state.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until no checkpoint is running; False on timeout."""
-        return self._idle.wait(timeout)
+        """Wait until every request made so far has been answered; False on timeout."""
+        with self._state:
+            return self._state.wait_for(lambda: self._done == self._asked, timeout)
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._closing:
-                break
-            # A pass copies the log as it was when the pass began; the writer may commit
-            # meanwhile. Passes go on until one finds nothing new (a few at most: a writer that
-            # never pauses meets the backstop).
-            last = -1
-            for _ in range(_PASSES):
-                try:  # fetched, so the statement ends and holds no read snapshot
-                    ((busy, logged, copied),) = self._db.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)"
-                    ).fetchall()
-                except sqlite3.Error:  # busy or failing now: the next request tries again
+            with self._state:
+                self._state.wait_for(lambda: self._asked > self._done or self._closing)
+                if self._closing:
                     break
-                if busy or copied < logged or logged == last or self._closing:
-                    break
-                last = logged
-            if not self._wake.is_set():
-                self._idle.set()
+                answering = self._asked
+            self._checkpoint()
+            with self._state:
+                self._done = answering
+                self._state.notify_all()
         self._db.close()
-        self._idle.set()
+        with self._state:
+            self._done = self._asked
+            self._state.notify_all()
+
+    def _checkpoint(self) -> None:
+        """Passive passes until one finds nothing new: a pass copies the log as it was when
+        the pass began, and the writer may commit meanwhile (a few passes at most; a writer
+        that never pauses meets the backstop)."""
+        last = -1
+        for _ in range(_PASSES):
+            try:  # fetched, so the statement ends and holds no read snapshot
+                ((busy, logged, copied),) = self._db.execute(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).fetchall()
+            except sqlite3.Error:  # busy or failing now: the next request tries again
+                return
+            if busy or copied < logged or logged == last or self._closing:
+                return
+            last = logged
 
     def close(self) -> None:
-        self._closing = True
-        self._wake.set()
+        with self._state:
+            self._closing = True
+            self._state.notify_all()
         self._thread.join()
 
 
