@@ -8,7 +8,8 @@ Stages (see the README's "How it works"):
    and each article's salient-term set (rewrites);
 3. find_candidates: MinHash signatures and LSH banding, one channel per feature set, then
    friends of friends among each node's best candidates;
-4. verify: shingle Jaccard/containment and the second-order cosine of candidate pairs only;
+4. verify: the second-order cosine of candidate pairs only (the edges' shingle Jaccard and
+   containment when first read);
 5. link: average linkage along the verified edges, with exact means (no chaining).
 
 The canonical order makes every tie-break independent of input order.
