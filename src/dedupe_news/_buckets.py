@@ -6,8 +6,8 @@ entries are two parallel arrays sorted by key (16 bytes an entry), newly added e
 in a small sorted side table, and the two are merged once the side table grows past an eighth
 of the main one, so adding stays cheap and lookups are one ``searchsorted`` for a whole call.
 
-The main arrays keep spare room and the side table is merged into them in place, from the
-back: a merge allocating fresh arrays of 45 MB (100,000 articles) made the call that merged
+Both tables keep spare room, and a merge fills it in place, from the back: merges that
+allocated fresh arrays (45 MB for the main table at 100,000 articles) made the call that merged
 take from 0.1 to 2 s longer on our benchmark machine, whose page faults are slow.
 """
 
@@ -34,49 +34,59 @@ def _sorted_by_key(keys: U64, seqs: I64) -> tuple[U64, I64]:
     return keys[order], seqs[order]
 
 
-def _merged(keys: U64, seqs: I64, more_keys: U64, more_seqs: I64) -> tuple[U64, I64]:
-    """Two key-sorted tables as one; ``more`` goes after entries of equal key."""
-    if keys.size == 0:
-        return more_keys, more_seqs
-    at = np.searchsorted(keys, more_keys, side="right")
-    return np.insert(keys, at, more_keys), np.insert(seqs, at, more_seqs)
+class _Table:
+    """Entries sorted by key (equal keys in the order added), in arrays with spare room that a
+    merge fills in place, from the back."""
+
+    def __init__(self) -> None:
+        self._keys: U64 = np.empty(0, dtype=np.uint64)
+        self._seqs: I64 = np.empty(0, dtype=np.int64)
+        self.size = 0
+
+    @property
+    def keys(self) -> U64:
+        return self._keys[: self.size]
+
+    @property
+    def seqs(self) -> I64:
+        return self._seqs[: self.size]
+
+    def merge(self, keys: U64, seqs: I64) -> None:
+        """Merge in key-sorted entries, after the entries of equal key already here."""
+        size = self.size + keys.size
+        self._keys = grown(self._keys, self.size, size)
+        self._seqs = grown(self._seqs, self.size, size)
+        merge_into_kernel(self._keys, self._seqs, self.size, keys, seqs)
+        self.size = size
+
+    def clear(self) -> None:
+        self.size = 0
 
 
 class Buckets:
     """Article seqs per bucket key, in the order they were added."""
 
     def __init__(self) -> None:
-        self._all_keys: U64 = np.empty(0, dtype=np.uint64)  # the main table, with spare room
-        self._all_seqs: I64 = np.empty(0, dtype=np.int64)
-        self._used = 0
-        self._new_keys: U64 = np.empty(0, dtype=np.uint64)
-        self._new_seqs: I64 = np.empty(0, dtype=np.int64)
+        self._main = _Table()
+        self._side = _Table()  # the latest entries, merged into the main table now and then
 
     def __len__(self) -> int:
-        return self._used + self._new_keys.size
+        return self._main.size + self._side.size
 
     def add(self, keys: U64, seqs: I64) -> None:
         """Enter ``seqs[i]`` in bucket ``keys[i]``, after everything already there."""
-        keys, seqs = _sorted_by_key(keys.astype(np.uint64), seqs.astype(np.int64))
-        self._new_keys, self._new_seqs = _merged(self._new_keys, self._new_seqs, keys, seqs)
-        if self._new_keys.size > max(_MIN_MERGE, self._used // 8):
-            size = self._used + self._new_keys.size
-            self._all_keys = grown(self._all_keys, self._used, size)
-            self._all_seqs = grown(self._all_seqs, self._used, size)
-            merge_into_kernel(
-                self._all_keys, self._all_seqs, self._used, self._new_keys, self._new_seqs
-            )
-            self._used = size
-            self._new_keys = self._new_keys[:0]
-            self._new_seqs = self._new_seqs[:0]
+        self._side.merge(*_sorted_by_key(keys.astype(np.uint64), seqs.astype(np.int64)))
+        if self._side.size > max(_MIN_MERGE, self._main.size // 8):
+            self._main.merge(self._side.keys, self._side.seqs)
+            self._side.clear()
 
     def tails(self, keys: U64, most: int) -> tuple[I64, I64]:
         """The last ``most`` seqs of each bucket in ``keys``, oldest first: ``(seqs, sizes)``,
         the seqs of all buckets concatenated in the order of ``keys``."""
         parts = []
         room = np.full(keys.size, most, dtype=np.int64)
-        main = (self._all_keys[: self._used], self._all_seqs[: self._used])
-        for table_keys, table_seqs in ((self._new_keys, self._new_seqs), main):
+        for table in (self._side, self._main):
+            table_keys, table_seqs = table.keys, table.seqs
             end = np.searchsorted(table_keys, keys, side="right")
             take = np.minimum(end - np.searchsorted(table_keys, keys, side="left"), room)
             room -= take
