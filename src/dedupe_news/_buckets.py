@@ -87,8 +87,13 @@ class Buckets:
         room = np.full(keys.size, most, dtype=np.int64)
         for table in (self._side, self._main):
             table_keys, table_seqs = table.keys, table.seqs
-            end = np.searchsorted(table_keys, keys, side="right")
-            take = np.minimum(end - np.searchsorted(table_keys, keys, side="left"), room)
+            end = np.searchsorted(table_keys, keys, side="left")
+            # Three keys in four are in no bucket yet: only those found need a second search.
+            found = np.flatnonzero(end < table_keys.size)
+            found = found[table_keys[end[found]] == keys[found]]
+            start = end.copy()
+            end[found] = np.searchsorted(table_keys, keys[found], side="right")
+            take = np.minimum(end - start, room)
             room -= take
             parts.append((table_seqs, end, take))
         (new_seqs, new_end, new_take), (old_seqs, old_end, old_take) = parts
