@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
@@ -515,16 +515,13 @@ class Verified:
     keep: npt.NDArray[np.bool_]  # which candidates are edges
     shingles: Sequence[U32]  # each node's word-shingle set: the edges' overlap, when asked
     n_jobs: int = 1
-    _overlap: tuple[F64, F64] | None = field(default=None, repr=False, compare=False)
 
     def overlap(self) -> tuple[F64, F64]:
         """Word-shingle Jaccard and containment (overlap / smaller set) of each edge (the
         candidates in ``keep``), in order. Evidence for users (a copy or a rewrite), not a
-        criterion: computed when first asked for, as it would take a tenth of a batch run."""
-        if self._overlap is None:
-            pairs = self.candidates.pairs[self.keep]
-            self._overlap = pair_overlap(self.shingles, pairs, n_jobs=self.n_jobs)
-        return self._overlap
+        criterion: the result's edge table asks for it when an edge is first read (and keeps
+        it), as it would take a tenth of a batch run."""
+        return pair_overlap(self.shingles, self.candidates.pairs[self.keep], n_jobs=self.n_jobs)
 
 
 @dataclass
