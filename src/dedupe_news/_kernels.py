@@ -376,7 +376,9 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
     Returns each token's start, end and 64-bit hash (FNV-1a over its code points, then
     mixed); each line's first token (plus the total) and key (the hash of its words, for lines
     of 1 to ``max_line_words`` words, else 0 with ``keyed`` False); each text's first line
-    (plus the total).
+    (plus the total). The per-token arrays are views into buffers sized for the most tokens
+    the texts could hold: callers copy what they keep (a copy here would touch their memory
+    twice, and a batch scans hundreds of pieces).
     """
     # A token or a line takes at least two characters with what follows it (a separator, a
     # newline; a decimal number followed by a word has three), the last one of each text one.
@@ -385,8 +387,8 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
     ends = np.empty(most, np.int64)
     hashes = np.empty(most, np.uint64)
     line_first = np.empty(most + 1, np.int64)
-    line_key = np.zeros(most, np.uint64)
-    keyed = np.zeros(most, np.bool_)
+    line_key = np.empty(most, np.uint64)  # written line by line: no pass over the buffer
+    keyed = np.empty(most, np.bool_)
     text_first = np.empty(text_ends.size + 1, np.int64)
     n_tokens = n_lines = 0
     begin = 0
@@ -416,18 +418,17 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
                     n_tokens += 1
                     p = q
                 words = n_tokens - line_first[n_lines]
-                if 0 < words <= max_line_words:
-                    line_key[n_lines] = _fmix64(key)
-                    keyed[n_lines] = True
+                keyed[n_lines] = 0 < words <= max_line_words
+                line_key[n_lines] = _fmix64(key) if keyed[n_lines] else np.uint64(0)
                 n_lines += 1
             a = b + 1
         begin = end
     text_first[text_ends.size] = n_lines
     line_first[n_lines] = n_tokens
     return (
-        starts[:n_tokens].copy(),
-        ends[:n_tokens].copy(),
-        hashes[:n_tokens].copy(),
+        starts[:n_tokens],
+        ends[:n_tokens],
+        hashes[:n_tokens],
         line_first[: n_lines + 1].copy(),
         line_key[:n_lines].copy(),
         keyed[:n_lines].copy(),

@@ -326,7 +326,8 @@ def scan_hashes(tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
     exactly one token), for tables keyed by those hashes that are stored as strings."""
     joined = "\n".join(tokens)
     ends = np.array([len(joined)], dtype=np.int64)
-    hashes: npt.NDArray[np.uint64] = scan_kernel(_code_points(joined), ends, char_classes(), 0)[2]
+    scanned = scan_kernel(_code_points(joined), ends, char_classes(), 0)
+    hashes: npt.NDArray[np.uint64] = scanned[2].copy()  # a view into the scan's buffer
     if hashes.size != len(tokens):
         raise ValueError("each of the tokens must scan as one token")
     return hashes
