@@ -610,6 +610,54 @@ def minhash_kernel(flat, offsets, a, b):
 
 
 @_compiled()
+def kept_ids_kernel(
+    titles, title_ends, bodies, line_first, removed, text_first, n_kept, table_size
+):
+    """Dense ids (int32, first-seen order) of each text's title tokens, then its body's tokens
+    but those of ``removed`` lines (``n_kept`` tokens in all); the length of each piece (title
+    0, body 0, title 1, ...); and the distinct hashes by id.
+
+    What interleaving the hashes and then numbering them gives, without the interleaved
+    hashes (8 bytes a token of a whole batch). ``table_size``, a power of two, is at least
+    twice the number of distinct hashes, so the table never grows.
+    """
+    n = title_ends.size - 1
+    mask = np.uint64(table_size - 1)
+    slots = np.full(table_size, -1, np.int32)
+    distinct = np.empty(table_size // 2, np.uint64)
+    ids = np.empty(n_kept, np.int32)
+    lengths = np.empty(2 * n, np.int64)
+    count = 0
+    k = 0
+    for t in range(n):
+        start = k
+        for part in range(2):
+            lines = range(text_first[t], text_first[t + 1]) if part else range(t, t + 1)
+            for line in lines:
+                if part and removed[line]:
+                    continue
+                a, b = (
+                    (line_first[line], line_first[line + 1])
+                    if part
+                    else (title_ends[t], title_ends[t + 1])
+                )
+                for j in range(a, b):
+                    v = bodies[j] if part else titles[j]
+                    slot = v & mask
+                    while slots[slot] >= 0 and distinct[slots[slot]] != v:
+                        slot = (slot + np.uint64(1)) & mask
+                    if slots[slot] < 0:
+                        slots[slot] = count
+                        distinct[count] = v
+                        count += 1
+                    ids[k] = slots[slot]
+                    k += 1
+            lengths[2 * t + part] = k - start
+            start = k
+    return ids, lengths, distinct[:count].copy()
+
+
+@_compiled()
 def interleave_kernel(first, first_ends, second, second_kept, second_ends):
     """Part ``k`` of ``first`` then the kept values of part ``k`` of ``second``, for every
     ``k``, in one array; and the length of each of those pieces (first 0, second 0, ...)."""

@@ -33,7 +33,12 @@ from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
 from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed, sorted_positions
-from ._kernels import FirstSeen, count_rows_kernel, interleave_kernel, top_terms_kernel
+from ._kernels import (
+    count_rows_kernel,
+    interleave_kernel,
+    kept_ids_kernel,
+    top_terms_kernel,
+)
 from ._runtime import batch_runtime
 from .articles import Article, coerce_articles
 from .clustering import average_linkage
@@ -237,13 +242,29 @@ def encode_articles(
         min_share=config.boilerplate_min_share,
         min_source_articles=config.boilerplate_min_source_articles,
     )
-    flat, lengths = kept_tokens(title_scan, body_scan, removed)
     strings = body_scan.strings | title_scan.strings
-    n_removed = int(removed.sum())
-    del title_scan, body_scan, removed  # the hashes are interleaved in ``flat`` now
-    flat_ids, new = FirstSeen().ids(flat, np.int32)
-    vocabulary = Vocabulary.from_tokens([strings[h] for h in flat[new].tolist()])
-    return vocabulary, NodeTokens.from_lengths(flat_ids, lengths), n_removed
+    ids, lengths, distinct = kept_token_ids(title_scan, body_scan, removed, len(strings))
+    vocabulary = Vocabulary.from_tokens([strings[h] for h in distinct.tolist()])
+    return vocabulary, NodeTokens.from_lengths(ids, lengths), int(removed.sum())
+
+
+def kept_token_ids(
+    title_scan: Scan, body_scan: Scan, removed: npt.NDArray[np.bool_], n_distinct: int
+) -> tuple[I32, I64, npt.NDArray[np.uint64]]:
+    """:func:`kept_tokens` numbered in first-seen order (int32), in one pass that never holds
+    the interleaved hashes; with the distinct hashes by id (at most ``n_distinct``)."""
+    n_kept = title_scan.hashes.size + int(np.diff(body_scan.line_first)[~removed].sum())
+    ids, lengths, distinct = kept_ids_kernel(
+        title_scan.hashes,
+        title_scan.line_first[title_scan.text_first],
+        body_scan.hashes,
+        body_scan.line_first,
+        removed,
+        body_scan.text_first,
+        n_kept,
+        1 << (2 * max(n_distinct, 1) - 1).bit_length(),  # a power of two, half full at most
+    )
+    return ids, lengths, distinct
 
 
 def kept_tokens(
