@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 from dedupe_news._arrays import (
     code_pairs,
     dense_unique,
-    insert_sorted,
     kept_indptr,
+    merge_sorted,
     pair_codes,
-    placed,
     sorted_positions,
     sorted_unique,
 )
@@ -23,15 +22,22 @@ VALUES = st.sets(st.integers(-50, 50), max_size=30)
 
 
 @settings(max_examples=200, deadline=None)
-@given(base=VALUES, new=VALUES)
-def test_insert_sorted_lays_out_the_sorted_union(base: set[int], new: set[int]) -> None:
-    base_array = np.array(sorted(base), dtype=np.int64)
-    new_array = np.array(sorted(new - base), dtype=np.int64)
-    layout = insert_sorted(base_array, new_array)
-    np.testing.assert_array_equal(
-        layout[1], np.searchsorted(base_array, new_array) + np.arange(new_array.size)
+@given(base=VALUES, new=VALUES, owned=st.booleans())
+def test_merge_sorted_lays_out_the_sorted_union_with_its_columns(
+    base: set[int], new: set[int], owned: bool
+) -> None:
+    keys = np.array(sorted(base), dtype=np.int64)
+    more = np.array(sorted(new - base), dtype=np.int64)
+    values = keys * 10.0
+    if not owned:  # views into other arrays are copied, not resized
+        keys, values = np.concatenate((keys, [99]))[:-1], np.concatenate((values, [0.0]))[:-1]
+    union, column, flags = merge_sorted(
+        keys, more, (values, more * 10.0), (np.zeros(keys.size, np.uint8), 1)
     )
-    assert placed(layout, base_array, new_array).tolist() == sorted(base | new)
+    assert union.tolist() == sorted(base | new)
+    assert column.tolist() == [k * 10.0 for k in sorted(base | new)]
+    assert flags.tolist() == [int(k not in base) for k in sorted(base | new)]
+    assert (union is keys) == owned  # an array of its own grows in place
 
 
 @settings(max_examples=200, deadline=None)

@@ -41,7 +41,8 @@ def test_merging_in_place_is_a_stable_merge() -> None:
         keys = np.zeros(used + extra + 3, dtype=np.uint64)  # spare room stays untouched
         values = np.full(keys.size, -1, dtype=np.int64)
         keys[:used], values[:used] = base_keys, np.arange(used)
-        merge_into_kernel(keys, values, used, more_keys, np.arange(100, 100 + extra))
+        merge_into_kernel(keys, used, more_keys, values, np.arange(100, 100 + extra))
+        merge_into_kernel(keys, used, more_keys, keys, more_keys)  # the keys last
         # A stable sort of base then more: equal keys keep base entries first.
         order = np.argsort(np.concatenate((base_keys, more_keys)), kind="stable")
         expected = np.concatenate((np.arange(used), np.arange(100, 100 + extra)))[order]

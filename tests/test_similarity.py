@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -10,8 +11,21 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedupe_news._arrays
 from conftest import reversed_columns
-from dedupe_news.similarity import neighbour_pairs, pair_cosine, pair_overlap, top_neighbours
+from dedupe_news._arrays import code_pairs, pair_codes
+from dedupe_news.similarity import (
+    code_cosine,
+    neighbour_codes,
+    pair_cosine,
+    pair_overlap,
+    top_neighbours,
+)
+
+
+def _small_blocks() -> mock._patch[int]:
+    """Pair codes decoded a few at a time, so a small test crosses many blocks."""
+    return mock.patch.object(dedupe_news._arrays, "_CODE_BLOCK", 7)
 
 
 def _random_pairs(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
@@ -38,11 +52,15 @@ def test_pair_cosine_matches_dense_products_whatever_the_threads_and_orders(n_jo
     assert np.array_equal(got[shuffled], pair_cosine(matrix, pairs[shuffled], n_jobs=n_jobs))
     assert np.array_equal(got, pair_cosine(reversed_columns(matrix), pairs, n_jobs=n_jobs))
     assert pair_cosine(matrix, pairs[:0]).shape == (0,)
+    # Given as pair codes, decoded block by block: the same bits.
+    with _small_blocks():
+        assert np.array_equal(got, code_cosine(matrix, pair_codes(pairs, 60), 60, n_jobs=n_jobs))
+    assert code_cosine(matrix, np.empty(0, dtype=np.int64), 60).shape == (0,)
 
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), k=st.integers(1, 4))
-def test_neighbour_pairs_are_the_two_step_pairs_not_yet_known(seed: int, k: int) -> None:
+def test_neighbour_codes_are_the_two_step_pairs_not_yet_known(seed: int, k: int) -> None:
     rng = np.random.default_rng(seed)
     pairs = _random_pairs(rng, 15, 30)
     if len(pairs) == 0:
@@ -58,7 +76,8 @@ def test_neighbour_pairs_are_the_two_step_pairs_not_yet_known(seed: int, k: int)
             expected |= {(i, t) for t in best.get(j, set()) if i < t}
         expected |= set(itertools.combinations(sorted(partners), 2))  # siblings
     expected -= {tuple(p) for p in pairs.tolist()}
-    got = neighbour_pairs(pairs, sims, k)
+    with _small_blocks():
+        got = code_pairs(neighbour_codes(pair_codes(pairs, 15), 15, sims, k), 15)
     assert [tuple(p) for p in got.tolist()] == sorted(expected)
 
 

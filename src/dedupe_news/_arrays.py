@@ -7,23 +7,23 @@ a SIMD sort plus a mask gives the same sorted distinct values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import compact_sorted_kernel, merge_positions_kernel, sorted_positions_kernel
+from ._kernels import compact_sorted_kernel, merge_into_kernel, sorted_positions_kernel
 
 __all__ = [
+    "code_blocks",
     "code_pairs",
     "dense_unique",
     "flatten",
     "grown",
-    "insert_sorted",
     "kept_indptr",
+    "merge_sorted",
     "pair_codes",
-    "placed",
     "positions_in",
     "sorted_csr",
     "sorted_positions",
@@ -91,13 +91,15 @@ def code_pairs(codes: np.ndarray, n: int) -> np.ndarray:
     return pairs
 
 
-def insert_sorted(base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where the entries of two sorted arrays of distinct values, none in both, go in their
-    sorted union: ``(positions of base's, positions of new's)``. A merge without a sort, for
-    columns that travel with the values (see :func:`placed`).
-    """
-    base_at, new_at = merge_positions_kernel(base, new)
-    return base_at, new_at
+_CODE_BLOCK = 1 << 20  # pair codes decoded at a time: 16 MiB of pairs, reused block by block
+
+
+def code_blocks(codes: np.ndarray, n: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, pairs)`` for consecutive blocks of pair codes of ``n`` nodes: what
+    compiled loops over pairs read, without ever holding all of a batch's pairs at once."""
+    for start in range(0, codes.size, _CODE_BLOCK):
+        stop = min(start + _CODE_BLOCK, codes.size)
+        yield start, stop, code_pairs(codes[start:stop], n)
 
 
 def sorted_positions(base: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -107,13 +109,38 @@ def sorted_positions(base: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def placed(at: tuple[np.ndarray, np.ndarray], base: np.ndarray, new: Any) -> np.ndarray:
-    """A column of the union :func:`insert_sorted` laid out: ``base``'s entries and ``new``'s
-    (an array, or one value for all) at their positions."""
-    base_at, new_at = at
-    out = np.empty((base_at.size + new_at.size, *base.shape[1:]), dtype=base.dtype)
-    out[base_at] = base
-    out[new_at] = new
+def merge_sorted(
+    keys: np.ndarray, more_keys: np.ndarray, *columns: tuple[np.ndarray, Any]
+) -> tuple[np.ndarray, ...]:
+    """The sorted union of two sorted arrays of distinct values, none in both, and the columns
+    that travel with them, given as ``(base column, more)`` (``more`` an array, or one value
+    for all): ``(keys, *columns)`` merged.
+
+    Merged in place, from the back: the base arrays, which the caller gives up (no views into
+    them may remain), grow by ``realloc``, which moves the pages of a large array rather than
+    copying them. At tens of millions of candidate pairs, fresh memory costs more than the
+    merge (a merge into new arrays took twice their size again, in positions).
+    """
+    used = keys.size
+    size = used + more_keys.size
+    keys = _enlarged(keys, size)
+    merged = []
+    for base, more in columns:
+        column = _enlarged(base, size)
+        more_column = np.broadcast_to(np.asarray(more, dtype=column.dtype), more_keys.shape)
+        merge_into_kernel(keys, used, more_keys, column, more_column)
+        merged.append(column)
+    merge_into_kernel(keys, used, more_keys, keys, more_keys)  # last: the columns read the keys
+    return (keys, *merged)
+
+
+def _enlarged(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` with room for ``size`` entries: resized in place when it owns its memory."""
+    if array.flags.owndata and array.flags.writeable and array.ndim == 1:
+        array.resize(size, refcheck=False)
+        return array
+    out = np.empty(size, dtype=array.dtype)
+    out[: array.size] = array
     return out
 
 

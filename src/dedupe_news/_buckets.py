@@ -56,7 +56,8 @@ class _Table:
         size = self.size + keys.size
         self._keys = grown(self._keys, self.size, size)
         self._seqs = grown(self._seqs, self.size, size)
-        merge_into_kernel(self._keys, self._seqs, self.size, keys, seqs)
+        merge_into_kernel(self._keys, self.size, keys, self._seqs, seqs)
+        merge_into_kernel(self._keys, self.size, keys, self._keys, keys)
         self.size = size
 
     def clear(self) -> None:

@@ -35,12 +35,13 @@ __all__ = [
     "in_chunks",
     "interleave_kernel",
     "intersection_sizes_kernel",
+    "listed_neighbours_kernel",
     "merge_into_kernel",
     "minhash_kernel",
     "ngram_hashes_kernel",
+    "offer_neighbours_kernel",
     "rowwise_dot_kernel",
     "scan_kernel",
-    "top_neighbours_kernel",
     "weigh_rows_kernel",
     "workers",
 ]
@@ -282,21 +283,23 @@ def copy_rows_kernel(starts, lengths, out_at, terms, tf, out_terms, out_tf):
 
 
 @_compiled()
-def merge_into_kernel(keys, values, used, more_keys, more_values):
-    """Merge key-sorted ``more_keys`` (with ``more_values``) into the key-sorted first ``used``
-    entries of ``keys`` and ``values``, in place, from the back (the arrays have room for
-    both); of equal keys, ``more`` go after."""
+def merge_into_kernel(keys, used, more_keys, values, more_values):
+    """Merge the column ``more_values`` of key-sorted ``more_keys`` into the column ``values``
+    of the key-sorted first ``used`` entries of ``keys``, in place, from the back (``values``
+    has room for both; of equal keys, ``more`` go after).
+
+    Only ``values`` is written: call once per column, the last time with ``keys`` itself as
+    the column (each entry moves only after the entries behind it have left).
+    """
     i = used - 1
     j = more_keys.size - 1
     for out in range(used + more_keys.size - 1, -1, -1):
         if j < 0:
             break  # the rest of the first entries are in place already
         if i >= 0 and keys[i] > more_keys[j]:
-            keys[out] = keys[i]
             values[out] = values[i]
             i -= 1
         else:
-            keys[out] = more_keys[j]
             values[out] = more_values[j]
             j -= 1
 
@@ -537,23 +540,6 @@ def compact_sorted_kernel(values):
 
 
 @_compiled()
-def merge_positions_kernel(base, new):
-    """Where the entries of two sorted arrays go in their sorted union (base's first on a tie):
-    one pass, where a binary search per entry costs ``log`` of the other array's size."""
-    base_at = np.empty(base.size, dtype=np.int64)
-    new_at = np.empty(new.size, dtype=np.int64)
-    i = j = 0
-    while i < base.size or j < new.size:
-        if j == new.size or (i < base.size and base[i] <= new[j]):
-            base_at[i] = i + j
-            i += 1
-        else:
-            new_at[j] = i + j
-            j += 1
-    return base_at, new_at
-
-
-@_compiled()
 def sorted_positions_kernel(base, values):
     """Index in ``base`` of each of ``values``, ``-1`` where absent; both sorted, base's
     values distinct. One pass over both."""
@@ -681,16 +667,12 @@ def interleave_kernel(first, first_ends, second, second_kept, second_ends):
 
 
 @_compiled()
-def top_neighbours_kernel(pairs, sims, n, k):
-    """Each node's ``k`` best partners over undirected ``pairs``: most similar first, ties to
-    the smaller partner; nodes in order. Returns ``(source, target, sim)``.
-
-    Each edge is offered to both of its nodes' sorted lists of ``k``: memory is ``n * k``,
-    whatever the number of pairs, and the order being total, the lists do not depend on the
-    order of the pairs."""
-    target = np.empty((n, k), dtype=np.int64)
-    best = np.empty((n, k), dtype=np.float64)
-    kept = np.zeros(n, dtype=np.int64)
+def offer_neighbours_kernel(pairs, sims, target, best, kept):
+    """Offer each undirected pair to both of its nodes' lists of their best partners (most
+    similar first, ties to the smaller partner): ``target``/``best`` hold ``k`` per node,
+    ``kept`` how many each has. The order being total, the lists do not depend on the order
+    of the pairs, nor on how they are split between calls."""
+    k = target.shape[1]
     for e in range(pairs.shape[0]):
         s = sims[e]
         for a, b in ((pairs[e, 0], pairs[e, 1]), (pairs[e, 1], pairs[e, 0])):
@@ -707,12 +689,18 @@ def top_neighbours_kernel(pairs, sims, n, k):
             target[a, at] = b
             best[a, at] = s
             kept[a] = min(kept[a] + 1, k)
+
+
+@_compiled()
+def listed_neighbours_kernel(target, best, kept):
+    """The lists of :func:`offer_neighbours_kernel` as ``(source, target, sim)``, nodes in
+    order."""
     size = kept.sum()
     source_out = np.empty(size, dtype=np.int64)
     target_out = np.empty(size, dtype=np.int64)
     best_out = np.empty(size, dtype=np.float64)
     out = 0
-    for node in range(n):
+    for node in range(kept.size):
         for q in range(kept[node]):
             source_out[out] = node
             target_out[out] = target[node, q]

@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import code_pairs, flatten, insert_sorted, pair_codes, placed, sorted_positions
+from ._arrays import code_pairs, flatten, merge_sorted, pair_codes, sorted_positions
 from ._kernels import (
     count_rows_kernel,
     interleave_kernel,
@@ -48,7 +48,8 @@ from .minhash import oph_signatures, signatures
 from .result import Clustering, EdgeTable, Stats, Story
 from .shingles import Vocabulary, ngram_hash_ranges
 from .similarity import (
-    neighbour_pairs,
+    code_cosine,
+    neighbour_codes,
     neighbour_smoothing,
     pair_cosine,
     pair_overlap,
@@ -442,19 +443,17 @@ def merge_channels(
     groups: list[tuple[I64, npt.NDArray[np.uint8]]],
 ) -> tuple[I64, npt.NDArray[np.uint8]]:
     """Union of pair-code arrays (any order, repeats allowed) with the OR of their channel bits,
-    sorted. Groups already sorted and distinct, as :func:`candidate_codes` gives them, are
-    merged into the union without a sort."""
-    codes = np.empty(0, dtype=np.int64)
-    channels = np.empty(0, dtype=np.uint8)
-    for group_codes, bits in groups:
-        more, more_bits = _distinct_codes(group_codes, bits)
-        if codes.size:
-            at = sorted_positions(codes, more)
-            known = at >= 0
-            channels[at[known]] |= more_bits[known]
-            more, more_bits = more[~known], more_bits[~known]
-        layout = insert_sorted(codes, more)
-        codes, channels = placed(layout, codes, more), placed(layout, channels, more_bits)
+    sorted. The others merge into the largest group in place (see
+    :func:`dedupe_news._arrays.merge_sorted`): the groups are the caller's to give up."""
+    distinct = sorted((_distinct_codes(*group) for group in groups), key=lambda g: -g[0].size)
+    if not distinct:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
+    codes, channels = distinct[0]
+    for more, more_bits in distinct[1:]:
+        at = sorted_positions(codes, more)
+        known = at >= 0
+        channels[at[known]] |= more_bits[known]
+        codes, channels = merge_sorted(codes, more[~known], (channels, more_bits[~known]))
     return codes, channels
 
 
@@ -498,21 +497,17 @@ def expand_candidates(
     codes: I64, channels: npt.NDArray[np.uint8], tfidf: sp.csr_matrix, config: Config
 ) -> Candidates:
     """Score the LSH pairs' cosine (given as sorted pair codes, see
-    :func:`dedupe_news._arrays.pair_codes`) and add friends of friends among each node's best."""
+    :func:`dedupe_news._arrays.pair_codes`, which this merges into) and add friends of friends
+    among each node's best. The pairs themselves are made once, at the end."""
     n = tfidf.shape[0]
-    pairs = code_pairs(codes, n)
-    cosine = pair_cosine(tfidf, pairs, n_jobs=config.n_jobs)
-    extra = neighbour_pairs(pairs, cosine, config.expand_neighbours)  # disjoint from pairs
-    if len(extra):  # merged in code order
-        del pairs
-        extra_codes = pair_codes(extra, n)
-        layout = insert_sorted(codes, extra_codes)
-        extra_cosine = pair_cosine(tfidf, extra, n_jobs=config.n_jobs)
-        del extra
-        codes, channels = placed(layout, codes, extra_codes), placed(layout, channels, NEIGHBOUR)
-        cosine = placed(layout, cosine, extra_cosine)
-        pairs = code_pairs(codes, n)
-    return Candidates(pairs, channels, cosine)
+    cosine = code_cosine(tfidf, codes, n, n_jobs=config.n_jobs)
+    extra = neighbour_codes(codes, n, cosine, config.expand_neighbours)  # none in codes
+    if extra.size:
+        extra_cosine = code_cosine(tfidf, extra, n, n_jobs=config.n_jobs)
+        codes, channels, cosine = merge_sorted(
+            codes, extra, (channels, NEIGHBOUR), (cosine, extra_cosine)
+        )
+    return Candidates(code_pairs(codes, n), channels, cosine)
 
 
 def channel_names(bits: int) -> tuple[str, ...]:

@@ -13,17 +13,19 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize as normalize_rows
 
-from ._arrays import code_pairs, flatten, pair_codes, sorted_csr, sorted_positions, sorted_unique
+from ._arrays import code_blocks, flatten, sorted_csr, sorted_positions, sorted_unique
 from ._kernels import (
     in_chunks,
     intersection_sizes_kernel,
+    listed_neighbours_kernel,
+    offer_neighbours_kernel,
     rowwise_dot_kernel,
-    top_neighbours_kernel,
     two_step_codes_kernel,
 )
 
 __all__ = [
-    "neighbour_pairs",
+    "code_cosine",
+    "neighbour_codes",
     "neighbour_smoothing",
     "pair_cosine",
     "pair_overlap",
@@ -43,7 +45,8 @@ def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
     matrix's stored columns.
     """
     csr = sorted_csr(matrix)
-    indptr, data = csr.indptr.astype(np.int64), csr.data.astype(np.float64)
+    indptr = csr.indptr.astype(np.int64, copy=False)
+    data = csr.data.astype(np.float64, copy=False)
     pairs = np.ascontiguousarray(pairs, dtype=np.int64)
     out = np.empty(len(pairs), dtype=np.float64)
     in_chunks(
@@ -82,6 +85,16 @@ def pair_cosine(vectors: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> F64:
     return np.clip(dots, 0.0, 1.0, out=dots)  # in place: a batch scores tens of millions
 
 
+def code_cosine(vectors: sp.csr_matrix, codes: I64, n: int, *, n_jobs: int = 1) -> F64:
+    """:func:`pair_cosine` of pairs given as pair codes of ``n`` nodes, decoded a block at a
+    time: a batch's tens of millions of candidates are never also held as pairs (16 bytes
+    each)."""
+    dots = np.empty(codes.size, dtype=np.float64)
+    for start, stop, pairs in code_blocks(codes, n):
+        dots[start:stop] = _rowwise_dot(vectors, pairs, n_jobs)
+    return np.clip(dots, 0.0, 1.0, out=dots)
+
+
 def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
     """Each node's ``k`` most similar partners among ``pairs``: ``(source, target, sim)`` arrays.
 
@@ -92,30 +105,40 @@ def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
         return empty, empty.copy(), np.empty(0, dtype=np.float64)
     pairs = np.ascontiguousarray(pairs, dtype=np.int64)
     degree = np.bincount(pairs.ravel())
-    k = min(k, int(degree.max()))  # the kernel keeps n * k entries: no more than any node has
-    source, target, best = top_neighbours_kernel(
-        pairs, np.asarray(sims, np.float64), degree.size, k
-    )
+    lists = _empty_lists(degree.size, min(k, int(degree.max())))  # no longer than any needs
+    offer_neighbours_kernel(pairs, np.asarray(sims, np.float64), *lists)
+    source, target, best = listed_neighbours_kernel(*lists)
     return source, target, best
 
 
-def neighbour_pairs(pairs: I64, sims: F64, k: int) -> I64:
+def neighbour_codes(codes: I64, n: int, sims: F64, k: int) -> I64:
     """New pairs two steps apart among each node's ``k`` best partners (friends of friends).
 
     Rewrites of one story that LSH did not pair are usually both close to a third report:
     pairing the top partners of each node with each other and with their own top partners
     recovers them at a cost linear in the number of nodes (about ``1.5 * k**2`` per node).
-    ``pairs`` must be sorted by ``(i, j)``. Returns sorted distinct pairs ``(i, j)``, ``i < j``,
-    not already in ``pairs``.
+    Pairs are pair codes of ``n`` nodes (see :func:`dedupe_news._arrays.pair_codes`); ``codes``
+    must be sorted. Returns the sorted distinct codes of pairs not already in ``codes``.
     """
-    if len(pairs) == 0 or k == 0:
-        return np.empty((0, 2), dtype=np.int64)
-    source, target, _ = top_neighbours(pairs, sims, k)
-    n = int(max(source.max(), target.max())) + 1
+    if codes.size == 0 or k == 0:
+        return np.empty(0, dtype=np.int64)
+    lists = _empty_lists(n, k)
+    for start, stop, pairs in code_blocks(codes, n):
+        offer_neighbours_kernel(pairs, np.asarray(sims[start:stop], np.float64), *lists)
+    source, target, _ = listed_neighbours_kernel(*lists)
     first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
-    codes = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True)
-    known = pair_codes(pairs, n)  # sorted: pairs come in code order
-    return code_pairs(codes[sorted_positions(known, codes) < 0], n)
+    new: I64 = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True)
+    return new[sorted_positions(codes, new) < 0]
+
+
+def _empty_lists(n: int, k: int) -> tuple[I64, F64, I64]:
+    """Each node's list of ``k`` best partners (their indices and similarities) and its length,
+    as :func:`dedupe_news._kernels.offer_neighbours_kernel` fills them."""
+    return (
+        np.empty((n, k), dtype=np.int64),
+        np.empty((n, k), dtype=np.float64),
+        np.zeros(n, dtype=np.int64),
+    )
 
 
 def neighbour_smoothing(
