@@ -170,8 +170,12 @@ _EPOCH = dt.datetime(1970, 1, 1)
 
 
 def sublinear_tf(counts: npt.NDArray[np.floating[Any]]) -> F64:
-    """Sublinear term frequency ``1 + log(count)``, for batch and stream alike."""
-    return 1.0 + np.log(counts.astype(np.float64))
+    """Sublinear term frequency ``1 + log(count)``, for batch and stream alike (in one new
+    array: a batch has tens of millions of counts)."""
+    tf = counts.astype(np.float64)
+    np.log(tf, out=tf)
+    tf += 1.0
+    return tf
 
 
 def idf_and_weights(
@@ -417,16 +421,24 @@ class TermWeighting:
         return cls(*idf_and_weights(document_frequency, n_rows, term_weights, config))
 
     def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """L2-normalized rows of ``(1 + log tf) * idf * weight``; zero-weight terms dropped."""
-        counts = counts.tocsr(copy=True)
+        """L2-normalized rows of ``(1 + log tf) * idf * weight``; zero-weight terms dropped.
+
+        Computed in place in one new array of values (``counts`` stays as it was): at tens of
+        millions of entries, each temporary costs more than the arithmetic.
+        """
+        counts = sp.csr_matrix(counts)
         columns = counts.indices
         weight = self.term_weights[columns]
-        counts.data = sublinear_tf(counts.data) * self.idf[columns] * weight
-        counts.data[weight == 0] = 0.0
-        counts.eliminate_zeros()
-        if counts.nnz == 0:  # nothing scoreable (e.g. only empty articles, or none at all)
+        values = sublinear_tf(counts.data)
+        values *= self.idf[columns]
+        values *= weight
+        values[weight == 0] = 0.0
+        del weight
+        rows = sp.csr_matrix((values, columns.copy(), counts.indptr.copy()), shape=counts.shape)
+        rows.eliminate_zeros()
+        if rows.nnz == 0:  # nothing scoreable (e.g. only empty articles, or none at all)
             return sp.csr_matrix(counts.shape, dtype=np.float64)
-        normalized: sp.csr_matrix = normalize_rows(counts)
+        normalized: sp.csr_matrix = normalize_rows(rows, copy=False)
         return normalized
 
 
