@@ -23,8 +23,8 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict, List
+from numba import njit
+from numba.typed import List
 
 __all__ = [
     "FirstSeen",
@@ -128,30 +128,92 @@ def _merge_sparse(u_cols, u_vals, v_cols, v_vals):
 
 
 @_compiled()
+def _adjacency(n, edges, scores, size):
+    """Per node, its neighbours along the edges (sorted) and the link of each,
+    ``score * size_i * size_j``, in flat arrays: node ``c``'s are ``start[c]:start[c] +
+    degree[c]``."""
+    degree = np.zeros(n, dtype=np.int64)
+    for e in range(edges.shape[0]):
+        degree[edges[e, 0]] += 1
+        degree[edges[e, 1]] += 1
+    start = np.zeros(n + 1, dtype=np.int64)
+    for c in range(n):
+        start[c + 1] = start[c] + degree[c]
+    ids = np.empty(start[n], dtype=np.int64)
+    totals = np.empty(start[n], dtype=np.float64)
+    fill = start[:n].copy()
+    for e in range(edges.shape[0]):
+        i, j = edges[e, 0], edges[e, 1]
+        w = scores[e] * size[i] * size[j]
+        for a, b in ((i, j), (j, i)):
+            ids[fill[a]] = b
+            totals[fill[a]] = w
+            fill[a] += 1
+    for c in range(n):  # insertion sort: a node's neighbours are few
+        for x in range(start[c] + 1, start[c] + degree[c]):
+            v, t = ids[x], totals[x]
+            y = x
+            while y > start[c] and ids[y - 1] > v:
+                ids[y], totals[y] = ids[y - 1], totals[y - 1]
+                y -= 1
+            ids[y], totals[y] = v, t
+    return start, degree, ids, totals
+
+
+@_compiled()
+def _relink(ids, totals, degree, keep, gone, total):
+    """In one neighbour's sorted list (``degree`` used entries): the merged cluster ``keep``
+    with link ``total`` in place of ``keep`` and ``gone``. Returns the new degree."""
+    at_gone = -1
+    for x in range(degree):
+        if ids[x] == gone:
+            at_gone = x
+            break
+    if at_gone >= 0:  # take gone's entry out
+        for x in range(at_gone, degree - 1):
+            ids[x], totals[x] = ids[x + 1], totals[x + 1]
+        degree -= 1
+    x = 0
+    while x < degree and ids[x] < keep:
+        x += 1
+    if x < degree and ids[x] == keep:
+        totals[x] = total
+        return degree
+    for y in range(degree, x, -1):  # room was left by gone's entry
+        ids[y], totals[y] = ids[y - 1], totals[y - 1]
+    ids[x], totals[x] = keep, total
+    return degree + 1
+
+
+@_compiled()
 def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshold, size):
     """Parent per node after average linkage; see :func:`dedupe_news.clustering.average_linkage`.
 
     ``indptr``/``indices``/``data`` are a CSR matrix with sorted columns, ``size`` the node
     weights as floats (updated in place). Heap entries ``(-mean, a, b, version_a, version_b)``
     are unique, so the merge order is fully determined by the means and node indices.
+
+    Each cluster's neighbours are a sorted array with their links: the exact sum over member
+    pairs ``(u in c, v in d)`` of ``weight_u * weight_v * sim_uv``, for clusters joined by an
+    edge. A merge walks the two clusters' arrays side by side and writes the merged one; each
+    neighbour's array is updated in place (it loses an entry or keeps its length).
     """
     n = size.size
-    # Summed member vectors per cluster, and links[c][d]: the exact sum over member pairs
-    # (u in c, v in d) of weight_u * weight_v * sim_uv, for clusters joined by an edge.
     sum_cols = List()
     sum_vals = List()
-    links = List()
     for c in range(n):
         sum_cols.append(indices[indptr[c] : indptr[c + 1]].astype(np.int32))
         sum_vals.append(data[indptr[c] : indptr[c + 1]].astype(np.float64) * size[c])
-        links.append(Dict.empty(types.int64, types.float64))
+    start, degree, flat_ids, flat_totals = _adjacency(n, edges, scores, size)
+    link_ids = List()
+    link_totals = List()
+    for c in range(n):
+        link_ids.append(flat_ids[start[c] : start[c + 1]])
+        link_totals.append(flat_totals[start[c] : start[c + 1]])
     heap = [(0.0, 0, 0, 0, 0) for _ in range(0)]
     for e in range(edges.shape[0]):
         i, j, s = edges[e, 0], edges[e, 1], scores[e]
-        w = s * size[i] * size[j]
-        links[i][j] = w
-        links[j][i] = w
-        mean = w / (size[i] * size[j])  # the same operations as a merged pair's mean
+        mean = s * size[i] * size[j] / (size[i] * size[j])  # the same operations as a merge's
         if mean >= threshold:
             heap.append((-mean, i, j, 0, 0))
     heapq.heapify(heap)
@@ -163,76 +225,77 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
         _, a, b, va, vb = heapq.heappop(heap)
         if version[a] != va or version[b] != vb:
             continue  # stale: a side has merged since this entry was pushed
-        # Fold the cluster with fewer neighbours into the other: each merge costs the smaller
-        # degree.
-        keep, gone = (a, b) if len(links[a]) >= len(links[b]) else (b, a)
-        keep_links, gone_links = links[keep], links[gone]
-        del keep_links[gone]
-        only_keep = np.empty(len(keep_links), dtype=np.int64)
-        n_keep = 0
-        for o in keep_links:
-            if o not in gone_links:
-                only_keep[n_keep] = o
-                n_keep += 1
-        only_gone = np.empty(len(gone_links), dtype=np.int64)
-        both = np.empty(len(gone_links), dtype=np.int64)
-        n_gone = n_both = 0
-        for o in gone_links:
-            if o == keep:
-                continue
-            if o in keep_links:
-                both[n_both] = o
-                n_both += 1
+        # Fold the cluster with fewer neighbours into the other.
+        keep, gone = (a, b) if degree[a] >= degree[b] else (b, a)
+        keep_ids, keep_totals = link_ids[keep], link_totals[keep]
+        gone_ids, gone_totals = link_ids[gone], link_totals[gone]
+        n_keep, n_gone = degree[keep], degree[gone]
+        # The merged neighbours in order, each from keep's side (1), gone's (2) or both (3).
+        ids = np.empty(n_keep + n_gone, dtype=np.int64)
+        side = np.empty(n_keep + n_gone, dtype=np.int64)
+        totals = np.empty(n_keep + n_gone, dtype=np.float64)
+        x = y = m = 0
+        while x < n_keep or y < n_gone:
+            if x < n_keep and keep_ids[x] == gone:
+                x += 1
+            elif y < n_gone and gone_ids[y] == keep:
+                y += 1
+            elif y == n_gone or (x < n_keep and keep_ids[x] < gone_ids[y]):
+                ids[m], side[m], totals[m] = keep_ids[x], 1, keep_totals[x]
+                x += 1
+                m += 1
+            elif x == n_keep or gone_ids[y] < keep_ids[x]:
+                ids[m], side[m], totals[m] = gone_ids[y], 2, gone_totals[y]
+                y += 1
+                m += 1
             else:
-                only_gone[n_gone] = o
-                n_gone += 1
+                ids[m], side[m] = keep_ids[x], 3
+                totals[m] = keep_totals[x] + gone_totals[y]
+                x += 1
+                y += 1
+                m += 1
         # Pairs that had no edge still count with their true similarity.
-        gone_dots = np.empty(n_keep)
+        only_keep = ids[:m][side[:m] == 1]
+        only_gone = ids[:m][side[:m] == 2]
+        gone_dots = np.empty(only_keep.size)
         _scatter_dots(
-            scratch,
-            sum_cols[gone],
-            sum_vals[gone],
-            sum_cols,
-            sum_vals,
-            only_keep[:n_keep],
-            gone_dots,
+            scratch, sum_cols[gone], sum_vals[gone], sum_cols, sum_vals, only_keep, gone_dots
         )
-        keep_dots = np.empty(n_gone)
+        keep_dots = np.empty(only_gone.size)
         _scatter_dots(
-            scratch,
-            sum_cols[keep],
-            sum_vals[keep],
-            sum_cols,
-            sum_vals,
-            only_gone[:n_gone],
-            keep_dots,
+            scratch, sum_cols[keep], sum_vals[keep], sum_cols, sum_vals, only_gone, keep_dots
         )
-        for t in range(n_keep):
-            keep_links[only_keep[t]] += gone_dots[t]
-        for t in range(n_gone):
-            keep_links[only_gone[t]] = gone_links[only_gone[t]] + keep_dots[t]
-        for t in range(n_both):
-            keep_links[both[t]] += gone_links[both[t]]
-        for o in gone_links:
-            if o != keep:
-                del links[o][gone]
-        for o, total in keep_links.items():
-            links[o][keep] = total
+        p = q = 0
+        for t in range(m):
+            if side[t] == 1:
+                totals[t] += gone_dots[p]
+                p += 1
+            elif side[t] == 2:
+                totals[t] = totals[t] + keep_dots[q]
+                q += 1
+        for t in range(m):
+            o = ids[t]
+            degree[o] = _relink(link_ids[o], link_totals[o], degree[o], keep, gone, totals[t])
+        link_ids[keep], link_totals[keep] = ids[:m], totals[:m]
+        degree[keep] = m
+        link_ids[gone] = np.empty(0, dtype=np.int64)
+        link_totals[gone] = np.empty(0, dtype=np.float64)
+        degree[gone] = 0
         sum_cols[keep], sum_vals[keep] = _merge_sparse(
             sum_cols[keep], sum_vals[keep], sum_cols[gone], sum_vals[gone]
         )
         sum_cols[gone] = np.empty(0, dtype=np.int32)
         sum_vals[gone] = np.empty(0, dtype=np.float64)
-        links[gone] = Dict.empty(types.int64, types.float64)
         parent[gone] = keep
         size[keep] += size[gone]
         version[keep] += 1
         version[gone] = -1
-        for o, total in keep_links.items():
-            x, y = (keep, o) if keep < o else (o, keep)
-            mean = total / (size[x] * size[y])
+        for t in range(m):
+            o = ids[t]
+            u, v = (keep, o) if keep < o else (o, keep)
+            mean = totals[t] / (size[u] * size[v])
             if mean >= threshold:
-                heapq.heappush(heap, (-mean, x, y, version[x], version[y]))
+                heapq.heappush(heap, (-mean, u, v, version[u], version[v]))
 
     # Resolve merge chains to their roots.
     for c in range(n):
