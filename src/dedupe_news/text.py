@@ -192,7 +192,9 @@ def _fold(text: str) -> str:
 # tokens only. It finds exactly tokenize()'s tokens (its character classes come from the same
 # regex), so the stories are the same as with strings, up to a 64-bit hash collision.
 
-_SCAN_CHARS = 4_000_000  # characters scanned at a time, which bounds the scan's memory
+_SCAN_CHARS = 500_000  # characters scanned at a time: the buffers of a piece (a few MB) are
+# recycled by the allocator from piece to piece, where pieces of 4 million took fresh memory each
+# time (at 100,000 articles, 1.3 GB of page faults for the scan instead of 0.9)
 
 
 @functools.cache
