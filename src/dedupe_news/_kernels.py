@@ -271,7 +271,7 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
                 totals[t] += gone_dots[p]
                 p += 1
             elif side[t] == 2:
-                totals[t] = totals[t] + keep_dots[q]
+                totals[t] += keep_dots[q]
                 q += 1
         for t in range(m):
             o = ids[t]

@@ -596,7 +596,8 @@ def _candidate_pairs(
         _bucket_pairs, n_nodes, config.max_partners, meta=_PAIRS_META
     )
     frame = found.compute()
-    return merge_channels([(frame["code"].to_numpy(np.int64), frame["channel"].to_numpy(np.uint8))])
+    codes = frame["code"].to_numpy(np.int64, copy=True)  # merged in place: not the frame's
+    return merge_channels([(codes, frame["channel"].to_numpy(np.uint8, copy=True))])
 
 
 def _stack_rows(
