@@ -503,6 +503,16 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
 
 
 @_compiled()
+def _slot(v, slots, distinct, mask):
+    """Where hash ``v`` is in an open-addressing table (linear probing, ``slots`` of ids into
+    ``distinct``, -1 where empty), or the empty slot where it would go."""
+    slot = v & mask
+    while slots[slot] >= 0 and distinct[slots[slot]] != v:
+        slot = (slot + np.uint64(1)) & mask
+    return slot
+
+
+@_compiled()
 def first_seen_kernel(values, start, ids, new, slots, distinct, count):
     """Dense ids (into ``ids``) of ``values[start:]``, 64-bit hashes, in first-seen order,
     continuing a table of ``count``, until the values end or the table is half full.
@@ -517,9 +527,7 @@ def first_seen_kernel(values, start, ids, new, slots, distinct, count):
     k = start
     while k < values.size:
         v = values[k]
-        slot = v & mask
-        while slots[slot] >= 0 and distinct[slots[slot]] != v:
-            slot = (slot + np.uint64(1)) & mask
+        slot = _slot(v, slots, distinct, mask)
         if slots[slot] < 0:
             if 2 * (count + 1) > slots.size:
                 break  # half full: the caller grows the table
@@ -540,9 +548,7 @@ def find_seen_kernel(values, slots, distinct, ids):
     mask = np.uint64(slots.size - 1)
     for k in range(values.size):
         v = values[k]
-        slot = v & mask
-        while slots[slot] >= 0 and distinct[slots[slot]] != v:
-            slot = (slot + np.uint64(1)) & mask
+        slot = _slot(v, slots, distinct, mask)
         ids[k] = slots[slot]
 
 
@@ -659,6 +665,20 @@ def minhash_kernel(flat, offsets, a, b):
 
 
 @_compiled()
+def _number_range(values, a, b, ids, k, slots, distinct, count):
+    """Ids of ``values[a:b]`` (hashes) into ``ids[k:]``, from a table with room for the new
+    ones, which are added from id ``count`` on; returns the new count."""
+    mask = np.uint64(slots.size - 1)
+    for j in range(a, b):
+        slot = _slot(values[j], slots, distinct, mask)
+        if slots[slot] < 0:
+            slots[slot], distinct[count] = count, values[j]
+            count += 1
+        ids[k + j - a] = slots[slot]
+    return count
+
+
+@_compiled()
 def kept_ids_kernel(
     titles, title_ends, bodies, line_first, removed, text_first, n_kept, table_size
 ):
@@ -671,38 +691,25 @@ def kept_ids_kernel(
     twice the number of distinct hashes, so the table never grows.
     """
     n = title_ends.size - 1
-    mask = np.uint64(table_size - 1)
     slots = np.full(table_size, -1, np.int32)
     distinct = np.empty(table_size // 2, np.uint64)
     ids = np.empty(n_kept, np.int32)
     lengths = np.empty(2 * n, np.int64)
-    count = 0
-    k = 0
+    count = k = 0
     for t in range(n):
         start = k
-        for part in range(2):
-            lines = range(text_first[t], text_first[t + 1]) if part else range(t, t + 1)
-            for line in lines:
-                if part and removed[line]:
-                    continue
-                a, b = (
-                    (line_first[line], line_first[line + 1])
-                    if part
-                    else (title_ends[t], title_ends[t + 1])
-                )
-                for j in range(a, b):
-                    v = bodies[j] if part else titles[j]
-                    slot = v & mask
-                    while slots[slot] >= 0 and distinct[slots[slot]] != v:
-                        slot = (slot + np.uint64(1)) & mask
-                    if slots[slot] < 0:
-                        slots[slot] = count
-                        distinct[count] = v
-                        count += 1
-                    ids[k] = slots[slot]
-                    k += 1
-            lengths[2 * t + part] = k - start
-            start = k
+        count = _number_range(
+            titles, title_ends[t], title_ends[t + 1], ids, k, slots, distinct, count
+        )
+        k += title_ends[t + 1] - title_ends[t]
+        lengths[2 * t] = k - start
+        start = k
+        for line in range(text_first[t], text_first[t + 1]):
+            if not removed[line]:
+                a, b = line_first[line], line_first[line + 1]
+                count = _number_range(bodies, a, b, ids, k, slots, distinct, count)
+                k += b - a
+        lengths[2 * t + 1] = k - start
     return ids, lengths, distinct[:count].copy()
 
 
