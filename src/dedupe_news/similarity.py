@@ -6,7 +6,7 @@ linear in the number of candidates and nothing but the result is allocated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +37,11 @@ I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
 
 
-def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
-    """Row-wise dot products of the pairs' rows, each summed in column order.
+def _rowwise_dots(
+    matrix: sp.csr_matrix, blocks: Iterable[tuple[int, int, I64]], size: int, n_jobs: int
+) -> F64:
+    """Row-wise dot products of ``size`` pairs given block by block (``start, stop, pairs``),
+    each summed in column order; the matrix is made ready once for all blocks.
 
     A compiled loop over chunks of pairs on ``n_jobs`` threads; each pair is one sequential sum,
     so the result depends neither on ``n_jobs`` nor on the order of the pairs or of the
@@ -47,15 +50,19 @@ def _rowwise_dot(matrix: sp.csr_matrix, pairs: I64, n_jobs: int = 1) -> F64:
     csr = sorted_csr(matrix)
     indptr = csr.indptr.astype(np.int64, copy=False)
     data = csr.data.astype(np.float64, copy=False)
-    pairs = np.ascontiguousarray(pairs, dtype=np.int64)
-    out = np.empty(len(pairs), dtype=np.float64)
-    in_chunks(
-        len(pairs),
-        n_jobs,
-        lambda a, b: rowwise_dot_kernel(
-            indptr, csr.indices, data, pairs[a:b], out[a:b], np.zeros(csr.shape[1])
-        ),
-    )
+    out = np.empty(size, dtype=np.float64)
+
+    def block(pairs: I64, dots: F64) -> None:
+        in_chunks(
+            len(pairs),
+            n_jobs,
+            lambda a, b: rowwise_dot_kernel(
+                indptr, csr.indices, data, pairs[a:b], dots[a:b], np.zeros(csr.shape[1])
+            ),
+        )
+
+    for start, stop, pairs in blocks:
+        block(np.ascontiguousarray(pairs, dtype=np.int64), out[start:stop])
     return out
 
 
@@ -81,7 +88,7 @@ def pair_overlap(hash_sets: Sequence[U32], pairs: I64, *, n_jobs: int = 1) -> tu
 
 def pair_cosine(vectors: sp.csr_matrix, pairs: I64, *, n_jobs: int = 1) -> F64:
     """Cosine of each pair's rows of an L2-normalized matrix (clipped to [0, 1])."""
-    dots = _rowwise_dot(vectors, pairs, n_jobs)
+    dots = _rowwise_dots(vectors, [(0, len(pairs), pairs)], len(pairs), n_jobs)
     return np.clip(dots, 0.0, 1.0, out=dots)  # in place: a batch scores tens of millions
 
 
@@ -89,9 +96,7 @@ def code_cosine(vectors: sp.csr_matrix, codes: I64, n: int, *, n_jobs: int = 1) 
     """:func:`pair_cosine` of pairs given as pair codes of ``n`` nodes, decoded a block at a
     time: a batch's tens of millions of candidates are never also held as pairs (16 bytes
     each)."""
-    dots = np.empty(codes.size, dtype=np.float64)
-    for start, stop, pairs in code_blocks(codes, n):
-        dots[start:stop] = _rowwise_dot(vectors, pairs, n_jobs)
+    dots = _rowwise_dots(vectors, code_blocks(codes, n), codes.size, n_jobs)
     return np.clip(dots, 0.0, 1.0, out=dots)
 
 
