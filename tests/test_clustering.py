@@ -270,3 +270,36 @@ def test_threshold_zero_joins_each_connected_component_and_one_joins_only_duplic
     assert partition(loose) == {frozenset({0, 1, 2}), frozenset({3})}
     strict = average_linkage(sp.csr_matrix(vectors), edges, scores, 1.0)
     assert partition(strict) == {frozenset({i}) for i in range(4)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    others=st.sets(st.integers(0, 40), max_size=12),
+    keep=st.integers(0, 40),
+    gone=st.integers(0, 40),
+    has=st.sampled_from(["keep", "gone", "both"]),
+)
+def test_relink_matches_a_sorted_list_update(
+    others: set[int], keep: int, gone: int, has: str
+) -> None:
+    """A neighbour's list after a merge: gone's entry out, keep's in with the merged link,
+    still sorted, wherever the two sit in the list (the kernel moves only what lies between)."""
+    from dedupe_news._kernels import _relink
+
+    assume(keep != gone)
+    links = {o: float(o) for o in others - {keep, gone}}
+    if has in ("keep", "both"):
+        links[keep] = -1.0
+    if has in ("gone", "both"):
+        links[gone] = -2.0
+    want = {**{o: t for o, t in links.items() if o != gone}, keep: 99.0}
+    pad = 3  # the list sits inside a pool, between other lists
+    ids = np.full(2 * pad + len(links) + 1, -7, dtype=np.int64)
+    totals = np.full(ids.size, -7.0)
+    ids[pad : pad + len(links)] = sorted(links)
+    totals[pad : pad + len(links)] = [links[o] for o in sorted(links)]
+    degree = _relink(ids, totals, pad, len(links), keep, gone, 99.0)
+    assert degree == len(want)
+    assert ids[pad : pad + degree].tolist() == sorted(want)
+    assert totals[pad : pad + degree].tolist() == [want[o] for o in sorted(want)]
+    assert (ids[:pad] == -7).all() and (ids[pad + len(links) :] == -7).all()

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 __all__ = [
     "FirstSeen",
@@ -84,25 +83,9 @@ def in_chunks(n_items: int, n_jobs: int, run: Callable[[int, int], object]) -> N
 
 
 @_compiled()
-def _scatter_dots(scratch, center_cols, center_vals, sum_cols, sum_vals, others, out):
-    """``out[t]`` = dot of the center with cluster ``others[t]``'s sum, through a dense scratch."""
-    for k in range(center_cols.size):
-        scratch[center_cols[k]] = center_vals[k]
-    for t in range(others.size):
-        cols, vals = sum_cols[others[t]], sum_vals[others[t]]
-        acc = 0.0
-        for k in range(cols.size):
-            acc += vals[k] * scratch[cols[k]]
-        out[t] = acc
-    for k in range(center_cols.size):
-        scratch[center_cols[k]] = 0.0
-
-
-@_compiled()
-def _merge_sparse(u_cols, u_vals, v_cols, v_vals):
-    """Sum of two sparse vectors with sorted columns."""
-    cols = np.empty(u_cols.size + v_cols.size, dtype=np.int32)
-    vals = np.empty(u_cols.size + v_cols.size, dtype=np.float64)
+def _merge_sparse(u_cols, u_vals, v_cols, v_vals, cols, vals):
+    """Sum of two sparse vectors with sorted columns, written to ``cols``/``vals`` (long
+    enough for both); returns its length."""
     a = b = k = 0
     while a < u_cols.size and b < v_cols.size:
         if u_cols[a] < v_cols[b]:
@@ -124,7 +107,7 @@ def _merge_sparse(u_cols, u_vals, v_cols, v_vals):
         cols[k], vals[k] = v_cols[b], v_vals[b]
         b += 1
         k += 1
-    return cols[:k].copy(), vals[:k].copy()
+    return k
 
 
 @_compiled()
@@ -161,28 +144,103 @@ def _adjacency(n, edges, scores, size):
 
 
 @_compiled()
-def _relink(ids, totals, degree, keep, gone, total):
-    """In one neighbour's sorted list (``degree`` used entries): the merged cluster ``keep``
-    with link ``total`` in place of ``keep`` and ``gone``. Returns the new degree."""
-    at_gone = -1
-    for x in range(degree):
-        if ids[x] == gone:
-            at_gone = x
-            break
-    if at_gone >= 0:  # take gone's entry out
-        for x in range(at_gone, degree - 1):
-            ids[x], totals[x] = ids[x + 1], totals[x + 1]
-        degree -= 1
-    x = 0
-    while x < degree and ids[x] < keep:
-        x += 1
-    if x < degree and ids[x] == keep:
-        totals[x] = total
+def _position(ids, lo, hi, value):
+    """First index in ``ids[lo:hi]`` (sorted) whose entry is not below ``value``."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ids[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@_compiled()
+def _relink(ids, totals, lo, degree, keep, gone, total):
+    """In one neighbour's sorted list (``ids[lo:lo + degree]``): the merged cluster ``keep``
+    with link ``total`` in place of ``keep`` and ``gone``. Returns the new degree.
+
+    Found by binary search; only the entries between the two places move."""
+    hi = lo + degree
+    g = _position(ids, lo, hi, gone)
+    k = _position(ids, lo, hi, keep)
+    has_keep = k < hi and ids[k] == keep
+    if not (g < hi and ids[g] == gone):  # only keep's link changes
+        totals[k] = total
         return degree
-    for y in range(degree, x, -1):  # room was left by gone's entry
-        ids[y], totals[y] = ids[y - 1], totals[y - 1]
-    ids[x], totals[x] = keep, total
-    return degree + 1
+    if has_keep:  # gone's entry goes
+        for x in range(g, hi - 1):
+            ids[x], totals[x] = ids[x + 1], totals[x + 1]
+        if k > g:
+            k -= 1
+        totals[k] = total
+        return degree - 1
+    # keep takes gone's entry, moved to keep's place
+    if k > g:
+        k -= 1  # after gone's entry is taken out
+        for x in range(g, k):
+            ids[x], totals[x] = ids[x + 1], totals[x + 1]
+    else:
+        for x in range(g, k, -1):
+            ids[x], totals[x] = ids[x - 1], totals[x - 1]
+    ids[k], totals[k] = keep, total
+    return degree
+
+
+@_compiled()
+def _repack(first, second, start, length, capacity, room):
+    """A pool's lists (two parallel arrays) packed to the front of new arrays with ``room``
+    entries free and half the live ones again, so that each entry is copied O(1) times over
+    a run's appends. Returns the arrays and their used length."""
+    live = 0
+    for c in range(start.size):
+        live += length[c]
+    new_first = np.empty(live + room + live // 2, dtype=first.dtype)
+    new_second = np.empty(new_first.size, dtype=second.dtype)
+    used = 0
+    for c in range(start.size):
+        s, k = start[c], length[c]
+        new_first[used : used + k] = first[s : s + k]
+        new_second[used : used + k] = second[s : s + k]
+        start[c], capacity[c] = used, k
+        used += k
+    return new_first, new_second, used
+
+
+@_compiled()
+def _store(first, second, start, length, capacity, used, c, from_first, from_second, m):
+    """List ``c`` of a pool set to the first ``m`` entries of ``from_first``/``from_second``:
+    in its place when they fit, else at the pool's end (repacked first when that is full).
+    Returns the pool's arrays and used length."""
+    if m > capacity[c]:
+        length[c] = capacity[c] = 0  # its entries are dead
+        if used + m > first.size:
+            first, second, used = _repack(first, second, start, length, capacity, m)
+        start[c], capacity[c] = used, m
+        used += m
+    s = start[c]
+    first[s : s + m] = from_first[:m]
+    second[s : s + m] = from_second[:m]
+    length[c] = m
+    return first, second, used
+
+
+@_compiled()
+def _add_dots(totals, ids, side, m, which, center, cols, vals, start, length, scratch):
+    """``totals[t] +=`` the dot of cluster ``center``'s sum with that of cluster ``ids[t]``,
+    for the merged neighbours on side ``which``: through a dense scratch, summed in the
+    neighbour's column order."""
+    for k in range(start[center], start[center] + length[center]):
+        scratch[cols[k]] = vals[k]
+    for t in range(m):
+        if side[t] == which:
+            o = ids[t]
+            acc = 0.0
+            for k in range(start[o], start[o] + length[o]):
+                acc += vals[k] * scratch[cols[k]]
+            totals[t] += acc
+    for k in range(start[center], start[center] + length[center]):
+        scratch[cols[k]] = 0.0
 
 
 @_compiled()
@@ -193,23 +251,31 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     weights as floats (updated in place). Heap entries ``(-mean, a, b, version_a, version_b)``
     are unique, so the merge order is fully determined by the means and node indices.
 
-    Each cluster's neighbours are a sorted array with their links: the exact sum over member
+    Each cluster's neighbours are a sorted list with their links: the exact sum over member
     pairs ``(u in c, v in d)`` of ``weight_u * weight_v * sim_uv``, for clusters joined by an
-    edge. A merge walks the two clusters' arrays side by side and writes the merged one; each
-    neighbour's array is updated in place (it loses an entry or keeps its length).
+    edge. A merge walks the two clusters' lists side by side and writes the merged one; each
+    neighbour's list is updated in place (it loses an entry or keeps its length).
+
+    The lists, and the clusters' summed vectors, live in pools of flat arrays (``_store``)
+    rather than in a list of arrays, whose reference counting had taken half the time.
     """
     n = size.size
-    sum_cols = List()
-    sum_vals = List()
+    # Summed vector of each cluster: columns and values, pooled.
+    s_cols = indices.astype(np.int32)
+    s_vals = np.empty(data.size, dtype=np.float64)
     for c in range(n):
-        sum_cols.append(indices[indptr[c] : indptr[c + 1]].astype(np.int32))
-        sum_vals.append(data[indptr[c] : indptr[c + 1]].astype(np.float64) * size[c])
-    start, degree, flat_ids, flat_totals = _adjacency(n, edges, scores, size)
-    link_ids = List()
-    link_totals = List()
-    for c in range(n):
-        link_ids.append(flat_ids[start[c] : start[c + 1]])
-        link_totals.append(flat_totals[start[c] : start[c + 1]])
+        for k in range(indptr[c], indptr[c + 1]):
+            s_vals[k] = np.float64(data[k]) * size[c]
+    s_start = indptr[:n].copy()
+    s_len = indptr[1:] - indptr[:n]
+    s_cap = s_len.copy()
+    s_used = data.size
+    # Neighbours of each cluster with the links, pooled.
+    start, degree, l_ids, l_totals = _adjacency(n, edges, scores, size)
+    l_start = start[:n].copy()
+    l_cap = degree.copy()
+    l_used = l_ids.size
+
     heap = [(0.0, 0, 0, 0, 0) for _ in range(0)]
     for e in range(edges.shape[0]):
         i, j, s = edges[e, 0], edges[e, 1], scores[e]
@@ -221,71 +287,72 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     version = np.zeros(n, dtype=np.int64)
     parent = np.arange(n)
     scratch = np.zeros(width, dtype=np.float64)
+    ids = np.empty(16, dtype=np.int64)  # the merged lists, grown as needed
+    side = np.empty(16, dtype=np.int64)
+    totals = np.empty(16, dtype=np.float64)
+    merged_cols = np.empty(16, dtype=np.int32)
+    merged_vals = np.empty(16, dtype=np.float64)
     while len(heap) > 0:
         _, a, b, va, vb = heapq.heappop(heap)
         if version[a] != va or version[b] != vb:
             continue  # stale: a side has merged since this entry was pushed
         # Fold the cluster with fewer neighbours into the other.
         keep, gone = (a, b) if degree[a] >= degree[b] else (b, a)
-        keep_ids, keep_totals = link_ids[keep], link_totals[keep]
-        gone_ids, gone_totals = link_ids[gone], link_totals[gone]
-        n_keep, n_gone = degree[keep], degree[gone]
+        kl, n_keep = l_start[keep], degree[keep]
+        gl, n_gone = l_start[gone], degree[gone]
+        if n_keep + n_gone > ids.size:
+            ids = np.empty(2 * (n_keep + n_gone), dtype=np.int64)
+            side = np.empty(ids.size, dtype=np.int64)
+            totals = np.empty(ids.size, dtype=np.float64)
         # The merged neighbours in order, each from keep's side (1), gone's (2) or both (3).
-        ids = np.empty(n_keep + n_gone, dtype=np.int64)
-        side = np.empty(n_keep + n_gone, dtype=np.int64)
-        totals = np.empty(n_keep + n_gone, dtype=np.float64)
         x = y = m = 0
         while x < n_keep or y < n_gone:
-            if x < n_keep and keep_ids[x] == gone:
+            if x < n_keep and l_ids[kl + x] == gone:
                 x += 1
-            elif y < n_gone and gone_ids[y] == keep:
+            elif y < n_gone and l_ids[gl + y] == keep:
                 y += 1
-            elif y == n_gone or (x < n_keep and keep_ids[x] < gone_ids[y]):
-                ids[m], side[m], totals[m] = keep_ids[x], 1, keep_totals[x]
+            elif y == n_gone or (x < n_keep and l_ids[kl + x] < l_ids[gl + y]):
+                ids[m], side[m], totals[m] = l_ids[kl + x], 1, l_totals[kl + x]
                 x += 1
                 m += 1
-            elif x == n_keep or gone_ids[y] < keep_ids[x]:
-                ids[m], side[m], totals[m] = gone_ids[y], 2, gone_totals[y]
+            elif x == n_keep or l_ids[gl + y] < l_ids[kl + x]:
+                ids[m], side[m], totals[m] = l_ids[gl + y], 2, l_totals[gl + y]
                 y += 1
                 m += 1
             else:
-                ids[m], side[m] = keep_ids[x], 3
-                totals[m] = keep_totals[x] + gone_totals[y]
+                ids[m], side[m] = l_ids[kl + x], 3
+                totals[m] = l_totals[kl + x] + l_totals[gl + y]
                 x += 1
                 y += 1
                 m += 1
         # Pairs that had no edge still count with their true similarity.
-        only_keep = ids[:m][side[:m] == 1]
-        only_gone = ids[:m][side[:m] == 2]
-        gone_dots = np.empty(only_keep.size)
-        _scatter_dots(
-            scratch, sum_cols[gone], sum_vals[gone], sum_cols, sum_vals, only_keep, gone_dots
-        )
-        keep_dots = np.empty(only_gone.size)
-        _scatter_dots(
-            scratch, sum_cols[keep], sum_vals[keep], sum_cols, sum_vals, only_gone, keep_dots
-        )
-        p = q = 0
-        for t in range(m):
-            if side[t] == 1:
-                totals[t] += gone_dots[p]
-                p += 1
-            elif side[t] == 2:
-                totals[t] += keep_dots[q]
-                q += 1
+        _add_dots(totals, ids, side, m, 1, gone, s_cols, s_vals, s_start, s_len, scratch)
+        _add_dots(totals, ids, side, m, 2, keep, s_cols, s_vals, s_start, s_len, scratch)
         for t in range(m):
             o = ids[t]
-            degree[o] = _relink(link_ids[o], link_totals[o], degree[o], keep, gone, totals[t])
-        link_ids[keep], link_totals[keep] = ids[:m], totals[:m]
-        degree[keep] = m
-        link_ids[gone] = np.empty(0, dtype=np.int64)
-        link_totals[gone] = np.empty(0, dtype=np.float64)
-        degree[gone] = 0
-        sum_cols[keep], sum_vals[keep] = _merge_sparse(
-            sum_cols[keep], sum_vals[keep], sum_cols[gone], sum_vals[gone]
+            degree[o] = _relink(l_ids, l_totals, l_start[o], degree[o], keep, gone, totals[t])
+        degree[gone] = l_cap[gone] = 0
+        l_ids, l_totals, l_used = _store(
+            l_ids, l_totals, l_start, degree, l_cap, l_used, keep, ids, totals, m
         )
-        sum_cols[gone] = np.empty(0, dtype=np.int32)
-        sum_vals[gone] = np.empty(0, dtype=np.float64)
+        # The merged sum: keep's columns first where both have one (the former order).
+        both = s_len[keep] + s_len[gone]
+        if both > merged_cols.size:
+            merged_cols = np.empty(2 * both, dtype=np.int32)
+            merged_vals = np.empty(merged_cols.size, dtype=np.float64)
+        ks, gs = s_start[keep], s_start[gone]
+        k = _merge_sparse(
+            s_cols[ks : ks + s_len[keep]],
+            s_vals[ks : ks + s_len[keep]],
+            s_cols[gs : gs + s_len[gone]],
+            s_vals[gs : gs + s_len[gone]],
+            merged_cols,
+            merged_vals,
+        )
+        s_len[gone] = s_cap[gone] = 0
+        s_cols, s_vals, s_used = _store(
+            s_cols, s_vals, s_start, s_len, s_cap, s_used, keep, merged_cols, merged_vals, k
+        )
         parent[gone] = keep
         size[keep] += size[gone]
         version[keep] += 1
