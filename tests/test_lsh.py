@@ -10,7 +10,13 @@ from datasketch.lsh import _optimal_param
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe_news.lsh import bucket_pairs, candidate_pairs, collision_probability, optimal_bands
+from dedupe_news.lsh import (
+    bucket_pairs,
+    candidate_codes,
+    candidate_pairs,
+    collision_probability,
+    optimal_bands,
+)
 from dedupe_news.shingles import fmix64
 
 
@@ -123,6 +129,20 @@ def test_candidate_pairs_is_deterministic() -> None:
     a = candidate_pairs(sig, 4, 3, max_partners=2)
     b = candidate_pairs(sig.copy(), 4, 3, max_partners=2)
     np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=banded_signatures(), max_partners=st.integers(1, 4))
+def test_bands_on_threads_give_the_same_codes(
+    case: tuple[np.ndarray, int, int, np.ndarray], max_partners: int
+) -> None:
+    sig, bands, rows, skip = case
+    one = candidate_codes(sig, bands, rows, skip=skip, max_partners=max_partners)
+    for n_jobs in (2, 3):
+        np.testing.assert_array_equal(
+            candidate_codes(sig, bands, rows, skip=skip, max_partners=max_partners, n_jobs=n_jobs),
+            one,
+        )
 
 
 def test_too_many_bands_for_the_signature_is_an_error() -> None:

@@ -20,10 +20,12 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numba import njit
+
+T = TypeVar("T")
 
 __all__ = [
     "FirstSeen",
@@ -35,6 +37,7 @@ __all__ = [
     "interleave_kernel",
     "intersection_sizes_kernel",
     "listed_neighbours_kernel",
+    "map_threads",
     "merge_into_kernel",
     "minhash_kernel",
     "ngram_hashes_kernel",
@@ -80,6 +83,16 @@ def in_chunks(n_items: int, n_jobs: int, run: Callable[[int, int], object]) -> N
         return
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda ab: run(*ab), pairwise(bounds)))
+
+
+def map_threads(function: Callable[[int], T], n_items: int, n_jobs: int) -> list[T]:
+    """``[function(k) for k in range(n_items)]`` on ``n_jobs`` threads, in order: for work
+    that spends most of its time in code that releases the GIL (NumPy sorts and ufuncs)."""
+    threads = min(workers(n_jobs), n_items)
+    if threads <= 1:
+        return [function(k) for k in range(n_items)]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(function, range(n_items)))
 
 
 @_compiled()

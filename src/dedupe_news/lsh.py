@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._arrays import code_pairs, sorted_unique
+from ._kernels import map_threads
 from .shingles import fmix64
 
 __all__ = [
@@ -166,17 +167,22 @@ def candidate_codes(
     *,
     skip: npt.NDArray[np.bool_] | None = None,
     max_partners: int | None = None,
+    n_jobs: int = 1,
 ) -> I64:
     """:func:`candidate_pairs` as sorted pair codes ``i * n + j`` (``n`` rows), the form the
-    pipeline merges and expands them in (see :func:`dedupe_news._arrays.pair_codes`)."""
+    pipeline merges and expands them in (see :func:`dedupe_news._arrays.pair_codes`). Bands
+    go ``n_jobs`` at a time on threads: their sorts release the GIL."""
     n, num_perm = signatures.shape
     if bands * rows > num_perm:
         raise ValueError(f"bands * rows = {bands * rows} exceeds num_perm = {num_perm}")
     active = np.arange(n, dtype=np.int64) if skip is None else np.flatnonzero(~skip)
     sig = signatures[active]
-    codes: list[I64] = [np.empty(0, dtype=np.int64)]
-    for band in range(bands):
+
+    def band_codes(band: int) -> I64:
         band_of = np.full(active.size, band, dtype=np.int64)
         a, b = _bucket_members(_band_keys(sig, band, rows), active, band_of, max_partners or n)
-        codes.append(np.minimum(a, b) * n + np.maximum(a, b))  # pair codes, i < j
+        codes: I64 = np.minimum(a, b) * n + np.maximum(a, b)  # pair codes, i < j
+        return codes
+
+    codes = [np.empty(0, dtype=np.int64), *map_threads(band_codes, bands, n_jobs)]
     return sorted_unique(np.concatenate(codes), overwrite=True)

@@ -497,7 +497,14 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
         (REWRITE, features.salient, config.lsh_bands("rewrite")),
     ):
         sig = lsh_signatures(sets, "copy" if channel == COPY else "rewrite", config)
-        codes = candidate_codes(sig, bands, rows, skip=prep.short, max_partners=config.max_partners)
+        codes = candidate_codes(
+            sig,
+            bands,
+            rows,
+            skip=prep.short,
+            max_partners=config.max_partners,
+            n_jobs=config.n_jobs,
+        )
         del sig
         found.append((codes, np.full(codes.size, channel, dtype=np.uint8)))
     codes, channels = merge_channels(found)
