@@ -72,6 +72,7 @@ from _common import (
     word_shingles,
     write_json,
 )
+from dedupe_news._arrays import pair_codes
 from dedupe_news.articles import coerce_articles
 from dedupe_news.pipeline import (
     Candidates,
@@ -83,7 +84,7 @@ from dedupe_news.pipeline import (
     prepare,
     verify,
 )
-from dedupe_news.similarity import pair_cosine
+from dedupe_news.similarity import code_cosine
 
 Labels = npt.NDArray[np.int64]
 Pairs = npt.NDArray[np.int64]
@@ -435,11 +436,13 @@ def exhaustive_agreement(
     What candidate generation costs the final answer: 1.0 means the stories are exactly those
     an all-pairs candidate set would give.
     """
-    everything = reference_pairs(feats.tfidf, AGREEMENT_MIN_COSINE)
+    n = prep.n_nodes
+    everything = np.sort(pair_codes(reference_pairs(feats.tfidf, AGREEMENT_MIN_COSINE), n))
     exhaustive = Candidates(
         everything,
-        np.zeros(len(everything), dtype=np.uint8),
-        pair_cosine(feats.tfidf, everything),
+        n,
+        np.zeros(everything.size, dtype=np.uint8),
+        code_cosine(feats.tfidf, everything, n),
     )
     labels = [
         link(prep, verify(prep, feats, candidates, config), config)[prep.node_of]

@@ -16,6 +16,7 @@ from conftest import reversed_columns
 from dedupe_news._arrays import code_pairs, pair_codes
 from dedupe_news.similarity import (
     code_cosine,
+    code_neighbours,
     neighbour_codes,
     pair_cosine,
     pair_overlap,
@@ -100,6 +101,19 @@ def test_top_neighbours_matches_sorting_each_node(seed: int, k: int) -> None:
     shuffled = rng.permutation(len(pairs))  # the pairs' order does not matter
     again = top_neighbours(pairs[shuffled], sims[shuffled], k)
     assert [a.tolist() for a in again] == [source.tolist(), target.tolist(), got.tolist()]
+
+
+@given(seed=st.integers(0, 10**6), k=st.integers(0, 5))
+def test_code_neighbours_are_top_neighbours_of_the_pairs(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    pairs = _random_pairs(rng, 12, 40)
+    codes = pair_codes(pairs, 12)
+    order = np.argsort(codes)
+    sims = rng.random(len(pairs)).round(1)[order]  # many ties
+    want = top_neighbours(pairs[order], sims, k)
+    with _small_blocks():
+        got = code_neighbours(codes[order], 12, sims, k)
+    assert [a.tolist() for a in got] == [a.tolist() for a in want]
 
 
 @settings(max_examples=100, deadline=None)

@@ -496,7 +496,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     # 8. on the client: the local pipeline's scoring and linkage, on the same numbers.
     candidates = expand_candidates(pairs, channels, tfidf, cfg)
     smoothed, score, keep = score_candidates(tfidf, candidates, nodes.weight, nodes.days, cfg)
-    edges, edge_score = candidates.pairs[keep], score[keep]
+    edges, edge_score = candidates.pairs_where(keep), score[keep]
     node_labels = average_linkage(smoothed, edges, edge_score, cfg.threshold, nodes.weight)
     canonical_ids = [ids[k] for k in nodes.order.tolist()]
     layout = story_layout(

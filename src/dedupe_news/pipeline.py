@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import code_pairs, flatten, merge_sorted, pair_codes, sorted_positions
+from ._arrays import code_blocks, code_pairs, flatten, merge_sorted, sorted_positions
 from ._kernels import (
     count_rows_kernel,
     interleave_kernel,
@@ -51,7 +51,6 @@ from .similarity import (
     code_cosine,
     neighbour_codes,
     neighbour_smoothing,
-    pair_cosine,
     pair_overlap,
 )
 from .text import Scan, boilerplate_lines, normalize, scan_texts, split_title
@@ -444,11 +443,27 @@ class TermWeighting:
 
 @dataclass
 class Candidates:
-    """Candidate node pairs ``(i, j)``, ``i < j``, the channels that proposed each, and cosine."""
+    """Candidate node pairs ``(i, j)``, ``i < j``, of ``n`` nodes, as sorted pair codes
+    ``i * n + j`` (see :func:`dedupe_news._arrays.pair_codes`: half the memory of the pairs
+    themselves, at tens of millions of candidates), the channels that proposed each, and the
+    TF-IDF cosine of each."""
 
-    pairs: I64
+    codes: I64
+    n: int
     channels: npt.NDArray[np.uint8]
     cosine: F64
+
+    def __len__(self) -> int:
+        return self.codes.size
+
+    @property
+    def pairs(self) -> I64:
+        """All the ``(m, 2)`` pairs, made on demand (the stages read the codes)."""
+        return code_pairs(self.codes, self.n)
+
+    def pairs_where(self, which: npt.NDArray[np.bool_]) -> I64:
+        """The ``(k, 2)`` pairs of the candidates in ``which``."""
+        return code_pairs(self.codes[which], self.n)
 
 
 def merge_channels(
@@ -526,7 +541,7 @@ def expand_candidates(
         codes, channels, cosine = merge_sorted(
             codes, extra, (channels, NEIGHBOUR), (cosine, extra_cosine)
         )
-    return Candidates(code_pairs(codes, n), channels, cosine)
+    return Candidates(codes, n, channels, cosine)
 
 
 def channel_names(bits: int) -> tuple[str, ...]:
@@ -556,7 +571,12 @@ class Verified:
         candidates in ``keep``), in order. Evidence for users (a copy or a rewrite), not a
         criterion: the result's edge table asks for it when an edge is first read (and keeps
         it), as it would take a tenth of a batch run."""
-        return pair_overlap(self.shingles, self.candidates.pairs[self.keep], n_jobs=self.n_jobs)
+        return pair_overlap(self.shingles, self.edges, n_jobs=self.n_jobs)
+
+    @cached_property
+    def edges(self) -> I64:
+        """The ``(k, 2)`` node pairs of the candidates in ``keep``, in order."""
+        return self.candidates.pairs_where(self.keep)
 
 
 @dataclass
@@ -576,16 +596,11 @@ class Evidence:
     def channels_of(self, a: int, b: int) -> tuple[str, ...]:
         """Candidate channels that proposed the node pair ``(a, b)``; ``()`` if none did."""
         code = min(a, b) * self.prep.n_nodes + max(a, b)
-        codes = self._pair_codes  # sorted: candidate pairs are kept in code order
+        codes = self.verified.candidates.codes  # sorted
         at = int(np.searchsorted(codes, code))
         if at < codes.size and codes[at] == code:
             return channel_names(int(self.verified.candidates.channels[at]))
         return ()
-
-    @cached_property
-    def _pair_codes(self) -> I64:
-        pairs = self.verified.candidates.pairs
-        return pair_codes(pairs, self.prep.n_nodes)
 
 
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:
@@ -601,28 +616,29 @@ def score_candidates(
     tfidf: sp.csr_matrix, found: Candidates, node_weight: I64, node_days: F64, config: Config
 ) -> tuple[sp.csr_matrix, F64, npt.NDArray[np.bool_]]:
     """Second-order vectors, their cosine for each candidate, and which candidates are edges."""
-    pairs = found.pairs
     vectors = neighbour_smoothing(
         tfidf,
-        pairs,
+        found.codes,
         found.cosine,
         neighbours=config.neighbours,
         weight=config.neighbour_weight,
         node_weights=node_weight,
     )
-    score = pair_cosine(vectors, pairs, n_jobs=config.n_jobs)
+    score = code_cosine(vectors, found.codes, found.n, n_jobs=config.n_jobs)
     keep = score >= config.edge_threshold
     if config.max_days is not None:
-        gap = np.abs(node_days[pairs[:, 0]] - node_days[pairs[:, 1]])
-        keep &= ~(gap > config.max_days)  # NaN (undated) never excludes
+        for start, stop, pairs in code_blocks(found.codes, found.n):
+            gap = np.abs(node_days[pairs[:, 0]] - node_days[pairs[:, 1]])
+            keep[start:stop] &= ~(gap > config.max_days)  # NaN (undated) never excludes
     return vectors, score, keep
 
 
 def link(prep: Prepared, verified: Verified, config: Config) -> I64:
     """Cluster label per node: average linkage along the verified edges."""
-    keep = verified.keep
-    pairs, score = verified.candidates.pairs[keep], verified.score[keep]
-    return average_linkage(verified.vectors, pairs, score, config.threshold, prep.node_weight)
+    score = verified.score[verified.keep]
+    return average_linkage(
+        verified.vectors, verified.edges, score, config.threshold, prep.node_weight
+    )
 
 
 def cluster(articles: object, *, config: Config | None = None, **overrides: Any) -> Clustering:
@@ -673,7 +689,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         bar.set_postfix_str("candidates")
         found = find_candidates(prep, features, cfg)
         bar.update()
-        logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(found.pairs))
+        logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(found))
         bar.set_postfix_str("verify")
         verified = verify(prep, features, found, cfg)
         bar.update()
@@ -687,8 +703,7 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
     """Number stories canonically, pick representatives and map everything back to input order."""
     prep, verified, node_labels = evidence.prep, evidence.verified, evidence.node_labels
     n = len(prep.articles)
-    pairs, channels, keep = verified.candidates.pairs, verified.candidates.channels, verified.keep
-    edge_pairs = pairs[keep]
+    channels, keep, edge_pairs = verified.candidates.channels, verified.keep, verified.edges
     layout = story_layout(
         [a.id for a in prep.articles],
         prep.node_of,

@@ -25,6 +25,7 @@ from ._kernels import (
 
 __all__ = [
     "code_cosine",
+    "code_neighbours",
     "neighbour_codes",
     "neighbour_smoothing",
     "pair_cosine",
@@ -116,6 +117,19 @@ def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
     return source, target, best
 
 
+def code_neighbours(codes: I64, n: int, sims: F64, k: int) -> tuple[I64, I64, F64]:
+    """:func:`top_neighbours` of pairs given as sorted pair codes of ``n`` nodes, read a block
+    at a time."""
+    if codes.size == 0 or k == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty.copy(), np.empty(0, dtype=np.float64)
+    lists = _empty_lists(n, k)
+    for start, stop, pairs in code_blocks(codes, n):
+        offer_neighbours_kernel(pairs, np.asarray(sims[start:stop], np.float64), *lists)
+    source, target, best = listed_neighbours_kernel(*lists)
+    return source, target, best
+
+
 def neighbour_codes(codes: I64, n: int, sims: F64, k: int) -> I64:
     """New pairs two steps apart among each node's ``k`` best partners (friends of friends).
 
@@ -127,10 +141,7 @@ def neighbour_codes(codes: I64, n: int, sims: F64, k: int) -> I64:
     """
     if codes.size == 0 or k == 0:
         return np.empty(0, dtype=np.int64)
-    lists = _empty_lists(n, k)
-    for start, stop, pairs in code_blocks(codes, n):
-        offer_neighbours_kernel(pairs, np.asarray(sims[start:stop], np.float64), *lists)
-    source, target, _ = listed_neighbours_kernel(*lists)
+    source, target, _ = code_neighbours(codes, n, sims, k)
     first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
     new: I64 = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True)
     return new[sorted_positions(codes, new) < 0]
@@ -148,7 +159,7 @@ def _empty_lists(n: int, k: int) -> tuple[I64, F64, I64]:
 
 def neighbour_smoothing(
     vectors: sp.csr_matrix,
-    pairs: I64,
+    codes: I64,
     cosine: F64,
     *,
     neighbours: int,
@@ -163,15 +174,18 @@ def neighbour_smoothing(
     cosine to every article of the batch, computed exactly from the centroid: only neighbours
     that stand out from that background count, so in a small batch on one topic an article is
     not pulled into the story it merely shares the topic with.
+
+    The candidates are sorted pair codes of the matrix's rows (see
+    :func:`dedupe_news._arrays.pair_codes`) with their ``cosine``.
     """
     n = vectors.shape[0]
-    if neighbours == 0 or weight == 0 or len(pairs) == 0:
+    if neighbours == 0 or weight == 0 or codes.size == 0:
         return vectors
     total = float(node_weights.sum())
     centroid = np.asarray(vectors.T @ node_weights.astype(np.float64)).ravel()
     background = (vectors @ centroid - 1.0) / max(total - 1.0, 1.0)
 
-    source, target, sims = top_neighbours(pairs, cosine, neighbours)
+    source, target, sims = code_neighbours(codes, n, cosine, neighbours)
     lift = np.maximum(sims - background[source], 0.0)
     blend = sp.csr_matrix((weight * lift, (source, target)), shape=(n, n))
     smoothed: sp.csr_matrix = normalize_rows((vectors + blend @ vectors).tocsr(), copy=False)
