@@ -630,6 +630,22 @@ def test_overlapping_runs_restore_the_settings_when_the_last_ends() -> None:
     assert gc.isenabled()
 
 
+def test_a_result_keeps_neither_token_ids_nor_every_candidates_cosine(
+    seed_articles: list[Article],
+) -> None:
+    """The token ids go once the features are built, the candidates' cosines once they are
+    scored (the edges keep theirs); explanations need neither."""
+    result = cluster(seed_articles)
+    assert result.evidence is not None
+    prep, verified = result.evidence.prep, result.evidence.verified
+    assert prep.tokens.ids.size == 0 and len(prep.tokens) == prep.n_nodes == 5
+    assert all(prep.tokens.body(k).size == 0 for k in range(prep.n_nodes))
+    assert verified.candidates.cosine.size == 0 < len(verified.candidates)
+    assert len(result.edges) > 0
+    for edge in result.edges:
+        assert edge.cosine == pytest.approx(result.explain(edge.a, edge.b).cosine, abs=1e-12)
+
+
 def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:
     import dataclasses
 
