@@ -33,12 +33,18 @@ from dedupe_news import (
 from dedupe_news._arrays import code_pairs, pair_codes
 from dedupe_news.articles import coerce_articles
 from dedupe_news.pipeline import (
+    MAX_DF_FLOOR,
     NodeTokens,
+    TermWeighting,
+    build_features,
     count_matrix,
     encode_articles,
     merge_channels,
+    prepare,
+    row_frequency,
     term_weight,
     title_and_body,
+    vocabulary_weights,
 )
 from dedupe_news.shingles import Vocabulary
 from dedupe_news.text import strip_boilerplate, tokenize
@@ -711,6 +717,35 @@ def test_count_matrix_counts_the_title_weighted_and_the_body_lead(
             expected[row, term] += 3.0
     np.testing.assert_array_equal(counts.toarray(), expected)
     assert counts.has_sorted_indices and np.all(counts.data > 0)
+    tokens = NodeTokens.from_parts(titles, bodies)
+    frequency = row_frequency(tokens, 8, cfg)  # the counted rows of each term, without counting
+    np.testing.assert_array_equal(frequency, (expected > 0).sum(axis=0))
+    counted = np.arange(8) % 3 != 0  # only some terms: the others' columns stay empty
+    some = count_matrix(tokens, 8, cfg, counted)
+    np.testing.assert_array_equal(some.toarray(), np.where(counted, expected, 0.0))
+    assert some.has_sorted_indices and np.all(some.data > 0)
+
+
+def test_features_are_the_tfidf_of_every_terms_counts() -> None:
+    """Counting only the terms that carry weight gives the TF-IDF rows, bit for bit, of
+    counting every term and dropping the rest (stop words, and terms in over max_df)."""
+    records, _ = make_corpus(n_stories=12, seed=5)
+    cfg = Config()
+    prep = prepare(coerce_articles(records), cfg)
+    n_terms = len(prep.vocabulary)
+    every = count_matrix(prep.tokens, n_terms, cfg)
+    term_weights = vocabulary_weights(prep.vocabulary, cfg.number_weight)
+    weighting = TermWeighting.fit(
+        np.bincount(every.indices, minlength=n_terms), prep.n_nodes, term_weights, cfg
+    )
+    want = weighting.transform(every)
+    got = build_features(prep, cfg).tfidf
+    assert prep.n_nodes > MAX_DF_FLOOR  # enough rows for max_df to drop common terms
+    too_common = (term_weights > 0) & (weighting.term_weights == 0)  # not stop words
+    assert too_common[every.indices].any()
+    assert 0 < got.nnz < every.nnz
+    for field in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
 
 
 def test_concurrent_runs_in_threads_agree() -> None:

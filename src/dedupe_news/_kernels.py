@@ -42,6 +42,7 @@ __all__ = [
     "minhash_kernel",
     "ngram_hashes_kernel",
     "offer_neighbours_kernel",
+    "row_frequency_kernel",
     "rowwise_dot_kernel",
     "scan_kernel",
     "weigh_rows_kernel",
@@ -914,17 +915,46 @@ def ngram_hashes_kernel(ids, starts, ends, hashes, n, documents, out, lengths):
 
 
 @_compiled()
+def _counted(r, first_start, second_start, second_end, second_limit):
+    """The token ranges row ``r`` counts: the first ``second_limit`` (all when 0) of its
+    second part, then its first part."""
+    a, b = second_start[r], second_end[r]
+    if second_limit > 0:
+        b = min(b, a + second_limit)
+    return a, b, first_start[r], a
+
+
+@_compiled()
+def row_frequency_kernel(ids, first_start, second_start, second_end, second_limit, n_terms):
+    """Per term, the rows whose counted tokens (see :func:`count_rows_kernel`) hold it."""
+    frequency = np.zeros(n_terms, dtype=np.int64)
+    row_of = np.full(n_terms, -1, dtype=np.int64)  # the last row that held each term
+    for r in range(first_start.size):
+        ranges = _counted(r, first_start, second_start, second_end, second_limit)
+        for lo, hi in ((ranges[0], ranges[1]), (ranges[2], ranges[3])):
+            for k in range(lo, hi):
+                term = ids[k]
+                if row_of[term] != r:
+                    row_of[term] = r
+                    frequency[term] += 1
+    return frequency
+
+
+@_compiled()
 def count_rows_kernel(
-    ids, first_start, second_start, second_end, first_weight, second_limit, n_terms
+    ids, first_start, second_start, second_end, first_weight, second_limit, counted
 ):
-    """CSR rows (``indptr``, sorted ``indices``, summed ``data``) of weighted term counts: row
-    ``r`` counts the first ``second_limit`` (all when 0) of ``ids[second_start[r]:second_end[r]]``
-    at 1 each, then ``ids[first_start[r]:second_start[r]]`` at ``first_weight`` each (the sums
-    run in that order)."""
+    """CSR rows (``indptr``, sorted ``indices``, summed ``data``) of weighted term counts of the
+    terms flagged in ``counted`` (one flag per term): row ``r`` counts the first
+    ``second_limit`` (all when 0) of ``ids[second_start[r]:second_end[r]]`` at 1 each, then
+    ``ids[first_start[r]:second_start[r]]`` at ``first_weight`` each (the sums run in that
+    order)."""
     rows = first_start.size
+    n_terms = counted.size
     size = 0
     for r in range(rows):
-        size += second_end[r] - first_start[r]
+        a, b, c, d = _counted(r, first_start, second_start, second_end, second_limit)
+        size += (b - a) + (d - c)
     indptr = np.zeros(rows + 1, dtype=np.int64)
     indices = np.empty(size, dtype=np.int32)
     data = np.empty(size, dtype=np.float64)
@@ -932,14 +962,13 @@ def count_rows_kernel(
     total = np.zeros(n_terms, dtype=np.float64)
     nnz = 0
     for r in range(rows):
-        a, b = second_start[r], second_end[r]
-        if second_limit > 0:
-            b = min(b, a + second_limit)
+        a, b, c, d = _counted(r, first_start, second_start, second_end, second_limit)
         start = nnz
-        for part in range(2):
-            lo, hi, weight = (a, b, 1.0) if part == 0 else (first_start[r], a, first_weight)
+        for lo, hi, weight in ((a, b, 1.0), (c, d, first_weight)):
             for k in range(lo, hi):
                 term = ids[k]
+                if not counted[term]:
+                    continue
                 if row_of[term] != r:
                     row_of[term] = r
                     total[term] = weight

@@ -37,6 +37,7 @@ from ._kernels import (
     count_rows_kernel,
     interleave_kernel,
     kept_ids_kernel,
+    row_frequency_kernel,
     top_terms_kernel,
 )
 from ._runtime import batch_runtime
@@ -358,8 +359,14 @@ def hash32(hashes: npt.NDArray[np.uint64]) -> U32:
     return np.asarray(hashes ^ (hashes >> np.uint64(32)), dtype=np.uint64).astype(np.uint32)
 
 
-def count_matrix(tokens: NodeTokens, n_terms: int, config: Config) -> sp.csr_matrix:
-    """Term counts per node: the body's lead plus ``title_weight`` times the title."""
+def count_matrix(
+    tokens: NodeTokens,
+    n_terms: int,
+    config: Config,
+    counted: npt.NDArray[np.bool_] | None = None,
+) -> sp.csr_matrix:
+    """Term counts per node: the body's lead plus ``title_weight`` times the title; of the
+    terms flagged in ``counted`` only (one flag per term), when given."""
     indptr, indices, data = count_rows_kernel(
         tokens.ids,
         tokens.title_start,
@@ -367,16 +374,27 @@ def count_matrix(tokens: NodeTokens, n_terms: int, config: Config) -> sp.csr_mat
         tokens.body_end,
         float(config.title_weight),
         config.lead_tokens,
-        n_terms,
+        np.ones(n_terms, dtype=bool) if counted is None else counted,
     )
     return sp.csr_matrix((data, indices, indptr), shape=(len(tokens), n_terms))
 
 
-def node_features(
-    tokens: NodeTokens, hashes: npt.NDArray[np.uint64], n_terms: int, config: Config
-) -> tuple[list[U32], sp.csr_matrix]:
-    """Each node's word-shingle hash set (title and body as one text) and term counts."""
-    shingles = ngram_hash_ranges(
+def row_frequency(tokens: NodeTokens, n_terms: int, config: Config) -> I64:
+    """Per term, the nodes :func:`count_matrix` counts it in (its document frequency)."""
+    frequency: I64 = row_frequency_kernel(
+        tokens.ids,
+        tokens.title_start,
+        tokens.body_start,
+        tokens.body_end,
+        config.lead_tokens,
+        n_terms,
+    )
+    return frequency
+
+
+def shingle_sets(tokens: NodeTokens, hashes: npt.NDArray[np.uint64], config: Config) -> list[U32]:
+    """Each node's word-shingle hash set (title and body as one text)."""
+    return ngram_hash_ranges(
         tokens.ids,
         tokens.title_start,
         tokens.body_end,
@@ -384,21 +402,39 @@ def node_features(
         config.shingle_size,
         n_jobs=config.n_jobs,
     )
-    return shingles, count_matrix(tokens, n_terms, config)
+
+
+def node_features(
+    tokens: NodeTokens, hashes: npt.NDArray[np.uint64], n_terms: int, config: Config
+) -> tuple[list[U32], sp.csr_matrix]:
+    """Each node's word-shingle hash set and term counts (of every term: a partition's
+    counts are summed into the batch's document frequencies)."""
+    return shingle_sets(tokens, hashes, config), count_matrix(tokens, n_terms, config)
 
 
 def build_features(prep: Prepared, config: Config) -> Features:
-    """Shingle hash sets, TF-IDF vectors (from token ids, no re-tokenizing) and salient sets."""
+    """Shingle hash sets, TF-IDF vectors (from token ids, no re-tokenizing) and salient sets.
+
+    The document frequencies come first, so only the terms that carry weight are counted:
+    stop words and terms in more than ``max_df`` of the batch are most entries of a count
+    matrix (five in six on news), and would be dropped from the TF-IDF rows at once.
+    """
     hashes = prep.vocabulary.hashes()
-    shingles, counts = node_features(prep.tokens, hashes, len(prep.vocabulary), config)
+    n_terms = len(prep.vocabulary)
     weighting = TermWeighting.fit(
-        np.bincount(counts.indices, minlength=counts.shape[1]),
+        row_frequency(prep.tokens, n_terms, config),
         prep.n_nodes,
         vocabulary_weights(prep.vocabulary, config.number_weight),
         config,
     )
+    counts = count_matrix(prep.tokens, n_terms, config, weighting.term_weights > 0)
     tfidf = weighting.transform(counts)
-    return Features(shingles=shingles, salient=salient_sets(tfidf, hashes, config), tfidf=tfidf)
+    del counts
+    return Features(
+        shingles=shingle_sets(prep.tokens, hashes, config),
+        salient=salient_sets(tfidf, hashes, config),
+        tfidf=tfidf,
+    )
 
 
 def salient_sets(tfidf: sp.csr_matrix, hashes: npt.NDArray[np.uint64], config: Config) -> list[U32]:
