@@ -59,6 +59,14 @@ def test_pair_cosine_matches_dense_products_whatever_the_threads_and_orders(n_jo
     assert code_cosine(matrix, np.empty(0, dtype=np.int64), 60).shape == (0,)
 
 
+def test_pair_cosine_of_empty_rows_at_the_matrix_end() -> None:
+    """The rows read ahead of each pair may be empty ones past the last stored entry."""
+    matrix = sp.csr_matrix(np.array([[0.6, 0.8, 0.0], [1.0, 0.0, 0.0], [0.0] * 3, [0.0] * 3]))
+    pairs = np.array([(0, 1), (0, 2), (1, 3), (2, 3)] * 5)
+    want = np.array([0.6, 0.0, 0.0, 0.0] * 5)
+    np.testing.assert_allclose(pair_cosine(matrix, pairs), want, atol=1e-15)
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), k=st.integers(1, 4))
 def test_neighbour_codes_are_the_two_step_pairs_not_yet_known(seed: int, k: int) -> None:
