@@ -56,7 +56,8 @@ def average_linkage(
         if weights is None
         else np.asarray(weights, dtype=np.float64).copy()
     )
-    parent: I64 = average_linkage_kernel(
+    parent: I64
+    parent, _ = average_linkage_kernel(
         csr.indptr.astype(np.int64),
         csr.indices,
         csr.data,
