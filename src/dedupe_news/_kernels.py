@@ -134,7 +134,7 @@ def _merge_sparse(u_cols, u_vals, v_cols, v_vals, cols, vals):
 def _adjacency(n, edges, scores, size):
     """Per node, its neighbours along the edges (sorted) and the link of each,
     ``score * size_i * size_j``, in flat arrays: node ``c``'s are ``start[c]:start[c] +
-    degree[c]``."""
+    degree[c]``, and half as many entries again are left free at the end."""
     degree = np.zeros(n, dtype=np.int64)
     for e in range(edges.shape[0]):
         degree[edges[e, 0]] += 1
@@ -142,8 +142,8 @@ def _adjacency(n, edges, scores, size):
     start = np.zeros(n + 1, dtype=np.int64)
     for c in range(n):
         start[c + 1] = start[c] + degree[c]
-    ids = np.empty(start[n], dtype=np.int64)
-    totals = np.empty(start[n], dtype=np.float64)
+    ids = np.empty(start[n] + start[n] // 2, dtype=np.int64)  # room for merged lists
+    totals = np.empty(ids.size, dtype=np.float64)
     fill = start[:n].copy()
     for e in range(edges.shape[0]):
         i, j = edges[e, 0], edges[e, 1]
@@ -209,19 +209,24 @@ def _relink(ids, totals, lo, degree, keep, gone, total):
 
 @_compiled()
 def _repack(first, second, start, length, capacity, room):
-    """A pool's lists (two parallel arrays) packed to the front of new arrays with ``room``
-    entries free and half the live ones again, so that each entry is copied O(1) times over
-    a run's appends. Returns the arrays and their used length."""
+    """Room for ``room`` more entries at the end of a pool (two parallel arrays): its live lists
+    packed to the front, in place while that leaves a quarter of it free, else into new
+    arrays with half as much again free (each entry is then copied O(1) times over a run's
+    appends). In place, a run touches no fresh memory for it, which on virtual machines costs
+    more than the copying. Returns the arrays and their used length."""
     live = 0
     for c in range(start.size):
         live += length[c]
-    new_first = np.empty(live + room + live // 2, dtype=first.dtype)
-    new_second = np.empty(new_first.size, dtype=second.dtype)
+    new_first, new_second = first, second
+    if 4 * (live + room) > 3 * first.size:
+        new_first = np.empty(live + room + (live + room) // 2, dtype=first.dtype)
+        new_second = np.empty(new_first.size, dtype=second.dtype)
     used = 0
-    for c in range(start.size):
+    for c in np.argsort(start):  # in place, each list moves down: in order of their places
         s, k = start[c], length[c]
-        new_first[used : used + k] = first[s : s + k]
-        new_second[used : used + k] = second[s : s + k]
+        for x in range(k):
+            new_first[used + x] = first[s + x]
+            new_second[used + x] = second[s + x]
         start[c], capacity[c] = used, k
         used += k
     return new_first, new_second, used
@@ -290,8 +295,9 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     """
     n = size.size
     # Summed vector of each cluster: columns and values, pooled.
-    s_cols = indices.astype(np.int32)
-    s_vals = np.empty(data.size, dtype=np.float64)
+    s_cols = np.empty(data.size + data.size // 2, dtype=np.int32)  # room for merged sums
+    s_cols[: data.size] = indices
+    s_vals = np.empty(s_cols.size, dtype=np.float64)
     for c in range(n):
         for k in range(indptr[c], indptr[c + 1]):
             s_vals[k] = np.float64(data[k]) * size[c]
@@ -303,7 +309,7 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     start, degree, l_ids, l_totals = _adjacency(n, edges, scores, size)
     l_start = start[:n].copy()
     l_cap = degree.copy()
-    l_used = l_ids.size
+    l_used = start[n]
 
     heap = [(0.0, 0, 0, 0, 0) for _ in range(0)]
     for e in range(edges.shape[0]):
