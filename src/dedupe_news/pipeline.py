@@ -417,7 +417,8 @@ def build_features(prep: Prepared, config: Config) -> Features:
 
     The document frequencies come first, so only the terms that carry weight are counted:
     stop words and terms in more than ``max_df`` of the batch are most entries of a count
-    matrix (five in six on news), and would be dropped from the TF-IDF rows at once.
+    matrix (five in six on the synthetic benchmark corpus), and would be dropped from the
+    TF-IDF rows at once.
     """
     hashes = prep.vocabulary.hashes()
     n_terms = len(prep.vocabulary)
