@@ -19,7 +19,6 @@ import heapq
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any, TypeVar
 
 import numpy as np
@@ -85,11 +84,7 @@ def in_chunks(n_items: int, n_jobs: int, run: Callable[[int, int], object]) -> N
     threads = workers(n_jobs)
     chunks = max(1, min(n_items, 4 * threads)) if threads > 1 else 1
     bounds = np.linspace(0, n_items, chunks + 1).astype(np.int64).tolist()
-    if chunks == 1:
-        run(0, n_items)
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda ab: run(*ab), pairwise(bounds)))
+    map_threads(lambda k: run(bounds[k], bounds[k + 1]), chunks, n_jobs)
 
 
 def map_threads(function: Callable[[int], T], n_items: int, n_jobs: int) -> list[T]:
@@ -100,6 +95,16 @@ def map_threads(function: Callable[[int], T], n_items: int, n_jobs: int) -> list
         return [function(k) for k in range(n_items)]
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(function, range(n_items)))
+
+
+@_compiled()
+def _first_entry(starts, cols, vals, item):
+    """The first stored entry of ``item`` (its column, and whether its value is positive),
+    read for the sake of its cache lines (see ``_AHEAD``); 0 past the arrays' end."""
+    first = starts[item]
+    if first >= cols.size:
+        return 0
+    return cols[first] ^ np.int64(vals[first] > 0.0)
 
 
 @_compiled()
@@ -262,9 +267,8 @@ def _add_dots(totals, ids, side, m, which, center, cols, vals, start, length, sc
     for t in range(m):
         if t + 2 * _AHEAD < m:
             seen ^= start[ids[t + 2 * _AHEAD]]
-        if t + _AHEAD < m and length[ids[t + _AHEAD]] > 0:
-            first = start[ids[t + _AHEAD]]
-            seen ^= cols[first] ^ np.int64(vals[first] > 0.0)
+        if t + _AHEAD < m:
+            seen ^= _first_entry(start, cols, vals, ids[t + _AHEAD])
         if side[t] == which:
             o = ids[t]
             acc = 0.0
@@ -433,9 +437,7 @@ def rowwise_dot_kernel(indptr, indices, data, pairs, out, scratch):
         if p + 2 * _AHEAD < m:
             seen ^= indptr[pairs[p + 2 * _AHEAD, 1]]
         if p + _AHEAD < m:
-            first = indptr[pairs[p + _AHEAD, 1]]
-            if first < indices.size:
-                seen ^= indices[first] ^ np.int64(data[first] > 0.0)
+            seen ^= _first_entry(indptr, indices, data, pairs[p + _AHEAD, 1])
         i, j = pairs[p, 0], pairs[p, 1]
         if i != left:
             if left >= 0:
