@@ -396,13 +396,12 @@ def candidate_recall(label: str, records: list[dict[str, Any]]) -> dict[str, Any
     prep = prepare(coerce_articles(records), config)
     feats = build_features(prep, config)
     found, seconds = timed(lambda: find_candidates(prep, feats, config))
-    pairs, channels = found.pairs, found.channels
+    codes, channels = found.codes, found.channels
     n = prep.n_nodes
     reference = reference_pairs(feats.tfidf, config.threshold)
-    ref_codes = reference[:, 0] * n + reference[:, 1]
-    hit = np.isin(ref_codes, pairs[:, 0] * n + pairs[:, 1])
-    lsh = (channels & LSH_CHANNELS) != 0
-    lsh_codes = pairs[lsh, 0] * n + pairs[lsh, 1]
+    ref_codes = pair_codes(reference, n)
+    hit = np.isin(ref_codes, codes)
+    lsh_codes = codes[(channels & LSH_CHANNELS) != 0]
     lsh_recall = _ratio(int(np.isin(ref_codes, lsh_codes).sum()), len(hit))
     short = prep.short
     eligible = ~(short[reference[:, 0]] | short[reference[:, 1]])
@@ -421,9 +420,9 @@ def candidate_recall(label: str, records: list[dict[str, Any]]) -> dict[str, Any
         "lsh_only_candidates": len(lsh_codes),
         "reference_pairs_with_short_node": int((~eligible).sum()),
         "recall_excluding_short": _ratio(int(hit[eligible].sum()), int(eligible.sum())),
-        "candidates": len(pairs),
-        "candidates_share_of_all_pairs": _ratio(len(pairs), n * (n - 1) // 2),
-        "candidates_per_article": len(pairs) / max(len(records), 1),
+        "candidates": len(codes),
+        "candidates_share_of_all_pairs": _ratio(len(codes), n * (n - 1) // 2),
+        "candidates_per_article": len(codes) / max(len(records), 1),
         "find_candidates_seconds": seconds,
     }
 

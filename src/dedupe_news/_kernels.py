@@ -971,8 +971,8 @@ def row_frequency_kernel(ids, first_start, second_start, second_end, second_limi
     frequency = np.zeros(n_terms, dtype=np.int64)
     row_of = np.full(n_terms, -1, dtype=np.int64)  # the last row that held each term
     for r in range(first_start.size):
-        ranges = _counted(r, first_start, second_start, second_end, second_limit)
-        for lo, hi in ((ranges[0], ranges[1]), (ranges[2], ranges[3])):
+        a, b, c, d = _counted(r, first_start, second_start, second_end, second_limit)
+        for lo, hi in ((a, b), (c, d)):
             for k in range(lo, hi):
                 term = ids[k]
                 if row_of[term] != r:
