@@ -500,11 +500,6 @@ class Candidates:
     def __len__(self) -> int:
         return self.codes.size
 
-    @property
-    def pairs(self) -> I64:
-        """All the ``(m, 2)`` pairs, made on demand (the stages read the codes)."""
-        return code_pairs(self.codes, self.n)
-
     def pairs_where(self, which: npt.NDArray[np.bool_]) -> I64:
         """The ``(k, 2)`` pairs of the candidates in ``which``."""
         return code_pairs(self.codes[which], self.n)
