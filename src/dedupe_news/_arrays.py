@@ -76,6 +76,17 @@ def positions_in(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     return found
 
 
+def index_of(base: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index in ``base`` (distinct values, in any order) of each of ``values``, ``-1`` where
+    absent: a search in ``base`` sorted, for large values such as hashes."""
+    if base.size == 0:
+        return np.full(values.shape, -1, dtype=np.int64)
+    order = np.argsort(base)
+    at = np.minimum(np.searchsorted(base, values, sorter=order), base.size - 1)
+    found: np.ndarray = order[at]
+    return np.where(base[found] == values, found, -1)
+
+
 def pair_codes(pairs: np.ndarray, n: int) -> np.ndarray:
     """Node pairs ``(i, j)`` of ``n`` nodes as one int64 code each, ``i * n + j``: sorted codes
     are pairs sorted by ``(i, j)``, in half the memory of the pairs."""

@@ -701,6 +701,11 @@ class FirstSeen:
                 return ids, np.concatenate(found)
             self._grow()
 
+    @property
+    def values(self) -> np.ndarray:
+        """The distinct values seen, by id (a view: it changes as values are added)."""
+        return self._distinct[: self.count]
+
     def find(self, values: np.ndarray, dtype: type = np.int64) -> np.ndarray:
         """Ids of ``values`` (uint64) as ``dtype``, -1 for those never seen; adds nothing."""
         values = np.asarray(values, dtype=np.uint64)
@@ -787,52 +792,59 @@ def minhash_kernel(flat, offsets, a, b):
 
 
 @_compiled()
-def _number_range(values, a, b, ids, k, slots, distinct, count):
-    """Ids of ``values[a:b]`` (hashes) into ``ids[k:]``, from a table with room for the new
-    ones, which are added from id ``count`` on; returns the new count."""
-    mask = np.uint64(slots.size - 1)
+def _renumber_range(tokens, key, a, b, ids, k, first_id, key_of, count):
+    """Ids of ``tokens[a:b]`` into ``ids[k:]``, by their keys (``key[token]``), the keys not
+    seen yet numbered from ``count`` on; returns the new count."""
     for j in range(a, b):
-        slot = _slot(values[j], slots, distinct, mask)
-        if slots[slot] < 0:
-            slots[slot], distinct[count] = count, values[j]
+        t = key[tokens[j]]
+        if first_id[t] < 0:
+            first_id[t] = count
+            key_of[count] = t
             count += 1
-        ids[k + j - a] = slots[slot]
+        ids[k + j - a] = first_id[t]
     return count
 
 
 @_compiled()
 def kept_ids_kernel(
-    titles, title_ends, bodies, line_first, removed, text_first, n_kept, table_size
+    title_ids,
+    title_key,
+    title_ends,
+    body_ids,
+    body_key,
+    line_first,
+    removed,
+    text_first,
+    n_kept,
+    n_keys,
 ):
     """Dense ids (int32, first-seen order) of each text's title tokens, then its body's tokens
     but those of ``removed`` lines (``n_kept`` tokens in all); the length of each piece (title
-    0, body 0, title 1, ...); and the distinct hashes by id.
+    0, body 0, title 1, ...); and the key of each id.
 
-    What interleaving the hashes and then numbering them gives, without the interleaved
-    hashes (8 bytes a token of a whole batch). ``table_size``, a power of two, is at least
-    twice the number of distinct hashes, so the table never grows.
+    Tokens come as ids of two scans, told apart by their keys (``title_key`` of a title
+    token's id, ``body_key`` of a body token's, below ``n_keys``; equal tokens have one key):
+    what interleaving the tokens and then numbering them gives, without the interleaved tokens.
     """
     n = title_ends.size - 1
-    slots = np.full(table_size, -1, np.int32)
-    distinct = np.empty(table_size // 2, np.uint64)
+    first_id = np.full(n_keys, -1, np.int32)
+    key_of = np.empty(n_keys, np.int64)
     ids = np.empty(n_kept, np.int32)
     lengths = np.empty(2 * n, np.int64)
     count = k = 0
     for t in range(n):
-        start = k
-        count = _number_range(
-            titles, title_ends[t], title_ends[t + 1], ids, k, slots, distinct, count
-        )
-        k += title_ends[t + 1] - title_ends[t]
-        lengths[2 * t] = k - start
+        a, b = title_ends[t], title_ends[t + 1]
+        count = _renumber_range(title_ids, title_key, a, b, ids, k, first_id, key_of, count)
+        k += b - a
+        lengths[2 * t] = b - a
         start = k
         for line in range(text_first[t], text_first[t + 1]):
             if not removed[line]:
                 a, b = line_first[line], line_first[line + 1]
-                count = _number_range(bodies, a, b, ids, k, slots, distinct, count)
+                count = _renumber_range(body_ids, body_key, a, b, ids, k, first_id, key_of, count)
                 k += b - a
         lengths[2 * t + 1] = k - start
-    return ids, lengths, distinct[:count].copy()
+    return ids, lengths, key_of[:count].copy()
 
 
 @_compiled()

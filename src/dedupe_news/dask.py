@@ -174,7 +174,7 @@ def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Strip
     bodies = []
     for t in range(len(part.articles)):
         start, stop = scan.text_tokens(t)
-        bodies.append([scan.strings[h] for h in scan.hashes[start:stop][kept[start:stop]].tolist()])
+        bodies.append([scan.words[i] for i in scan.ids[start:stop][kept[start:stop]].tolist()])
     removed_before = np.concatenate(([0], np.cumsum(removed)))
     lines_removed = np.diff(removed_before[scan.text_first])
     titles = [tokenize(t) for t in part.titles]

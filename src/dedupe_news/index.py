@@ -313,7 +313,7 @@ def _line_keys(scan: Scan, lines: I64) -> npt.NDArray[np.uint64]:
     _, one_of, same = np.unique(scan.line_key[lines], return_index=True, return_inverse=True)
     first = scan.line_first[lines[one_of]]
     sizes = scan.line_first[lines[one_of] + 1] - first
-    words = [scan.strings[h] for h in scan.hashes[np.repeat(first, sizes) + ranks(sizes)].tolist()]
+    words = [scan.words[i] for i in scan.ids[np.repeat(first, sizes) + ranks(sizes)].tolist()]
     bounds = np.concatenate(([0], np.cumsum(sizes))).tolist()
     distinct = token_hashes([" ".join(words[a:b]) for a, b in pairwise(bounds)])
     return distinct[same.ravel()]

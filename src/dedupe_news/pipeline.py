@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import code_blocks, code_pairs, flatten, merge_sorted, sorted_positions
+from ._arrays import code_blocks, code_pairs, flatten, index_of, merge_sorted, sorted_positions
 from ._kernels import (
     count_rows_kernel,
     interleave_kernel,
@@ -254,29 +254,34 @@ def encode_articles(
         min_share=config.boilerplate_min_share,
         min_source_articles=config.boilerplate_min_source_articles,
     )
-    strings = body_scan.strings | title_scan.strings
-    ids, lengths, distinct = kept_token_ids(title_scan, body_scan, removed, len(strings))
-    vocabulary = Vocabulary.from_tokens([strings[h] for h in distinct.tolist()])
+    ids, lengths, words = kept_token_ids(title_scan, body_scan, removed)
+    vocabulary = Vocabulary.from_tokens(words)
     return vocabulary, NodeTokens.from_lengths(ids, lengths), int(removed.sum())
 
 
 def kept_token_ids(
-    title_scan: Scan, body_scan: Scan, removed: npt.NDArray[np.bool_], n_distinct: int
-) -> tuple[I32, I64, npt.NDArray[np.uint64]]:
+    title_scan: Scan, body_scan: Scan, removed: npt.NDArray[np.bool_]
+) -> tuple[I32, I64, list[str]]:
     """:func:`kept_tokens` numbered in first-seen order (int32), in one pass that never holds
-    the interleaved hashes; with the distinct hashes by id (at most ``n_distinct``)."""
-    n_kept = title_scan.hashes.size + int(np.diff(body_scan.line_first)[~removed].sum())
-    ids, lengths, distinct = kept_ids_kernel(
-        title_scan.hashes,
+    the interleaved tokens; with the token of each id."""
+    n_titled = title_scan.distinct.size
+    in_titles = index_of(title_scan.distinct, body_scan.distinct)
+    body_key = np.where(in_titles >= 0, in_titles, n_titled + np.arange(in_titles.size))
+    n_kept = title_scan.ids.size + int(np.diff(body_scan.line_first)[~removed].sum())
+    ids, lengths, key_of = kept_ids_kernel(
+        title_scan.ids,
+        np.arange(n_titled),
         title_scan.line_first[title_scan.text_first],
-        body_scan.hashes,
+        body_scan.ids,
+        body_key,
         body_scan.line_first,
         removed,
         body_scan.text_first,
         n_kept,
-        1 << (2 * max(n_distinct, 1) - 1).bit_length(),  # a power of two, half full at most
+        n_titled + body_scan.distinct.size,
     )
-    return ids, lengths, distinct
+    words = title_scan.words + body_scan.words  # by key
+    return ids, lengths, [words[k] for k in key_of.tolist()]
 
 
 def kept_tokens(

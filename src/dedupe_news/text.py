@@ -269,20 +269,33 @@ def _scan_pieces(texts: Sequence[str], max_line_words: int, n_jobs: int) -> Iter
 
 @dataclass(frozen=True)
 class Scan:
-    """Texts as tokens (64-bit hashes, :func:`tokenize` order) and non-empty lines.
+    """Texts as tokens (ids of distinct tokens, :func:`tokenize` order) and non-empty lines.
 
-    Text ``t`` has lines ``text_first[t]:text_first[t + 1]``; line ``l`` has tokens
+    Token ``k`` is ``words[ids[k]]``, whose 64-bit hash is ``distinct[ids[k]]``; ids number the
+    distinct tokens in first-seen order (4 bytes a token where hashes take 8: a batch's tokens
+    are most of its preparation's memory). Text ``t`` has lines
+    ``text_first[t]:text_first[t + 1]``; line ``l`` has tokens
     ``line_first[l]:line_first[l + 1]`` and, when ``keyed[l]`` (1 to ``max_line_words``
-    words), the key ``line_key[l]`` under which repeats are counted. ``strings`` maps each
-    distinct token's hash (as an int) to the token.
+    words), the key ``line_key[l]`` under which repeats are counted.
     """
 
-    hashes: npt.NDArray[np.uint64]
+    ids: npt.NDArray[np.int32]
+    distinct: npt.NDArray[np.uint64]
+    words: list[str]
     line_first: npt.NDArray[np.int64]
     line_key: npt.NDArray[np.uint64]
     keyed: npt.NDArray[np.bool_]
     text_first: npt.NDArray[np.int64]
-    strings: dict[int, str]
+
+    @property
+    def hashes(self) -> npt.NDArray[np.uint64]:
+        """Each token's hash (made on demand: 8 bytes a token)."""
+        return self.distinct[self.ids]
+
+    @functools.cached_property
+    def strings(self) -> dict[int, str]:
+        """Each distinct token's hash (as an int) to the token."""
+        return dict(zip(self.distinct.tolist(), self.words, strict=True))
 
     def text_tokens(self, t: int) -> tuple[int, int]:
         """Token range of text ``t``."""
@@ -295,35 +308,36 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
     """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size
     (``n_jobs`` of them at once)."""
     seen = FirstSeen()
-    strings: dict[int, str] = {}
+    words: list[str] = []
     parts: list[tuple[npt.NDArray[Any], ...]] = []
-    # The token hashes (most of a scan's memory) go straight into one array as pieces come,
-    # sized for about as many tokens as the texts can hold and trimmed at the end: the pieces
-    # are never held twice, as concatenating them would.
-    hashes = np.empty(sum(map(len, texts)) // 2 + 1, dtype=np.uint64)
+    # The token ids go straight into one array as pieces come, sized for about as many tokens
+    # as the texts can hold and trimmed at the end: the pieces are never held twice, as
+    # concatenating them would.
+    ids = np.empty(sum(map(len, texts)) // 2 + 1, dtype=np.int32)
     tokens_before, lines_before = 0, 0
     for joined, scanned in _scan_pieces(texts, max_line_words, n_jobs):
         starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first = scanned
-        _, new = seen.ids(piece_hashes)
-        for k, h in zip(new.tolist(), piece_hashes[new].tolist(), strict=True):
-            strings[h] = joined[starts[k] : token_ends[k]]
         end = tokens_before + piece_hashes.size
-        if end > hashes.size:  # one-letter texts, or casefolding lengthened them
-            hashes.resize(2 * end, refcheck=False)
-        hashes[tokens_before:end] = piece_hashes
+        if end > ids.size:  # one-letter texts, or casefolding lengthened them
+            ids.resize(2 * end, refcheck=False)
+        ids[tokens_before:end], new = seen.ids(piece_hashes, np.int32)
+        words.extend(
+            joined[a:b] for a, b in zip(starts[new].tolist(), token_ends[new].tolist(), strict=True)
+        )
         parts.append(
             (line_first[:-1] + tokens_before, line_key, keyed, text_first[:-1] + lines_before)
         )
         tokens_before = end
         lines_before += line_key.size
-    hashes.resize(tokens_before, refcheck=False)  # in place: the unused tail is given back
+    ids.resize(tokens_before, refcheck=False)  # in place: the unused tail is given back
     return Scan(
-        hashes=hashes,
+        ids=ids,
+        distinct=seen.values.copy(),
+        words=words,
         line_first=np.concatenate([*(p[0] for p in parts), [tokens_before]]),
         line_key=np.concatenate([p[1] for p in parts]),
         keyed=np.concatenate([p[2] for p in parts]),
         text_first=np.concatenate([*(p[3] for p in parts), [lines_before]]),
-        strings=strings,
     )
 
 
@@ -362,9 +376,10 @@ def chrome_lines(texts: Sequence[str], scan: Scan) -> npt.NDArray[np.bool_]:
     first_only, pair_keys = _chrome_starts()
     maybe = np.zeros(first.size, dtype=bool)
     worded = np.flatnonzero(words > 0)
-    maybe[worded] = np.isin(scan.hashes[first[worded]], first_only)
+    hash_of = scan.distinct
+    maybe[worded] = np.isin(hash_of[scan.ids[first[worded]]], first_only)
     two = np.flatnonzero(words > 1)
-    pair = _word_pair(scan.hashes[first[two]], scan.hashes[first[two] + 1])
+    pair = _word_pair(hash_of[scan.ids[first[two]]], hash_of[scan.ids[first[two] + 1]])
     maybe[two] |= np.isin(pair, pair_keys)
     for t, text in enumerate(texts):
         if "©" in text or "\u0130" in text or "\u0131" in text:
@@ -531,7 +546,7 @@ def strip_boilerplate(
             [ln for ln, r in zip(lines, removed[first:last], strict=True) if not r]
         )
         a, b = scan.text_tokens(t)
-        hashes = scan.hashes[a:b][kept_tokens[a:b]].tolist()
-        report.tokens.append([scan.strings[h] for h in hashes])
+        ids = scan.ids[a:b][kept_tokens[a:b]].tolist()
+        report.tokens.append([scan.words[i] for i in ids])
         report.lines_removed.append(int(removed[first:last].sum()))
     return report
