@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 from dedupe_news import text as text_module
 from dedupe_news.text import (
     Scan,
+    char_classes,
     chrome_lines,
     is_chrome,
+    normal_characters,
+    normal_layout,
     normalize,
     scan_hashes,
     scan_texts,
@@ -342,6 +345,31 @@ def test_scan_hashes_of_found_tokens_are_the_scans(texts: list[str]) -> None:
     scan = scan_texts(texts, max_line_words=3)
     tokens = list(scan.strings.values())
     assert scan_hashes(tokens).tolist() == list(scan.strings)
+
+
+@settings(max_examples=300, deadline=None)
+@example(texts=["a \t b\r\n  c 1,000 \n", "x\n\ny", " ", "\u2028a\x85b\x1f"])
+@example(texts=["a  b", "a\n b", "a \nb", "a\n \nb", "\na", "a\n", "a\n\n\nb"])
+@given(texts=st.lists(TEXTS, max_size=5))
+def test_scan_reads_any_layout_as_normalized(texts: list[str]) -> None:
+    raw = [normal_characters(t) for t in texts]
+    scan, normal = scan_texts(raw, max_line_words=3), scan_texts(list(map(normalize, texts)), 3)
+    for field in ("hashes", "line_first", "line_key", "keyed", "text_first"):
+        np.testing.assert_array_equal(getattr(scan, field), getattr(normal, field))
+    assert scan.strings == normal.strings
+    assert scan.plain.tolist() == [normal_layout(t) is t for t in raw]
+    assert normal.plain.all()
+
+
+def test_char_classes_are_the_tokenizer_and_str_classes() -> None:
+    classes = char_classes()
+    for code in [*range(0x3000), 0x3000, 0x1680, 0x10FFFF, 0x1D7CE]:
+        char = chr(code)
+        word = re.fullmatch(r"\w", char) is not None
+        digit = re.fullmatch(r"\d", char) is not None
+        space = char.isspace()
+        breaks = len(f"a{char}b".splitlines()) == 2
+        assert classes[code] == word | digit << 1 | space << 2 | breaks << 3, hex(code)
 
 
 def test_scan_hashes_refuses_what_is_not_one_token() -> None:

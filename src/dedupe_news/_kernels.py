@@ -537,36 +537,51 @@ def _fmix64(h):
 def _token_end(codes, p, end, classes):
     """End of the token that starts at word character ``p``: ``\\d+(?:[.,]\\d+)+``, else ``\\w+``.
 
-    ``classes[c]`` is 0 for other characters, 1 for word characters, 2 for decimal digits.
+    ``classes[c]`` has bit 1 for word characters, and is 3 for decimal digits (see
+    :func:`dedupe_news.text.char_classes`).
     """
     q = p
-    if classes[codes[p]] == 2:
-        while q < end and classes[codes[q]] == 2:
+    if classes[codes[p]] == 3:
+        while q < end and classes[codes[q]] == 3:
             q += 1
         decimal = False
-        while q + 1 < end and (codes[q] == 46 or codes[q] == 44) and classes[codes[q + 1]] == 2:
+        while q + 1 < end and (codes[q] == 46 or codes[q] == 44) and classes[codes[q + 1]] == 3:
             q += 1  # the "." or ","
-            while q < end and classes[codes[q]] == 2:
+            while q < end and classes[codes[q]] == 3:
                 q += 1
             decimal = True
         if decimal:
             return q
         q = p
-    while q < end and classes[codes[q]] != 0:
+    while q < end and classes[codes[q]] & 1:
         q += 1
     return q
 
 
 @_compiled(nogil=True)
+def _close_line(n_lines, n_tokens, key, line_first, line_key, keyed, max_line_words):
+    """Ends line ``n_lines`` (its words hashed into ``key``); returns the count of lines."""
+    words = n_tokens - line_first[n_lines]
+    keyed[n_lines] = 0 < words <= max_line_words
+    line_key[n_lines] = _fmix64(key) if keyed[n_lines] else np.uint64(0)
+    return n_lines + 1
+
+
+@_compiled(nogil=True)
 def scan_kernel(codes, text_ends, classes, max_line_words):
-    """Tokens and non-empty lines of texts given as one array of code points.
+    """Tokens and non-blank lines of texts given as one array of code points.
 
     Returns each token's start, end and 64-bit hash (FNV-1a over its code points, then
     mixed); each line's first token (plus the total) and key (the hash of its words, for lines
     of 1 to ``max_line_words`` words, else 0 with ``keyed`` False); each text's first line
-    (plus the total). The per-token arrays are views into buffers sized for the most tokens
-    the texts could hold: callers copy what they keep (a copy here would touch their memory
-    twice, and a batch scans hundreds of pieces).
+    (plus the total); and whether each text's layout is plain. The per-token arrays are views
+    into buffers sized for the most tokens the texts could hold: callers copy what they keep
+    (a copy here would touch their memory twice, and a batch scans hundreds of pieces).
+
+    Lines end at every line break (``classes`` 12) and blank ones are skipped: the lines and
+    tokens are those of the text with :func:`dedupe_news.text.normalize`'s layout, which a
+    text has already (it is plain) when its only line break is ``"\\n"``, no line starts or
+    ends with whitespace (``classes`` 4 and 12) and none has a tab or two spaces running.
     """
     # A token or a line takes at least two characters with what follows it (a separator, a
     # newline; a decimal number followed by a word has three), the last one of each text one.
@@ -578,38 +593,52 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
     line_key = np.empty(most, np.uint64)  # written line by line: no pass over the buffer
     keyed = np.empty(most, np.bool_)
     text_first = np.empty(text_ends.size + 1, np.int64)
+    plain = np.empty(text_ends.size, np.bool_)
     n_tokens = n_lines = 0
     begin = 0
     for t in range(text_ends.size):
         text_first[t] = n_lines
         end = text_ends[t]
-        a = begin
-        while a < end:
-            b = a
-            while b < end and codes[b] != 10:  # "\n"
-                b += 1
-            if b > a:
-                line_first[n_lines] = n_tokens
-                key = np.uint64(0)
-                p = a
-                while p < b:
-                    if classes[codes[p]] == 0:
-                        p += 1
-                        continue
-                    q = _token_end(codes, p, b, classes)
-                    h = np.uint64(0xCBF29CE484222325)
-                    for k in range(p, q):
-                        h = (h ^ np.uint64(codes[k])) * np.uint64(0x100000001B3)
-                    h = _fmix64(h)
-                    starts[n_tokens], ends[n_tokens], hashes[n_tokens] = p, q, h
-                    key = key * np.uint64(0x9E3779B97F4A7C15) + h
-                    n_tokens += 1
-                    p = q
-                words = n_tokens - line_first[n_lines]
-                keyed[n_lines] = 0 < words <= max_line_words
-                line_key[n_lines] = _fmix64(key) if keyed[n_lines] else np.uint64(0)
-                n_lines += 1
-            a = b + 1
+        # no space or line break at either end
+        flat = end == begin or not (classes[codes[begin]] | classes[codes[end - 1]]) & 4
+        in_line = False  # a line with something other than whitespace is open
+        key = np.uint64(0)
+        p = begin
+        while p < end:
+            c = classes[codes[p]]
+            if c & 1:
+                if not in_line:
+                    line_first[n_lines], key, in_line = n_tokens, np.uint64(0), True
+                q = _token_end(codes, p, end, classes)  # a line break ends every token
+                h = np.uint64(0xCBF29CE484222325)
+                for k in range(p, q):
+                    h = (h ^ np.uint64(codes[k])) * np.uint64(0x100000001B3)
+                h = _fmix64(h)
+                starts[n_tokens], ends[n_tokens], hashes[n_tokens] = p, q, h
+                key = key * np.uint64(0x9E3779B97F4A7C15) + h
+                n_tokens += 1
+                p = q
+                continue
+            if c == 0:
+                if not in_line:
+                    line_first[n_lines], key, in_line = n_tokens, np.uint64(0), True
+            elif c == 12:
+                flat = flat and codes[p] == 10  # no line break but "\n"
+                if in_line:
+                    n_lines = _close_line(
+                        n_lines, n_tokens, key, line_first, line_key, keyed, max_line_words
+                    )
+                    in_line = False
+            elif flat:  # whitespace: within lines, no tab, no two spaces running
+                flat = p > begin and p + 1 < end and codes[p] != 9
+                flat = flat and classes[codes[p - 1]] != 12 and classes[codes[p + 1]] != 12
+                flat = flat and not (codes[p] == 32 and codes[p - 1] == 32)
+            p += 1
+        if in_line:
+            n_lines = _close_line(
+                n_lines, n_tokens, key, line_first, line_key, keyed, max_line_words
+            )
+        plain[t] = flat
         begin = end
     text_first[text_ends.size] = n_lines
     line_first[n_lines] = n_tokens
@@ -621,6 +650,7 @@ def scan_kernel(codes, text_ends, classes, max_line_words):
         line_key[:n_lines].copy(),
         keyed[:n_lines].copy(),
         text_first,
+        plain,
     )
 
 

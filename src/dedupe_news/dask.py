@@ -82,7 +82,15 @@ from .pipeline import (
 )
 from .result import Stats
 from .shingles import Vocabulary
-from .text import BoilerplateRules, Scan, SourceKeys, scan_texts, source_line_keys, tokenize
+from .text import (
+    BoilerplateRules,
+    Scan,
+    SourceKeys,
+    laid_out,
+    scan_texts,
+    source_line_keys,
+    tokenize,
+)
 
 __all__ = ["DaskClustering", "cluster"]
 
@@ -114,9 +122,11 @@ def _digest(text: str) -> str:
 @batch_runtime()  # the process settings of cluster() (see _runtime): many small objects, big arrays
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
-    pieces = [title_and_body(a) for a in articles]
-    bodies = [body for _, body in pieces]
-    scan = scan_texts(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
+    pieces = [title_and_body(a, layout=False) for a in articles]
+    scan = scan_texts(
+        [b for _, b in pieces], config.boilerplate_max_line_words, n_jobs=config.n_jobs
+    )
+    bodies = laid_out([b for _, b in pieces], scan.plain)
     source_keys = source_line_keys(scan, [a.source for a in articles])
     titles = [t for t, _ in pieces]
     return _Read(articles, titles, bodies, scan, source_keys, [_digest(b) for b in bodies])

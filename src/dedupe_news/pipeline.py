@@ -54,7 +54,16 @@ from .similarity import (
     neighbour_smoothing,
     pair_overlap,
 )
-from .text import Scan, boilerplate_lines, normalize, scan_texts, split_title
+from .text import (
+    Scan,
+    boilerplate_lines,
+    laid_out,
+    normal_characters,
+    normal_layout,
+    normalize,
+    scan_texts,
+    split_title,
+)
 
 __all__ = [
     "Candidates",
@@ -202,7 +211,7 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     """Normalize, strip boilerplate, tokenize, and collapse identical articles into nodes."""
     order = sorted(range(len(articles)), key=lambda i: articles[i].id)
     canonical = [articles[i] for i in order]
-    pieces = [title_and_body(a) for a in canonical]
+    pieces = [title_and_body(a, layout=False) for a in canonical]
     titles, bodies = [t for t, _ in pieces], [b for _, b in pieces]
     del pieces
     vocabulary, tokens, boilerplate = encode_articles(titles, bodies, canonical, config)
@@ -226,12 +235,17 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
     )
 
 
-def title_and_body(article: Article) -> tuple[str, str]:
-    """Normalized title and body; the title is the first short line when none is given."""
-    body = normalize(article.text)
+def title_and_body(article: Article, *, layout: bool = True) -> tuple[str, str]:
+    """Normalized title and body; the title is the first short line when none is given.
+
+    With ``layout=False`` the body's characters are normalized but maybe not its layout, which
+    a scan reads the same either way (see ``Scan.plain``): most bodies have it already, and
+    checking costs more than scanning.
+    """
     if article.title is None:
-        return split_title(body)
-    return normalize(article.title), body
+        return split_title(normalize(article.text))
+    body = normal_characters(article.text)
+    return normalize(article.title), normal_layout(body) if layout else body
 
 
 def encode_articles(
@@ -246,6 +260,7 @@ def encode_articles(
     """
     title_scan = scan_texts(titles, 0, n_jobs=config.n_jobs)
     body_scan = scan_texts(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
+    bodies = laid_out(bodies, body_scan.plain)
     removed = boilerplate_lines(
         body_scan,
         bodies,

@@ -37,6 +37,9 @@ __all__ = [
     "boilerplate_lines",
     "chrome_lines",
     "is_chrome",
+    "laid_out",
+    "normal_characters",
+    "normal_layout",
     "normalize",
     "scan_hashes",
     "scan_texts",
@@ -111,15 +114,28 @@ def normalize(text: str) -> str:
     Case is kept (names matter downstream); tokens are case-folded by :func:`tokenize`.
     Idempotent: ``normalize(normalize(t)) == normalize(t)``.
     """
-    given = text
-    if not text.isascii():  # ASCII is already NFKC and has nothing to fold
-        text = unicodedata.normalize("NFKC", text)
-        folded = text
-        for char, ascii_char in _FOLD:
-            if char in folded:
-                folded = folded.replace(char, ascii_char)
-        if folded is not text:  # a removed character may leave a mark to compose
-            text = unicodedata.normalize("NFKC", folded)
+    return normal_layout(normal_characters(text))
+
+
+def normal_characters(text: str) -> str:
+    """:func:`normalize`'s characters (NFKC, typography folded), in the text's own layout:
+    what :func:`scan_texts` needs, and the text itself when it has nothing to change."""
+    if text.isascii():  # ASCII is already NFKC and has nothing to fold
+        return text
+    normal = unicodedata.normalize("NFKC", text)
+    folded = normal
+    for char, ascii_char in _FOLD:
+        if char in folded:
+            folded = folded.replace(char, ascii_char)
+    if folded is not normal:  # a removed character may leave a mark to compose
+        normal = unicodedata.normalize("NFKC", folded)
+    return text if normal == text else normal
+
+
+def normal_layout(text: str) -> str:
+    """:func:`normalize`'s layout of a text whose characters are normal: lines stripped,
+    runs of spaces and tabs collapsed, no blank lines at either end; the text itself when it
+    has that layout already."""
     # splitlines also breaks at \r, \v, \f: after it, only spaces and tabs can run together.
     lines = text.splitlines()
     if "  " in text or "\t" in text:  # a line is a substring: none has them if the text has not
@@ -127,7 +143,12 @@ def normalize(text: str) -> str:
     normalized = "\n".join(map(str.strip, lines)).strip("\n")
     # A text that was normal already is returned itself, not held twice: a batch keeps its
     # normalized texts until the boilerplate is found (1 GB at 300,000 articles).
-    return given if normalized == given else normalized
+    return text if normalized == text else normalized
+
+
+def laid_out(texts: Sequence[str], plain: npt.NDArray[np.bool_]) -> list[str]:
+    """The texts in :func:`normal_layout`, knowing which have it already (``Scan.plain``)."""
+    return [t if p else normal_layout(t) for t, p in zip(texts, plain.tolist(), strict=True)]
 
 
 # The first word (case-folded) of every line _CHROME_LINE matches, with the second word where
@@ -203,16 +224,20 @@ _SCAN_CHARS = 500_000  # characters scanned at a time: the buffers of a piece (a
 
 @functools.cache
 def char_classes() -> npt.NDArray[np.uint8]:
-    """Per code point: 0, 1 for a word character (``\\w``), 2 for a decimal digit (``\\d``).
+    """Per code point, bits: 1 for a word character (``\\w``), 2 as well for a decimal digit
+    (``\\d``), 4 for whitespace (what ``str.strip`` strips), 8 as well for a line break (where
+    ``str.splitlines`` breaks). So 0 (other), 1, 3, 4 or 12.
 
     Found by running the tokenizer's own character classes over every code point.
     """
     every = "".join(map(chr, range(0x110000)))
     classes = np.zeros(0x110000, dtype=np.uint8)
-    for pattern in (r"\w", r"\d"):
+    for pattern, bit in ((r"\w", 1), (r"\d", 2)):
         marked = re.sub(pattern, "\x00", every).encode("utf-32-le", "surrogatepass")
-        classes += np.frombuffer(marked, dtype=np.uint32) == 0
+        classes |= np.where(np.frombuffer(marked, dtype=np.uint32) == 0, bit, 0).astype(np.uint8)
     classes[0] = 0  # "\x00" is neither: it only marked the others
+    for char in re.findall(r"\s", every):  # the same as str.isspace
+        classes[ord(char)] = 12 if len(f"a{char}b".splitlines()) == 2 else 4
     return classes
 
 
@@ -276,7 +301,8 @@ class Scan:
     are most of its preparation's memory). Text ``t`` has lines
     ``text_first[t]:text_first[t + 1]``; line ``l`` has tokens
     ``line_first[l]:line_first[l + 1]`` and, when ``keyed[l]`` (1 to ``max_line_words``
-    words), the key ``line_key[l]`` under which repeats are counted.
+    words), the key ``line_key[l]`` under which repeats are counted. The lines are those of
+    the texts' :func:`normal_layout`, which ``plain[t]`` says text ``t`` has already.
     """
 
     ids: npt.NDArray[np.int32]
@@ -286,6 +312,7 @@ class Scan:
     line_key: npt.NDArray[np.uint64]
     keyed: npt.NDArray[np.bool_]
     text_first: npt.NDArray[np.int64]
+    plain: npt.NDArray[np.bool_]
 
     @property
     def hashes(self) -> npt.NDArray[np.uint64]:
@@ -305,8 +332,9 @@ class Scan:
 
 
 def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) -> Scan:
-    """Tokens, lines and line keys of normalized texts, in compiled passes of bounded size
-    (``n_jobs`` of them at once)."""
+    """Tokens, lines and line keys of texts with normal characters (:func:`normal_characters`)
+    as :func:`normalize` would lay them out, in compiled passes of bounded size (``n_jobs`` of
+    them at once)."""
     seen = FirstSeen()
     words: list[str] = []
     parts: list[tuple[npt.NDArray[Any], ...]] = []
@@ -316,7 +344,7 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
     ids = np.empty(sum(map(len, texts)) // 2 + 1, dtype=np.int32)
     tokens_before, lines_before = 0, 0
     for joined, scanned in _scan_pieces(texts, max_line_words, n_jobs):
-        starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first = scanned
+        starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first, plain = scanned
         end = tokens_before + piece_hashes.size
         if end > ids.size:  # one-letter texts, or casefolding lengthened them
             ids.resize(2 * end, refcheck=False)
@@ -325,7 +353,13 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
             joined[a:b] for a, b in zip(starts[new].tolist(), token_ends[new].tolist(), strict=True)
         )
         parts.append(
-            (line_first[:-1] + tokens_before, line_key, keyed, text_first[:-1] + lines_before)
+            (
+                line_first[:-1] + tokens_before,
+                line_key,
+                keyed,
+                text_first[:-1] + lines_before,
+                plain,
+            )
         )
         tokens_before = end
         lines_before += line_key.size
@@ -338,6 +372,7 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
         line_key=np.concatenate([p[1] for p in parts]),
         keyed=np.concatenate([p[2] for p in parts]),
         text_first=np.concatenate([*(p[3] for p in parts), [lines_before]]),
+        plain=np.concatenate([p[4] for p in parts]),
     )
 
 
