@@ -14,6 +14,8 @@ CPU seconds show whether a pipeline used more than one core.
 
 * ``read``: reading the file and ``json.loads`` of every line, nothing else (the floor);
 * ``dedupe_news``: ``dedupe_news.read_articles(path)`` then ``dedupe_news.cluster(articles)``;
+* ``dedupe_news, no evidence``: the same with ``keep_evidence=False``, as the command line
+  runs it (stories and edges, nothing kept for explanations);
 * ``dedupe_news stages`` (its own run): the same work stage by stage with the public stage
   functions of ``dedupe_news.pipeline``, as ``cluster()`` calls them;
 * ``datasketch reference``: word 5-gram shingles of the lowercased ``\\w+`` tokens of title and
@@ -126,6 +128,17 @@ def run_dedupe_news(path: Path) -> Details:
         "stories": stats.stories,
         "candidate_pairs": stats.candidates,
         "kept_pairs": stats.edges,
+        "labels": result.labels,
+    }
+
+
+def run_dedupe_news_lean(path: Path) -> Details:
+    """What the command line runs: the same, without the evidence for explanations
+    (``keep_evidence=False``), which lets each stage's sets and scores go early."""
+    result = dedupe_news.cluster(dedupe_news.read_articles(path), keep_evidence=False)
+    return {
+        "articles": result.stats.articles,
+        "stories": result.stats.stories,
         "labels": result.labels,
     }
 
@@ -243,6 +256,7 @@ PIPELINES: dict[str, tuple[str, Pipeline]] = {
     # key: (row label, function)
     "read": ("read + json.loads", run_read),
     "dedupe_news": ("dedupe_news", run_dedupe_news),
+    "lean": ("dedupe_news, no evidence", run_dedupe_news_lean),
     "stages": ("dedupe_news stages", run_dedupe_news_stages),
     "datasketch": ("datasketch reference", run_datasketch),
     "rensa": ("rensa reference", run_rensa),
@@ -462,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions,
         "code": code,
     }
-    keys = ["read", "dedupe_news", "stages"]
+    keys = ["read", "dedupe_news", "lean", "stages"]
     if not args.skip_peers:
         keys.append("datasketch")
         if _importable("rensa"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
 import subprocess
 import sys
@@ -650,6 +651,27 @@ def test_a_result_keeps_neither_token_ids_nor_every_candidates_cosine(
     assert len(result.edges) > 0
     for edge in result.edges:
         assert edge.cosine == pytest.approx(result.explain(edge.a, edge.b).cosine, abs=1e-12)
+
+
+def test_without_evidence_the_result_is_the_same_but_cannot_explain() -> None:
+    articles, _ = make_corpus(6, 4, 3, seed=5, reprints=2)
+    full, lean = cluster(articles), cluster(articles, keep_evidence=False)
+    assert lean.labels.tolist() == full.labels.tolist()
+    assert lean.stats == full.stats  # the candidates are counted before they go
+    assert [s.similarity for s in lean.stories] == [s.similarity for s in full.stories]
+    assert len(lean.edges) == len(full.edges) > 0
+    for a, b in zip(lean.edges, full.edges, strict=True):
+        assert (a.a, a.b, a.score, a.cosine, a.channels) == (
+            b.a,
+            b.b,
+            b.score,
+            b.cosine,
+            b.channels,
+        )
+        assert math.isnan(a.jaccard) and math.isnan(a.containment)
+    assert lean.evidence is None
+    with pytest.raises(InputError, match="keep_evidence=False"):
+        lean.explain(lean.edges[0].a, lean.edges[0].b)
 
 
 def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:

@@ -130,13 +130,15 @@ def _write(result: Clustering, fmt: str, out: TextIO) -> None:
         result.write_jsonl(out)
 
 
-def _cluster_inputs(args: argparse.Namespace) -> Clustering:
+def _cluster_inputs(args: argparse.Namespace, *, explain: bool) -> Clustering:
+    """Cluster the inputs; ``explain`` keeps the evidence a report shows (tables and files of
+    stories need none, and a large batch's evidence takes gigabytes)."""
     articles = _read_all(args.paths or [str(seeds_path())])
     overrides = {
         k: v for k, v in (("threshold", args.threshold), ("seed", args.seed)) if v is not None
     }
     show_progress = not args.quiet and sys.stderr.isatty() and len(articles) >= _PROGRESS_FROM
-    return cluster(articles, progress=show_progress, **overrides)
+    return cluster(articles, progress=show_progress, keep_evidence=explain, **overrides)
 
 
 def _summary(result: Clustering) -> str:
@@ -148,7 +150,7 @@ def _summary(result: Clustering) -> str:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    result = _cluster_inputs(args)
+    result = _cluster_inputs(args, explain=True)
     path = result.write_report(args.output, title=args.title)
     if not args.quiet:
         print(f"{_summary(result)}; report written to {path}", file=sys.stderr)
@@ -156,7 +158,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_cluster(args: argparse.Namespace) -> int:
-    result = _cluster_inputs(args)
+    result = _cluster_inputs(args, explain=False)
     fmt = args.format
     if fmt is None:
         if args.output:

@@ -102,6 +102,11 @@ class Config:
         every CPU, 1 one. Results do not depend on it.
     progress : bool, default False
         Show progress on long runs: a bar in ``cluster()``, stage times in ``dedupe_news.dask``.
+    keep_evidence : bool, default True
+        Keep what explains a result of ``cluster()`` (feature sets, vectors, every candidate
+        pair's scores: about 10 KB an article). False lets each go once no later stage needs
+        it, for large batches whose stories and edges are all that is wanted: the result then
+        cannot ``explain``, plot scores or give the edges' shingle overlap (NaN).
     """
 
     threshold: float = field(default=0.29, metadata=_range(0.0, 1.0))
@@ -135,6 +140,7 @@ class Config:
     boilerplate_max_line_words: int = field(default=25, metadata=_range(0, 10**6, integer=True))
     n_jobs: int = field(default=-1, metadata=_range(-(2**16), 2**16, integer=True))
     progress: bool = False
+    keep_evidence: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -68,6 +68,7 @@ from .pipeline import (
     NodeTokens,
     TermWeighting,
     assign_nodes,
+    channel_counts,
     day_number,
     expand_candidates,
     lsh_signatures,
@@ -517,7 +518,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         short_articles=int(nodes.short.sum()),
         nodes=nodes.count,
         boilerplate_lines=int(facts["removed"].sum()),
-        channels=candidates.channels,
+        candidate_counts=channel_counts(candidates.channels),
         edges=len(edges),
         story_sizes=[len(group) for group, _ in layout],
     )

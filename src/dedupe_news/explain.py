@@ -205,7 +205,10 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
     """Evidence for any two articles of ``clustering`` (see :meth:`Clustering.explain`)."""
     evidence = clustering.evidence
     if evidence is None:
-        raise InputError("this result keeps no evidence; explanations need a result of cluster()")
+        raise InputError(
+            "this result keeps no evidence (built from stored data, or by cluster() with "
+            "keep_evidence=False); explanations need a result of cluster() that keeps it"
+        )
     prep, features, verified = evidence.prep, evidence.features, evidence.verified
     position = evidence.position
     for article_id in (id_a, id_b):

@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize as normalize_rows
 from tqdm import tqdm
 
-from ._arrays import code_blocks, code_pairs, flatten, index_of, merge_sorted, sorted_positions
+from ._arrays import code_pairs, flatten, index_of, merge_sorted, sorted_positions
 from ._kernels import (
     count_rows_kernel,
     interleave_kernel,
@@ -50,6 +50,7 @@ from .result import Clustering, EdgeTable, Stats, Story
 from .shingles import Vocabulary, ngram_hash_ranges
 from .similarity import (
     code_cosine,
+    code_cosine_blocks,
     neighbour_codes,
     neighbour_smoothing,
     pair_overlap,
@@ -166,6 +167,11 @@ class Features:
     shingles: list[U32]
     salient: list[U32]
     tfidf: sp.csr_matrix
+
+    def drop_sets(self) -> None:
+        """Let the feature sets go once the candidates are found, where no evidence is kept
+        (4 bytes a shingle: 1.8 GB at a million articles)."""
+        self.shingles, self.salient = [], []
 
 
 def day_number(date: str | None) -> float:
@@ -629,6 +635,7 @@ class Verified:
     keep: npt.NDArray[np.bool_]  # which candidates are edges
     edge_cosine: F64  # the TF-IDF cosine of the edges
     shingles: Sequence[U32]  # each node's word-shingle set: the edges' overlap, when asked
+    candidate_counts: tuple[int, int, int, int]  # all candidates, by copy, rewrite, neighbour
     n_jobs: int = 1
 
     def overlap(self) -> tuple[F64, F64]:
@@ -670,19 +677,40 @@ class Evidence:
 
 def verify(prep: Prepared, features: Features, found: Candidates, config: Config) -> Verified:
     """Score candidate pairs only: the second-order cosine, which decides the edges (their
-    shingle overlap follows when asked for, see :meth:`Verified.overlap`)."""
+    shingle overlap follows when asked for, see :meth:`Verified.overlap`).
+
+    Without ``config.keep_evidence`` the result holds the edges alone (their codes, channels,
+    scores and cosines): the caller can let ``found`` go.
+    """
+    counts = channel_counts(found.channels)
     vectors, score, keep = score_candidates(
-        features.tfidf, found, prep.node_weight, prep.node_days, config
+        features.tfidf,
+        found,
+        prep.node_weight,
+        prep.node_days,
+        config,
+        edges_only=not config.keep_evidence,
     )
-    return Verified(
-        found, vectors, score, keep, found.cosine[keep], features.shingles, config.n_jobs
-    )
+    edge_cosine = found.cosine[keep]
+    if config.keep_evidence:
+        return Verified(
+            found, vectors, score, keep, edge_cosine, features.shingles, counts, config.n_jobs
+        )
+    edges = Candidates(found.codes[keep], found.n, found.channels[keep], edge_cosine)
+    return Verified(edges, vectors, score, np.ones(score.size, dtype=bool), edge_cosine, [], counts)
 
 
 def score_candidates(
-    tfidf: sp.csr_matrix, found: Candidates, node_weight: I64, node_days: F64, config: Config
+    tfidf: sp.csr_matrix,
+    found: Candidates,
+    node_weight: I64,
+    node_days: F64,
+    config: Config,
+    *,
+    edges_only: bool = False,
 ) -> tuple[sp.csr_matrix, F64, npt.NDArray[np.bool_]]:
-    """Second-order vectors, their cosine for each candidate, and which candidates are edges."""
+    """Second-order vectors, their cosine for each candidate (for each edge alone with
+    ``edges_only``: 8 bytes a candidate less), and which candidates are edges."""
     vectors = neighbour_smoothing(
         tfidf,
         found.codes,
@@ -691,12 +719,23 @@ def score_candidates(
         weight=config.neighbour_weight,
         node_weights=node_weight,
     )
-    score = code_cosine(vectors, found.codes, found.n, n_jobs=config.n_jobs)
-    keep = score >= config.edge_threshold
-    if config.max_days is not None:
-        for start, stop, pairs in code_blocks(found.codes, found.n):
+    keep = np.empty(len(found), dtype=bool)
+    score = np.empty(0 if edges_only else len(found), dtype=np.float64)
+    edge_scores: list[F64] = []
+    for start, stop, pairs, cosine in code_cosine_blocks(
+        vectors, found.codes, found.n, n_jobs=config.n_jobs
+    ):
+        kept = cosine >= config.edge_threshold
+        if config.max_days is not None:
             gap = np.abs(node_days[pairs[:, 0]] - node_days[pairs[:, 1]])
-            keep[start:stop] &= ~(gap > config.max_days)  # NaN (undated) never excludes
+            kept &= ~(gap > config.max_days)  # NaN (undated) never excludes
+        keep[start:stop] = kept
+        if edges_only:
+            edge_scores.append(cosine[kept])
+        else:
+            score[start:stop] = cosine
+    if edges_only and edge_scores:
+        score = np.concatenate(edge_scores)
     return vectors, score, keep
 
 
@@ -758,9 +797,12 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         found = find_candidates(prep, features, cfg)
         bar.update()
         logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(found))
+        if not cfg.keep_evidence:
+            features.drop_sets()
         bar.set_postfix_str("verify")
         verified = verify(prep, features, found, cfg)
         found.drop_cosine()
+        del found  # kept by verified when it is evidence
         bar.update()
         bar.set_postfix_str("cluster")
         node_labels = link(prep, verified, cfg)
@@ -799,22 +841,21 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
 
     _, first_article = np.unique(prep.node_of, return_index=True)  # an article per node
     node_id = [prep.articles[k].id for k in first_article.tolist()]
+    columns = {"score": verified.score[keep], "cosine": verified.edge_cosine}
+    if not cfg.keep_evidence:  # no shingles to compare: the overlap is unknown
+        columns |= dict.fromkeys(("jaccard", "containment"), np.full(len(edge_pairs), np.nan))
     edges = EdgeTable(
         node_id,
         edge_pairs,
-        {
-            "score": verified.score[keep],
-            "cosine": verified.edge_cosine,
-            "channels": channels[keep],
-        },
+        {**columns, "channels": channels[keep]},
         _CHANNEL_NAMES,
-        overlap=verified.overlap,
+        overlap=verified.overlap if cfg.keep_evidence else None,
     )
     stats = run_stats(
         short_articles=int(prep.node_weight[prep.short].sum()),
         nodes=prep.n_nodes,
         boilerplate_lines=prep.boilerplate_lines,
-        channels=channels,
+        candidate_counts=verified.candidate_counts,
         edges=len(edges),
         story_sizes=[s.size for s in stories],
     )
@@ -825,7 +866,17 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
         edges=edges,
         stats=stats,
         config=cfg,
-        evidence=evidence,
+        evidence=evidence if cfg.keep_evidence else None,
+    )
+
+
+def channel_counts(channels: npt.NDArray[np.uint8]) -> tuple[int, int, int, int]:
+    """Candidates in all, and those the copy, rewrite and neighbour channels proposed."""
+    return (
+        len(channels),
+        int(np.count_nonzero(channels & COPY)),
+        int(np.count_nonzero(channels & REWRITE)),
+        int(np.count_nonzero(channels & NEIGHBOUR)),
     )
 
 
@@ -834,21 +885,23 @@ def run_stats(
     short_articles: int,
     nodes: int,
     boilerplate_lines: int,
-    channels: npt.NDArray[np.uint8],
+    candidate_counts: tuple[int, int, int, int],
     edges: int,
     story_sizes: Sequence[int],
 ) -> Stats:
-    """The counts of a run, from its candidates' channel bits and its stories' sizes."""
+    """The counts of a run, from its candidates' counts (:func:`channel_counts`) and its
+    stories' sizes."""
     articles = int(sum(story_sizes))
+    candidates, copy, rewrite, neighbour = candidate_counts
     return Stats(
         articles=articles,
         short_articles=short_articles,
         identical_articles=articles - nodes,
         boilerplate_lines=boilerplate_lines,
-        candidates=len(channels),
-        candidates_copy=int(np.count_nonzero(channels & COPY)),
-        candidates_rewrite=int(np.count_nonzero(channels & REWRITE)),
-        candidates_neighbour=int(np.count_nonzero(channels & NEIGHBOUR)),
+        candidates=candidates,
+        candidates_copy=copy,
+        candidates_rewrite=rewrite,
+        candidates_neighbour=neighbour,
         edges=edges,
         stories=len(story_sizes),
         singletons=sum(1 for size in story_sizes if size == 1),

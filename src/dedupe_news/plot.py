@@ -141,8 +141,8 @@ def score_distribution(clustering: Clustering, ax: Axes | None = None) -> Figure
     evidence = clustering.evidence
     if evidence is None:
         raise InputError(
-            "score_distribution needs a result of dedupe_news.cluster(); this one carries no "
-            "evidence (it was built from stored data)"
+            "score_distribution needs a result of dedupe_news.cluster() that keeps its evidence; "
+            "this one carries none (built from stored data, or with keep_evidence=False)"
         )
     fig = _figure_and_axes(ax)
     from matplotlib.ticker import MaxNLocator

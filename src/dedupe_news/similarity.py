@@ -6,7 +6,7 @@ linear in the number of candidates and nothing but the result is allocated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,7 @@ from ._kernels import (
 
 __all__ = [
     "code_cosine",
+    "code_cosine_blocks",
     "code_neighbours",
     "neighbour_codes",
     "neighbour_smoothing",
@@ -42,7 +43,22 @@ def _rowwise_dots(
     matrix: sp.csr_matrix, blocks: Iterable[tuple[int, int, I64]], size: int, n_jobs: int
 ) -> F64:
     """Row-wise dot products of ``size`` pairs given block by block (``start, stop, pairs``),
-    each summed in column order; the matrix is made ready once for all blocks.
+    in one array (see :func:`_block_dots`)."""
+    out = np.empty(size, dtype=np.float64)
+    for _ in _block_dots(matrix, blocks, n_jobs, out):
+        pass
+    return out
+
+
+def _block_dots(
+    matrix: sp.csr_matrix,
+    blocks: Iterable[tuple[int, int, I64]],
+    n_jobs: int,
+    out: F64 | None = None,
+) -> Iterator[tuple[int, int, I64, F64]]:
+    """Row-wise dot products of pairs given block by block (``start, stop, pairs``), as
+    ``(start, stop, pairs, dots)`` a block at a time (``dots`` a view of ``out[start:stop]``
+    when given); the matrix is made ready once for all blocks.
 
     A compiled loop over chunks of pairs on ``n_jobs`` threads; each pair is one sequential sum,
     so the result depends neither on ``n_jobs`` nor on the order of the pairs or of the
@@ -51,20 +67,17 @@ def _rowwise_dots(
     csr = sorted_csr(matrix)
     indptr = csr.indptr.astype(np.int64, copy=False)
     data = csr.data.astype(np.float64, copy=False)
-    out = np.empty(size, dtype=np.float64)
+    for start, stop, block in blocks:
+        pairs = np.ascontiguousarray(block, dtype=np.int64)
+        dots = np.empty(len(pairs)) if out is None else out[start:stop]
 
-    def block(pairs: I64, dots: F64) -> None:
-        in_chunks(
-            len(pairs),
-            n_jobs,
-            lambda a, b: rowwise_dot_kernel(
+        def chunk(a: int, b: int, pairs: I64 = pairs, dots: F64 = dots) -> None:
+            rowwise_dot_kernel(
                 indptr, csr.indices, data, pairs[a:b], dots[a:b], np.zeros(csr.shape[1])
-            ),
-        )
+            )
 
-    for start, stop, pairs in blocks:
-        block(np.ascontiguousarray(pairs, dtype=np.int64), out[start:stop])
-    return out
+        in_chunks(len(pairs), n_jobs, chunk)
+        yield start, stop, pairs, dots
 
 
 def pair_overlap(hash_sets: Sequence[U32], pairs: I64, *, n_jobs: int = 1) -> tuple[F64, F64]:
@@ -99,6 +112,15 @@ def code_cosine(vectors: sp.csr_matrix, codes: I64, n: int, *, n_jobs: int = 1) 
     each)."""
     dots = _rowwise_dots(vectors, code_blocks(codes, n), codes.size, n_jobs)
     return np.clip(dots, 0.0, 1.0, out=dots)
+
+
+def code_cosine_blocks(
+    vectors: sp.csr_matrix, codes: I64, n: int, *, n_jobs: int = 1
+) -> Iterator[tuple[int, int, I64, F64]]:
+    """:func:`code_cosine` a block at a time, ``(start, stop, pairs, cosine)``: for callers
+    that keep only some of the cosines."""
+    for start, stop, pairs, dots in _block_dots(vectors, code_blocks(codes, n), n_jobs):
+        yield start, stop, pairs, np.clip(dots, 0.0, 1.0, out=dots)
 
 
 def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
