@@ -168,10 +168,17 @@ class Features:
     salient: list[U32]
     tfidf: sp.csr_matrix
 
-    def drop_sets(self) -> None:
-        """Let the feature sets go once the candidates are found, where no evidence is kept
+    def sets(self, channel: Literal["copy", "rewrite"]) -> list[U32]:
+        """The sets a candidate channel bands: the shingles (copy) or salient terms (rewrite)."""
+        return self.shingles if channel == "copy" else self.salient
+
+    def drop_sets(self, channel: Literal["copy", "rewrite"]) -> None:
+        """Let a channel's sets go once its signatures are made, where no evidence is kept
         (4 bytes a shingle: 1.8 GB at a million articles)."""
-        self.shingles, self.salient = [], []
+        if channel == "copy":
+            self.shingles = []
+        else:
+            self.salient = []
 
 
 def day_number(date: str | None) -> float:
@@ -575,13 +582,15 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
     """Candidate node pairs: both LSH channels, then friends of friends among the best pairs.
 
     Pairs travel as codes (``i * n + j``, half the memory of pairs) until they are scored.
+    Without ``config.keep_evidence``, each channel's feature sets go once they are signed.
     """
     found: list[tuple[I64, npt.NDArray[np.uint8]]] = []
-    for channel, sets, (bands, rows) in (
-        (COPY, features.shingles, config.lsh_bands("copy")),
-        (REWRITE, features.salient, config.lsh_bands("rewrite")),
-    ):
-        sig = lsh_signatures(sets, "copy" if channel == COPY else "rewrite", config)
+    for channel in (COPY, REWRITE):
+        name: Literal["copy", "rewrite"] = "copy" if channel == COPY else "rewrite"
+        sig = lsh_signatures(features.sets(name), name, config)
+        if not config.keep_evidence:  # nothing will read the sets again
+            features.drop_sets(name)
+        bands, rows = config.lsh_bands(name)
         codes = candidate_codes(
             sig,
             bands,
@@ -797,8 +806,6 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         found = find_candidates(prep, features, cfg)
         bar.update()
         logger.debug("%d nodes, %d candidate pairs", prep.n_nodes, len(found))
-        if not cfg.keep_evidence:
-            features.drop_sets()
         bar.set_postfix_str("verify")
         verified = verify(prep, features, found, cfg)
         found.drop_cosine()
