@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from dedupe_news._arrays import (
     code_pairs,
     dense_unique,
+    index_of,
     kept_indptr,
     merge_sorted,
     pair_codes,
@@ -54,6 +55,31 @@ def test_pair_codes_round_trip_in_pair_order() -> None:
     codes = pair_codes(pairs, 4)
     np.testing.assert_array_equal(code_pairs(codes, 4), pairs)
     assert np.argsort(codes).tolist() == np.lexsort((pairs[:, 1], pairs[:, 0])).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 9),
+    pairs=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), max_size=30),
+    ordered=st.booleans(),
+)
+def test_code_pairs_decode_codes_in_any_order(
+    n: int, pairs: list[tuple[int, int]], ordered: bool
+) -> None:
+    kept = [(i, j) for i, j in pairs if i < n and j < n]
+    array = np.array(sorted(kept) if ordered else kept, dtype=np.int64).reshape(-1, 2)
+    np.testing.assert_array_equal(code_pairs(pair_codes(array, n), n), array)
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.sets(st.integers(0, 2**64 - 1)), values=st.lists(st.integers(0, 2**64 - 1)))
+def test_index_of_finds_each_value_in_any_order_or_minus_one(
+    base: set[int], values: list[int]
+) -> None:
+    listed = list(base)
+    values += listed[:3]
+    got = index_of(np.array(listed, dtype=np.uint64), np.array(values, dtype=np.uint64))
+    assert got.tolist() == [listed.index(v) if v in base else -1 for v in values]
 
 
 @settings(max_examples=100, deadline=None)

@@ -37,7 +37,9 @@ from dedupe_news.pipeline import (
     MAX_DF_FLOOR,
     NodeTokens,
     TermWeighting,
+    assign_nodes,
     build_features,
+    content_keys,
     count_matrix,
     encode_articles,
     merge_channels,
@@ -784,6 +786,30 @@ PAIRS = st.lists(  # (i, j, channel bit) with i < j < 7, drawn without filtering
     ),
     max_size=12,
 )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(
+        st.tuples(st.integers(0, 2), st.lists(st.integers(0, 3), max_size=4), st.booleans()),
+        max_size=12,
+    )
+)
+def test_nodes_are_the_articles_of_equal_title_and_tokens(
+    texts: list[tuple[int, list[int], bool]],
+) -> None:
+    """Against grouping the texts themselves: equal title lengths and token ids share a node
+    (numbered by first article), short articles never do."""
+    lengths = [[min(t, len(ids)), len(ids) - min(t, len(ids))] for t, ids, _ in texts]
+    flat = np.array([i for _, ids, _ in texts for i in ids], dtype=np.int32)
+    tokens = NodeTokens.from_lengths(flat, np.array(lengths, dtype=np.int64).ravel())
+    short = np.array([s for _, _, s in texts], dtype=bool)
+    node_of, first = assign_nodes(content_keys(tokens), short)
+    node_key: dict[object, int] = {}
+    for k, ((_, ids, is_short), (title, _)) in enumerate(zip(texts, lengths, strict=True)):
+        key = ("short", k) if is_short else (title, tuple(ids))
+        assert node_of[k] == node_key.setdefault(key, len(node_key))
+    assert first.tolist() == [node_of.tolist().index(v) for v in range(len(node_key))]
 
 
 @settings(max_examples=150, deadline=None)

@@ -13,7 +13,12 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import compact_sorted_kernel, merge_into_kernel, sorted_positions_kernel
+from ._kernels import (
+    code_pairs_kernel,
+    compact_sorted_kernel,
+    merge_into_kernel,
+    sorted_positions_kernel,
+)
 
 __all__ = [
     "code_blocks",
@@ -97,8 +102,7 @@ def pair_codes(pairs: np.ndarray, n: int) -> np.ndarray:
 def code_pairs(codes: np.ndarray, n: int) -> np.ndarray:
     """The ``(m, 2)`` node pairs of :func:`pair_codes`' codes."""
     pairs = np.empty((codes.size, 2), dtype=np.int64)
-    np.floor_divide(codes, n, out=pairs[:, 0])
-    np.remainder(codes, n, out=pairs[:, 1])
+    code_pairs_kernel(np.asarray(codes, dtype=np.int64), n, pairs)
     return pairs
 
 

@@ -753,6 +753,39 @@ class FirstSeen:
 
 
 @_compiled()
+def content_keys_kernel(ids, title_start, body_start, body_end):
+    """A 128-bit key (two 64-bit lanes) per text of its title's length and its token ids:
+    equal texts, equal keys; different ones collide with odds of about 2**-128 a pair."""
+    keys = np.empty((title_start.size, 2), np.uint64)
+    for k in range(title_start.size):
+        a = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(body_start[k] - title_start[k])
+        b = np.uint64(0xC2B2AE3D27D4EB4F) ^ np.uint64(body_end[k] - title_start[k])
+        for p in range(title_start[k], body_end[k]):
+            v = np.uint64(ids[p])
+            a = (a ^ v) * np.uint64(0xFF51AFD7ED558CCD)
+            a ^= a >> np.uint64(29)
+            b = (b + v) * np.uint64(0xC4CEB9FE1A85EC53)
+            b ^= b >> np.uint64(31)
+        keys[k, 0] = _fmix64(a)
+        keys[k, 1] = _fmix64(b)
+    return keys
+
+
+@_compiled()
+def code_pairs_kernel(codes, n, pairs):
+    """Writes the pair ``(code // n, code % n)`` of each code to ``pairs``; a division only
+    where the row changes, which in sorted codes (the usual case) is once a row."""
+    row = row_start = 0
+    for k in range(codes.size):
+        code = codes[k]
+        if code < row_start or code >= row_start + n:
+            row = code // n
+            row_start = row * n
+        pairs[k, 0] = row
+        pairs[k, 1] = code - row_start
+
+
+@_compiled()
 def compact_sorted_kernel(values):
     """Moves the distinct values of a sorted array to its front; returns how many there are."""
     if values.size == 0:

@@ -544,7 +544,8 @@ class _Nodes:
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
         short = np.asarray(short, dtype=bool)
-        node_of, first = assign_nodes([keys[k] for k in order.tolist()], short[order])
+        lanes = np.frombuffer(b"".join(keys[k] for k in order.tolist()), dtype=np.uint64)
+        node_of, first = assign_nodes(lanes.reshape(n, 2), short[order])
         is_first = np.zeros(n, dtype=bool)
         is_first[order[first]] = True
         weight = np.bincount(node_of, minlength=first.size).astype(np.int64)

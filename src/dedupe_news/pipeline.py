@@ -18,7 +18,6 @@ The canonical order makes every tie-break independent of input order.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from tqdm import tqdm
 
 from ._arrays import code_pairs, flatten, index_of, merge_sorted, sorted_positions
 from ._kernels import (
+    content_keys_kernel,
     count_rows_kernel,
     interleave_kernel,
     kept_ids_kernel,
@@ -87,6 +87,7 @@ logger = logging.getLogger("dedupe_news")
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
 I32 = npt.NDArray[np.int32]
 
 MAX_DF_FLOOR = 20  # a term is never "too common" in fewer articles than this
@@ -327,36 +328,34 @@ def kept_tokens(
     return hashes, lengths
 
 
-def content_keys(tokens: NodeTokens) -> list[bytes]:
-    """A 16-byte digest per node of its title's length and its token ids: the nodes of equal
-    keys have the same title and body (up to a 128-bit collision, as on the Dask engine)."""
-    ids = tokens.ids.data  # a memoryview: slices hash without a copy
-    return [  # the title's length goes in as the salt: it tells where the title ends
-        hashlib.blake2b(ids[t:e], digest_size=16, salt=(b - t).to_bytes(8, "little")).digest()
-        for t, b, e in zip(
-            tokens.title_start.tolist(),
-            tokens.body_start.tolist(),
-            tokens.body_end.tolist(),
-            strict=True,
-        )
-    ]
+def content_keys(tokens: NodeTokens) -> U64:
+    """A 128-bit key (two uint64 lanes) per node of its title's length and its token ids: the
+    nodes of equal keys have the same title and body (up to a 128-bit collision, as on the
+    Dask engine)."""
+    keys: U64 = content_keys_kernel(
+        tokens.ids, tokens.title_start, tokens.body_start, tokens.body_end
+    )
+    return keys
 
 
-def assign_nodes(keys: Sequence[bytes], short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
-    """Collapse articles (in canonical order) with equal content keys into nodes.
+def assign_nodes(keys: U64, short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
+    """Collapse articles (in canonical order) with equal content keys (``(n, 2)`` uint64)
+    into nodes.
 
     Returns each article's node and each node's first article; nodes are numbered in order of
     their first article. Short articles never share a node (two empty scrapes are no story).
     """
-    node_key: dict[bytes, int] = {}
-    node_of = np.empty(len(keys), dtype=np.int64)
-    first: list[int] = []
-    for k, (key, is_short) in enumerate(zip(keys, short.tolist(), strict=True)):
-        node = node_key.setdefault(b"short:%d" % k if is_short else key, len(node_key))
-        node_of[k] = node
-        if node == len(first):
-            first.append(k)
-    return node_of, np.asarray(first, dtype=np.int64)
+    n = short.size
+    first_with_key = np.arange(n, dtype=np.int64)  # short ones: themselves
+    full = np.flatnonzero(~short)
+    if full.size:
+        lanes = np.ascontiguousarray(keys[full], dtype=np.uint64)
+        _, first, same = np.unique(
+            lanes.view(np.dtype((np.void, 16))).ravel(), return_index=True, return_inverse=True
+        )
+        first_with_key[full] = full[first][same.ravel()]
+    firsts, node_of = np.unique(first_with_key, return_inverse=True)  # in order of first
+    return node_of.ravel().astype(np.int64), firsts.astype(np.int64)
 
 
 # Attribution and calendar words: every news story has them, none tells two stories apart. A
@@ -376,6 +375,8 @@ def term_weight(token: str, number_weight: float) -> float:
     """Weight of a token as a TF-IDF term: 0 for stop words and single characters."""
     if len(token) < 2 or token in ENGLISH_STOP_WORDS or token in NEWS_STOP_WORDS:
         return 0.0
+    if token.isalpha():  # most are: no digit to look for
+        return 1.0
     return number_weight if any(ch.isdigit() for ch in token) else 1.0
 
 

@@ -417,6 +417,8 @@ def chrome_lines(texts: Sequence[str], scan: Scan) -> npt.NDArray[np.bool_]:
     pair = _word_pair(hash_of[scan.ids[first[two]]], hash_of[scan.ids[first[two] + 1]])
     maybe[two] |= np.isin(pair, pair_keys)
     for t, text in enumerate(texts):
+        if text.isascii():  # known at once, and the case of most texts
+            continue
         if "©" in text or "\u0130" in text or "\u0131" in text:
             maybe[scan.text_first[t] : scan.text_first[t + 1]] = True
     chrome = np.zeros(first.size, dtype=bool)
