@@ -339,6 +339,24 @@ def test_scan_finds_tokenizes_tokens_line_by_line(texts: list[str]) -> None:
         assert keyed.tolist() == [0 < len(words) <= 3 for words in lines]
 
 
+# Mostly ASCII texts with capitals and thousands separators to fold, beside a few others (lone
+# surrogates that encode as a pair among them).
+_ASCII_PARTS = ["1", "23", ",", ".", "1,000", "9,99", "x1,234", "\n", " ", "a", "B", "Zq", "_"]
+FOLD_TEXTS = st.lists(
+    st.sampled_from([*_ASCII_PARTS, "Ω", "ß", "\ud83d", "\ude00"]), max_size=40
+).map(lambda parts: normalize("".join(parts)))
+
+
+@settings(max_examples=300, deadline=None)
+@example(texts=["ABC 1,000 x", "\ud83d\ude00 Hi", "Den 2,000,000."])
+@example(texts=["A1,000", "1,000_ 1,000.5 1,0000 1,000"])
+@given(texts=st.lists(FOLD_TEXTS, max_size=6))
+def test_scan_folds_texts_as_tokenize_does(texts: list[str]) -> None:
+    scan = scan_texts(texts, max_line_words=3)
+    for t, text in enumerate(texts):
+        assert _scanned_lines(scan, t) == [tokenize(line) for line in split_lines(text)]
+
+
 @settings(max_examples=100, deadline=None)
 @given(texts=st.lists(SCAN_TEXTS, max_size=5))
 def test_scan_hashes_of_found_tokens_are_the_scans(texts: list[str]) -> None:
