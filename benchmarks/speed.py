@@ -121,24 +121,23 @@ def run_read(path: Path) -> Details:
 
 def run_dedupe_news(path: Path) -> Details:
     """What a user runs: ``read_articles`` then ``cluster``."""
-    result = dedupe_news.cluster(dedupe_news.read_articles(path))
+    return _cluster_details(path)
+
+
+def run_dedupe_news_lean(path: Path) -> Details:
+    """What the command line runs: the same, without the evidence for explanations
+    (``keep_evidence=False``), which lets each stage's sets and scores go early."""
+    return _cluster_details(path, keep_evidence=False)
+
+
+def _cluster_details(path: Path, **settings: Any) -> Details:
+    result = dedupe_news.cluster(dedupe_news.read_articles(path), **settings)
     stats = result.stats
     return {
         "articles": stats.articles,
         "stories": stats.stories,
         "candidate_pairs": stats.candidates,
         "kept_pairs": stats.edges,
-        "labels": result.labels,
-    }
-
-
-def run_dedupe_news_lean(path: Path) -> Details:
-    """What the command line runs: the same, without the evidence for explanations
-    (``keep_evidence=False``), which lets each stage's sets and scores go early."""
-    result = dedupe_news.cluster(dedupe_news.read_articles(path), keep_evidence=False)
-    return {
-        "articles": result.stats.articles,
-        "stories": result.stats.stories,
         "labels": result.labels,
     }
 

@@ -87,8 +87,7 @@ from .text import (
     BoilerplateRules,
     Scan,
     SourceKeys,
-    laid_out,
-    scan_texts,
+    scan_bodies,
     source_line_keys,
     tokenize,
 )
@@ -124,10 +123,9 @@ def _digest(text: str) -> str:
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
     pieces = [title_and_body(a, layout=False) for a in articles]
-    scan = scan_texts(
+    scan, bodies = scan_bodies(
         [b for _, b in pieces], config.boilerplate_max_line_words, n_jobs=config.n_jobs
     )
-    bodies = laid_out([b for _, b in pieces], scan.plain)
     source_keys = source_line_keys(scan, [a.source for a in articles])
     titles = [t for t, _ in pieces]
     return _Read(articles, titles, bodies, scan, source_keys, [_digest(b) for b in bodies])

@@ -58,10 +58,10 @@ from .similarity import (
 from .text import (
     Scan,
     boilerplate_lines,
-    laid_out,
     normal_characters,
     normal_layout,
     normalize,
+    scan_bodies,
     scan_texts,
     split_title,
 )
@@ -273,8 +273,7 @@ def encode_articles(
     from a compiled scan of token hashes (see :func:`dedupe_news.text.scan_texts`).
     """
     title_scan = scan_texts(titles, 0, n_jobs=config.n_jobs)
-    body_scan = scan_texts(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
-    bodies = laid_out(bodies, body_scan.plain)
+    body_scan, bodies = scan_bodies(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
     removed = boilerplate_lines(
         body_scan,
         bodies,
@@ -355,7 +354,7 @@ def assign_nodes(keys: U64, short: npt.NDArray[np.bool_]) -> tuple[I64, I64]:
         )
         first_with_key[full] = full[first][same.ravel()]
     firsts, node_of = np.unique(first_with_key, return_inverse=True)  # in order of first
-    return node_of.ravel().astype(np.int64), firsts.astype(np.int64)
+    return node_of.ravel().astype(np.int64, copy=False), firsts
 
 
 # Attribution and calendar words: every news story has them, none tells two stories apart. A
@@ -851,7 +850,8 @@ def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clusteri
     node_id = [prep.articles[k].id for k in first_article.tolist()]
     columns = {"score": verified.score[keep], "cosine": verified.edge_cosine}
     if not cfg.keep_evidence:  # no shingles to compare: the overlap is unknown
-        columns |= dict.fromkeys(("jaccard", "containment"), np.full(len(edge_pairs), np.nan))
+        unknown = np.broadcast_to(np.nan, len(edge_pairs))  # a view: no memory per edge
+        columns |= dict.fromkeys(("jaccard", "containment"), unknown)
     edges = EdgeTable(
         node_id,
         edge_pairs,

@@ -41,6 +41,7 @@ __all__ = [
     "normal_characters",
     "normal_layout",
     "normalize",
+    "scan_bodies",
     "scan_hashes",
     "scan_texts",
     "source_line_keys",
@@ -149,6 +150,15 @@ def normal_layout(text: str) -> str:
 def laid_out(texts: Sequence[str], plain: npt.NDArray[np.bool_]) -> list[str]:
     """The texts in :func:`normal_layout`, knowing which have it already (``Scan.plain``)."""
     return [t if p else normal_layout(t) for t, p in zip(texts, plain.tolist(), strict=True)]
+
+
+def scan_bodies(
+    bodies: Sequence[str], max_line_words: int, *, n_jobs: int = 1
+) -> tuple[Scan, list[str]]:
+    """The scan of bodies with normal characters (``title_and_body(..., layout=False)``) and
+    the bodies normalized: only those the scan finds not laid out yet are laid out."""
+    scan = scan_texts(bodies, max_line_words, n_jobs=n_jobs)
+    return scan, laid_out(bodies, scan.plain)
 
 
 # The first word (case-folded) of every line _CHROME_LINE matches, with the second word where
