@@ -45,6 +45,7 @@ from dedupe_news.pipeline import (
     merge_channels,
     prepare,
     row_frequency,
+    scan_articles,
     term_weight,
     title_and_body,
     vocabulary_weights,
@@ -691,15 +692,18 @@ def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6))
-def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
+@given(seed=st.integers(0, 10**6), chunk=st.integers(1, 9), keep_texts=st.booleans())
+def test_encoding_from_the_scan_is_string_encoding(seed: int, chunk: int, keep_texts: bool) -> None:
     records, _ = make_corpus(n_stories=4, seed=seed, reprints=1)
     for k, record in enumerate(records):  # an outlet footer, and a line repeated batch-wide
         record["text"] += "\nRead more at " + str(record["source"]) + ("\nSubscribe now" * (k % 2))
     corpus = coerce_articles(records)
     cfg = Config(boilerplate_min_articles=2, boilerplate_min_source_articles=2)
+    chunks = [corpus[k : k + chunk] for k in range(0, len(corpus), chunk)]
+    scanned = scan_articles(chunks, cfg, keep_texts=keep_texts)
+    order = np.random.default_rng(seed).permutation(len(corpus))
+    vocabulary, tokens, removed = encode_articles(scanned, order, cfg)
     titles, bodies = zip(*(title_and_body(a) for a in corpus), strict=True)
-    vocabulary, tokens, removed = encode_articles(list(titles), list(bodies), corpus, cfg)
     report = strip_boilerplate(
         list(bodies),
         [a.source for a in corpus],
@@ -710,7 +714,7 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int) -> None:
     )
     expected = Vocabulary()
     want = expected.encode_many(
-        [words for t, b in zip(titles, report.tokens, strict=True) for words in (tokenize(t), b)]
+        [words for k in order.tolist() for words in (tokenize(titles[k]), report.tokens[k])]
     )
     assert vocabulary.tokens == expected.tokens
     got = [part(k).tolist() for k in range(len(tokens)) for part in (tokens.title, tokens.body)]

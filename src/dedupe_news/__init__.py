@@ -1,8 +1,9 @@
 """dedupe_news: group news articles that report the same story.
 
 Copies, reprints and rewrites of one event end up in one :class:`Story`. Start with
-:func:`cluster` for a batch, or :class:`StoryIndex` for articles that keep arriving; see the
-README for the data flow and every setting in :class:`Config`.
+:func:`cluster` for a batch (:func:`cluster_file` for files too large to hold with their
+texts), or :class:`StoryIndex` for articles that keep arriving; see the README for the data
+flow and every setting in :class:`Config`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .errors import ConfigError, DedupeNewsError, InputError
 from .estimator import StoryClusterer
 from .evaluate import Evaluation, evaluate
 from .index import Assignment, Match, StoryIndex, StoryInfo
-from .pipeline import cluster
+from .pipeline import cluster, cluster_file
 from .result import Clustering, Edge, Stats, Story
 from .store import IndexFormatError
 
@@ -40,6 +41,7 @@ __all__ = [
     "StoryInfo",
     "__version__",
     "cluster",
+    "cluster_file",
     "evaluate",
     "read_articles",
     "seeds_path",

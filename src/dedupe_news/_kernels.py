@@ -878,35 +878,37 @@ def kept_ids_kernel(
     line_first,
     removed,
     text_first,
+    order,
     n_kept,
     n_keys,
 ):
     """Dense ids (int32, first-seen order) of each text's title tokens, then its body's tokens
-    but those of ``removed`` lines (``n_kept`` tokens in all); the length of each piece (title
-    0, body 0, title 1, ...); and the key of each id.
+    but those of ``removed`` lines (``n_kept`` tokens in all), text ``order[0]`` first, then
+    ``order[1]``, ...; the length of each piece (title 0, body 0, title 1, ... in that order);
+    and the key of each id.
 
     Tokens come as ids of two scans, told apart by their keys (``title_key`` of a title
     token's id, ``body_key`` of a body token's, below ``n_keys``; equal tokens have one key):
     what interleaving the tokens and then numbering them gives, without the interleaved tokens.
     """
-    n = title_ends.size - 1
     first_id = np.full(n_keys, -1, np.int32)
     key_of = np.empty(n_keys, np.int64)
     ids = np.empty(n_kept, np.int32)
-    lengths = np.empty(2 * n, np.int64)
+    lengths = np.empty(2 * order.size, np.int64)
     count = k = 0
-    for t in range(n):
+    for c in range(order.size):
+        t = order[c]
         a, b = title_ends[t], title_ends[t + 1]
         count = _renumber_range(title_ids, title_key, a, b, ids, k, first_id, key_of, count)
         k += b - a
-        lengths[2 * t] = b - a
+        lengths[2 * c] = b - a
         start = k
         for line in range(text_first[t], text_first[t + 1]):
             if not removed[line]:
                 a, b = line_first[line], line_first[line + 1]
                 count = _renumber_range(body_ids, body_key, a, b, ids, k, first_id, key_of, count)
                 k += b - a
-        lengths[2 * t + 1] = k - start
+        lengths[2 * c + 1] = k - start
     return ids, lengths, key_of[:count].copy()
 
 

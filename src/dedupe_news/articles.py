@@ -13,13 +13,15 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
 
-__all__ = ["Article", "coerce_articles", "read_articles"]
+__all__ = ["Article", "coerce_articles", "read_articles", "read_chunks"]
 
 _FIELDS = ("id", "text", "title", "date", "source", "url")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json", ".json.gz")
@@ -341,3 +343,52 @@ def read_articles(path: str | Path) -> list[Article]:
         return coerce_articles(records)
     except InputError as err:
         raise InputError(f"{path}: {err}") from None
+
+
+def read_chunks(paths: Sequence[str | Path], size: int) -> Iterator[list[Article]]:
+    """The articles of files (as :func:`read_articles` reads each), ``size`` at a time, ids
+    unique across all of them; JSON lines are read as they come, so only a chunk of them is
+    held at once (other formats are read whole first).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_articles`, and for an id repeated anywhere in the inputs, naming both
+        places; when the chunk that holds the problem is read.
+    """
+    seen: dict[str, tuple[str, int]] = {}
+    for path in paths:
+        position = 0
+        for records in _record_chunks(path, size):
+            try:
+                chunk = coerce_articles(records, start=position)
+            except InputError as err:
+                raise InputError(f"{path}: {err}") from None
+            for k, article in enumerate(chunk, position):
+                origin, first = seen.setdefault(article.id, (str(path), k))
+                if origin != str(path):
+                    raise InputError(
+                        f"{path}: article id {article.id!r} at position {k} was already read "
+                        f"from {origin} (position {first}); ids must be unique across inputs"
+                    )
+                if first != k:
+                    raise InputError(
+                        f"{path}: duplicate article id {article.id!r} at positions {first} and "
+                        f"{k}; ids must be unique"
+                    )
+            position += len(chunk)
+            yield chunk
+
+
+def _record_chunks(path: str | Path, size: int) -> Iterator[list[dict[str, Any]]]:
+    """The records of a file, ``size`` at a time (JSON lines as they are read)."""
+    name = str(path).lower()
+    if str(path) == "-" or (name.endswith(_JSONL_SUFFIXES) and Path(path).is_file()):
+        with nullcontext(sys.stdin) if str(path) == "-" else _open_text(Path(path)) as stream:
+            records = _read_jsonl(stream, "<stdin>" if str(path) == "-" else str(path))
+            while chunk := list(islice(records, size)):
+                yield chunk
+        return
+    whole = _records(path)
+    for start in range(0, len(whole), size):
+        yield whole[start : start + size]

@@ -18,7 +18,7 @@ from .articles import Article, coerce_articles, read_articles
 from .cli_dask import add_dask_command, run_dask
 from .cli_index import add_index_commands, run_index
 from .errors import DedupeNewsError, InputError
-from .pipeline import cluster
+from .pipeline import cluster, cluster_file
 from .result import Clustering, _headline
 
 __all__ = ["main"]
@@ -34,6 +34,7 @@ _EPILOG = """examples:
 """
 
 _PROGRESS_FROM = 5_000  # show progress on a terminal from this many articles
+_PROGRESS_FROM_BYTES = 16 * 2**20  # ... or from files this large (about 5,000 articles)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,14 +132,29 @@ def _write(result: Clustering, fmt: str, out: TextIO) -> None:
 
 
 def _cluster_inputs(args: argparse.Namespace, *, explain: bool) -> Clustering:
-    """Cluster the inputs; ``explain`` keeps the evidence a report shows (tables and files of
-    stories need none, and a large batch's evidence takes gigabytes)."""
-    articles = _read_all(args.paths or [str(seeds_path())])
+    """Cluster the inputs. A report keeps the evidence it shows, and so the texts; tables and
+    files of stories need neither, so the files are read a chunk at a time and their texts let
+    go (a large batch's texts and evidence take gigabytes)."""
+    paths = args.paths or [str(seeds_path())]
     overrides = {
         k: v for k, v in (("threshold", args.threshold), ("seed", args.seed)) if v is not None
     }
-    show_progress = not args.quiet and sys.stderr.isatty() and len(articles) >= _PROGRESS_FROM
-    return cluster(articles, progress=show_progress, keep_evidence=explain, **overrides)
+    if explain:
+        articles = _read_all(paths)
+        progress = _show_progress(args) and len(articles) >= _PROGRESS_FROM
+        return cluster(articles, progress=progress, keep_evidence=True, **overrides)
+    progress = _show_progress(args) and _input_bytes(paths) >= _PROGRESS_FROM_BYTES
+    return cluster_file(paths, progress=progress, **overrides)
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _input_bytes(paths: Sequence[str]) -> int:
+    """The size of the input files (a stream's is unknown: counted as large)."""
+    sizes = [Path(p).stat().st_size if Path(p).is_file() else 0 for p in paths if p != "-"]
+    return sum(sizes) if "-" not in paths else _PROGRESS_FROM_BYTES
 
 
 def _summary(result: Clustering) -> str:

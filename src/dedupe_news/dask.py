@@ -87,8 +87,10 @@ from .text import (
     BoilerplateRules,
     Scan,
     SourceKeys,
+    chrome_lines,
     scan_bodies,
     source_line_keys,
+    text_digest,
     tokenize,
 )
 
@@ -115,10 +117,6 @@ class _Read:
     text_digests: list[str]  # of each normalized body: reprints count once as boilerplate
 
 
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-
-
 @batch_runtime()  # the process settings of cluster() (see _runtime): many small objects, big arrays
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
@@ -128,7 +126,8 @@ def _read(records: object, start: int, config: Config) -> _Read:
     )
     source_keys = source_line_keys(scan, [a.source for a in articles])
     titles = [t for t, _ in pieces]
-    return _Read(articles, titles, bodies, scan, source_keys, [_digest(b) for b in bodies])
+    digests = [text_digest(b).hex() for b in bodies]
+    return _Read(articles, titles, bodies, scan, source_keys, digests)
 
 
 def _articles_frame(part: _Read) -> pd.DataFrame:
@@ -178,7 +177,7 @@ class _Stripped:
 @batch_runtime()
 def _strip(part: _Read, rules: BoilerplateRules, config: Config) -> tuple[_Stripped, pd.DataFrame]:
     scan = part.scan
-    removed = rules.removed(scan, part.bodies, part.source_keys)
+    removed = rules.removed(scan, part.source_keys, chrome_lines(part.bodies, scan))
     kept = np.repeat(~removed, np.diff(scan.line_first))
     bodies = []
     for t in range(len(part.articles)):

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -41,9 +42,10 @@ from ._kernels import (
     top_terms_kernel,
 )
 from ._runtime import batch_runtime
-from .articles import Article, coerce_articles
+from .articles import Article, coerce_articles, read_chunks
 from .clustering import average_linkage
 from .config import Config
+from .errors import ConfigError
 from .lsh import candidate_codes
 from .minhash import oph_signatures, signatures
 from .result import Clustering, EdgeTable, Stats, Story
@@ -57,13 +59,16 @@ from .similarity import (
 )
 from .text import (
     Scan,
+    ScanBuilder,
     boilerplate_lines,
+    chrome_lines,
+    first_line,
     normal_characters,
     normal_layout,
     normalize,
     scan_bodies,
-    scan_texts,
     split_title,
+    text_digest,
 )
 
 __all__ = [
@@ -76,6 +81,7 @@ __all__ = [
     "build_features",
     "channel_names",
     "cluster",
+    "cluster_file",
     "find_candidates",
     "link",
     "prepare",
@@ -221,20 +227,31 @@ def idf_and_weights(
     return idf, weights
 
 
-def prepare(articles: list[Article], config: Config) -> Prepared:
+def prepare(articles: Sequence[Article], config: Config) -> Prepared:
     """Normalize, strip boilerplate, tokenize, and collapse identical articles into nodes."""
-    order = sorted(range(len(articles)), key=lambda i: articles[i].id)
-    canonical = [articles[i] for i in order]
-    pieces = [title_and_body(a, layout=False) for a in canonical]
-    titles, bodies = [t for t, _ in pieces], [b for _, b in pieces]
-    del pieces
-    vocabulary, tokens, boilerplate = encode_articles(titles, bodies, canonical, config)
-    del titles, bodies  # tokens from here on
+    return prepare_chunks([articles], config)
+
+
+def prepare_chunks(
+    chunks: Iterable[Sequence[Article]], config: Config, *, keep_texts: bool = True
+) -> Prepared:
+    """:func:`prepare` of articles that come a chunk at a time (a file read in pieces).
+
+    Without ``keep_texts``, each chunk's texts go once it is scanned, and the articles are kept
+    without them (see :func:`without_text`): a batch's texts are most of its memory (5.7 GB of
+    a million news articles). The tokens, nodes and stories are the same either way.
+    """
+    scanned = scan_articles(chunks, config, keep_texts=keep_texts)
+    articles = scanned.articles
+    order = np.asarray(sorted(range(len(articles)), key=lambda i: articles[i].id), dtype=np.int64)
+    vocabulary, tokens, boilerplate = encode_articles(scanned, order, config)
+    del scanned  # tokens from here on
+    canonical = [articles[i] for i in order.tolist()]
     short = tokens.body_end - tokens.title_start < config.min_tokens
     node_of, first = assign_nodes(content_keys(tokens), short)
     return Prepared(
         articles=canonical,
-        input_position=np.asarray(order, dtype=np.int64),
+        input_position=order,
         tokens=NodeTokens(
             tokens.ids, tokens.title_start[first], tokens.body_start[first], tokens.body_end[first]
         ),
@@ -246,6 +263,53 @@ def prepare(articles: list[Article], config: Config) -> Prepared:
         short=short[first],
         vocabulary=vocabulary,
         boilerplate_lines=boilerplate,
+    )
+
+
+def without_text(article: Article) -> Article:
+    """The article with no more of its text than a result shows: its first line when it has
+    no title (the headline, see :func:`dedupe_news.text.first_line`), else nothing."""
+    return replace(article, text="" if article.title else first_line(article.text))
+
+
+@dataclass
+class ScannedArticles:
+    """Articles (in input order) with their titles' and bodies' scans, each body line's page
+    chrome flag, and what tells identical bodies apart (see :func:`boilerplate_lines`)."""
+
+    articles: list[Article]
+    titles: Scan
+    bodies: Scan
+    chrome: npt.NDArray[np.bool_]
+    text_keys: list[Hashable]
+
+
+def scan_articles(
+    chunks: Iterable[Sequence[Article]], config: Config, *, keep_texts: bool = True
+) -> ScannedArticles:
+    """Each chunk's titles and bodies scanned into batch-wide scans (in input order), with what
+    boilerplate needs of their texts: the texts are not needed after their chunk."""
+    titles = ScanBuilder(0, n_jobs=config.n_jobs)
+    bodies = ScanBuilder(config.boilerplate_max_line_words, n_jobs=config.n_jobs)
+    articles: list[Article] = []
+    chrome: list[npt.NDArray[np.bool_]] = []
+    text_keys: list[Hashable] = []
+    for chunk in chunks:
+        pieces = [title_and_body(a, layout=False) for a in chunk]
+        titles.add([t for t, _ in pieces])
+        scan, laid = scan_bodies(
+            [b for _, b in pieces], config.boilerplate_max_line_words, into=bodies
+        )
+        del pieces
+        chrome.append(chrome_lines(laid, scan))
+        text_keys.extend(laid if keep_texts else map(text_digest, laid))
+        articles.extend(chunk if keep_texts else map(without_text, chunk))
+    return ScannedArticles(
+        articles,
+        titles.build(),
+        bodies.build(),
+        np.concatenate(chrome) if chrome else np.zeros(0, dtype=bool),
+        text_keys,
     )
 
 
@@ -263,35 +327,34 @@ def title_and_body(article: Article, *, layout: bool = True) -> tuple[str, str]:
 
 
 def encode_articles(
-    titles: Sequence[str], bodies: Sequence[str], articles: Sequence[Article], config: Config
+    scanned: ScannedArticles, order: I64, config: Config
 ) -> tuple[Vocabulary, NodeTokens, int]:
-    """Token ids of each article's title and kept body (one node per article), the vocabulary in
-    first-seen order of titles and bodies interleaved (title 0, body 0, title 1, ...), and the
-    boilerplate lines removed.
+    """Token ids of each article's title and kept body (one node per article, in ``order``),
+    the vocabulary in first-seen order of titles and bodies interleaved (title ``order[0]``,
+    its body, title ``order[1]``, ...), and the boilerplate lines removed.
 
     The same ids as :func:`strip_boilerplate` and ``Vocabulary.encode_many`` on strings give,
-    from a compiled scan of token hashes (see :func:`dedupe_news.text.scan_texts`).
+    from compiled scans of the texts (see :func:`dedupe_news.text.scan_texts`).
     """
-    title_scan = scan_texts(titles, 0, n_jobs=config.n_jobs)
-    body_scan, bodies = scan_bodies(bodies, config.boilerplate_max_line_words, n_jobs=config.n_jobs)
     removed = boilerplate_lines(
-        body_scan,
-        bodies,
-        [a.source for a in articles],
+        scanned.bodies,
+        scanned.chrome,
+        scanned.text_keys,
+        [a.source for a in scanned.articles],
         min_articles=config.boilerplate_min_articles,
         min_share=config.boilerplate_min_share,
         min_source_articles=config.boilerplate_min_source_articles,
     )
-    ids, lengths, words = kept_token_ids(title_scan, body_scan, removed)
+    ids, lengths, words = kept_token_ids(scanned.titles, scanned.bodies, removed, order)
     vocabulary = Vocabulary.from_tokens(words)
     return vocabulary, NodeTokens.from_lengths(ids, lengths), int(removed.sum())
 
 
 def kept_token_ids(
-    title_scan: Scan, body_scan: Scan, removed: npt.NDArray[np.bool_]
+    title_scan: Scan, body_scan: Scan, removed: npt.NDArray[np.bool_], order: I64
 ) -> tuple[I32, I64, list[str]]:
-    """:func:`kept_tokens` numbered in first-seen order (int32), in one pass that never holds
-    the interleaved tokens; with the token of each id."""
+    """:func:`kept_tokens` of the texts in ``order``, numbered in first-seen order (int32), in
+    one pass that never holds the interleaved tokens; with the token of each id."""
     n_titled = title_scan.distinct.size
     in_titles = index_of(title_scan.distinct, body_scan.distinct)
     body_key = np.where(in_titles >= 0, in_titles, n_titled + np.arange(in_titles.size))
@@ -305,6 +368,7 @@ def kept_token_ids(
         body_scan.line_first,
         removed,
         body_scan.text_first,
+        order,
         n_kept,
         n_titled + body_scan.distinct.size,
     )
@@ -789,14 +853,67 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
     [['000_37b90b4cf2996c06', '001_e7cdae192c6f0a5e', '002_02e38881c9cf7dd8',
       '003_37565cef0e52f10e'], ['004_7d1b65fab962449b']]
     """
-    cfg = (config or Config()).with_overrides(**overrides) if overrides else (config or Config())
+    cfg = _settings(config, overrides)
     items = coerce_articles(articles)
+    return _run(lambda: prepare(items, cfg), cfg)
+
+
+def cluster_file(
+    path: str | Path | Sequence[str | Path],
+    *,
+    config: Config | None = None,
+    chunk_size: int = 10_000,
+    **overrides: Any,
+) -> Clustering:
+    """:func:`cluster` the articles of files, read ``chunk_size`` articles at a time, without
+    holding their texts: for inputs too large for memory with their texts (a million news
+    articles take 5.7 GB as Python strings).
+
+    The stories are the same as ``cluster(read_articles(path))`` gives; only the articles in
+    the result differ: each holds no more of its text than a result shows (its first line
+    when it has no title, see :func:`without_text`), and there is no evidence to explain
+    (``keep_evidence`` is False unless set). JSON lines are read as they come; other formats
+    are read whole first, as :func:`dedupe_news.read_articles` reads them.
+
+    Parameters
+    ----------
+    path : str, pathlib.Path or a sequence of them
+        As :func:`dedupe_news.read_articles` takes; ids must be unique across all of them.
+    config : Config, optional
+    chunk_size : int
+        Articles read and scanned at a time (their texts are what a run holds at once).
+    **overrides
+        Individual settings; see :class:`Config`.
+
+    Examples
+    --------
+    >>> import dedupe_news
+    >>> result = dedupe_news.cluster_file(dedupe_news.seeds_path())
+    >>> [story.size for story in result.stories]
+    [4, 1]
+    >>> result.articles[0].text  # no title: the first line is the text it keeps
+    "VP Harris says it would be 'huge mistake' for North Korea to give military support to Russia"
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    cfg = _settings(config, {"keep_evidence": False} | overrides)
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    return _run(lambda: prepare_chunks(read_chunks(paths, chunk_size), cfg, keep_texts=False), cfg)
+
+
+def _settings(config: Config | None, overrides: dict[str, Any]) -> Config:
+    base = config or Config()
+    return base.with_overrides(**overrides) if overrides else base
+
+
+def _run(prepare_articles: Callable[[], Prepared], cfg: Config) -> Clustering:
+    """The stages after preparing the articles, which comes first."""
     with (
         batch_runtime(),
         tqdm(total=5, desc="dedupe-news", unit="stage", disable=not cfg.progress) as bar,
     ):
         bar.set_postfix_str("prepare")
-        prep = prepare(items, cfg)
+        prep = prepare_articles()
         bar.update()
         bar.set_postfix_str("features")
         features = build_features(prep, cfg)
@@ -814,6 +931,7 @@ def cluster(articles: object, *, config: Config | None = None, **overrides: Any)
         bar.set_postfix_str("cluster")
         node_labels = link(prep, verified, cfg)
         bar.update()
+    items = [prep.articles[k] for k in np.argsort(prep.input_position).tolist()]  # input order
     return _assemble(items, Evidence(prep, features, verified, node_labels), cfg)
 
 

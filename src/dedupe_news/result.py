@@ -21,7 +21,7 @@ import numpy.typing as npt
 from .articles import Article
 from .config import Config
 from .errors import InputError
-from .text import is_chrome
+from .text import first_line
 
 if TYPE_CHECKING:
     from .explain import PairExplanation, StoryExplanation
@@ -32,8 +32,7 @@ __all__ = ["Clustering", "Edge", "Stats", "Story"]
 
 def _headline(article: Article, width: int = 90) -> str:
     """The title, or the first non-empty line of the text, shortened for display."""
-    lines = (ln.strip() for ln in article.text.splitlines())
-    line = article.title or next((ln for ln in lines if ln and not is_chrome(ln)), "")
+    line = article.title or first_line(article.text)
     return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 

@@ -14,12 +14,13 @@ engines use. Lines are compared by those keys (:class:`BoilerplateRules`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -153,12 +154,25 @@ def laid_out(texts: Sequence[str], plain: npt.NDArray[np.bool_]) -> list[str]:
 
 
 def scan_bodies(
-    bodies: Sequence[str], max_line_words: int, *, n_jobs: int = 1
+    bodies: Sequence[str],
+    max_line_words: int,
+    *,
+    n_jobs: int = 1,
+    into: ScanBuilder | None = None,
 ) -> tuple[Scan, list[str]]:
     """The scan of bodies with normal characters (``title_and_body(..., layout=False)``) and
-    the bodies normalized: only those the scan finds not laid out yet are laid out."""
-    scan = scan_texts(bodies, max_line_words, n_jobs=n_jobs)
+    the bodies normalized: only those the scan finds not laid out yet are laid out. Scanned
+    ``into`` a builder of a larger batch when given (see :meth:`ScanBuilder.add`)."""
+    builder = into or ScanBuilder(max_line_words, n_jobs=n_jobs)
+    scan = builder.add(bodies)
     return scan, laid_out(bodies, scan.plain)
+
+
+def first_line(text: str) -> str:
+    """The first line of a text that is neither blank nor page chrome, stripped: its headline
+    when it has no title."""
+    lines = (line.strip() for line in text.splitlines())
+    return next((line for line in lines if line and not is_chrome(line)), "")
 
 
 # The first word (case-folded) of every line _CHROME_LINE matches, with the second word where
@@ -345,45 +359,87 @@ def scan_texts(texts: Sequence[str], max_line_words: int, *, n_jobs: int = 1) ->
     """Tokens, lines and line keys of texts with normal characters (:func:`normal_characters`)
     as :func:`normalize` would lay them out, in compiled passes of bounded size (``n_jobs`` of
     them at once)."""
-    seen = FirstSeen()
-    words: list[str] = []
-    parts: list[tuple[npt.NDArray[Any], ...]] = []
-    # The token ids go straight into one array as pieces come, sized for about as many tokens
-    # as the texts can hold and trimmed at the end: the pieces are never held twice, as
-    # concatenating them would.
-    ids = np.empty(sum(map(len, texts)) // 2 + 1, dtype=np.int32)
-    tokens_before, lines_before = 0, 0
-    for joined, scanned in _scan_pieces(texts, max_line_words, n_jobs):
-        starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first, plain = scanned
-        end = tokens_before + piece_hashes.size
-        if end > ids.size:  # one-letter texts, or casefolding lengthened them
-            ids.resize(2 * end, refcheck=False)
-        ids[tokens_before:end], new = seen.ids(piece_hashes, np.int32)
-        words.extend(
-            joined[a:b] for a, b in zip(starts[new].tolist(), token_ends[new].tolist(), strict=True)
-        )
-        parts.append(
-            (
-                line_first[:-1] + tokens_before,
-                line_key,
-                keyed,
-                text_first[:-1] + lines_before,
-                plain,
+    builder = ScanBuilder(max_line_words, n_jobs=n_jobs)
+    builder.add(texts)
+    return builder.build()
+
+
+class ScanBuilder:
+    """Texts scanned a batch at a time into one :class:`Scan`, tokens numbered across batches:
+    a stream's batches need not be held together (each batch's texts can go once it is added).
+
+    Each :meth:`add` scans its texts in compiled passes of bounded size, ``n_jobs`` at once.
+    """
+
+    def __init__(self, max_line_words: int, *, n_jobs: int = 1) -> None:
+        self.max_line_words, self.n_jobs = max_line_words, n_jobs
+        self._seen = FirstSeen()
+        self._words: list[str] = []
+        self._ids = np.empty(0, dtype=np.int32)
+        self._tokens = self._lines = 0
+        self._parts: list[tuple[npt.NDArray[Any], ...]] = []
+
+    def add(self, texts: Sequence[str]) -> Scan:
+        """Scan texts with normal characters (:func:`normal_characters`) and append them; their
+        scan alone, with ids numbered across batches (valid until the next ``add``)."""
+        tokens_before, lines_before, first_part = self._tokens, self._lines, len(self._parts)
+        # The ids go straight into one array as pieces come, with room for about as many
+        # tokens as the texts can hold: the pieces are never held twice, as concatenating
+        # them would. Room never written to takes no memory.
+        self._reserve(tokens_before + sum(map(len, texts)) // 2 + 1)
+        for joined, scanned in _scan_pieces(texts, self.max_line_words, self.n_jobs):
+            starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first, plain = (
+                scanned
             )
+            end = self._tokens + piece_hashes.size
+            self._reserve(end)  # one-letter texts, or casefolding lengthened them
+            self._ids[self._tokens : end], new = self._seen.ids(piece_hashes, np.int32)
+            self._words.extend(
+                joined[a:b]
+                for a, b in zip(starts[new].tolist(), token_ends[new].tolist(), strict=True)
+            )
+            self._parts.append(
+                (
+                    line_first[:-1] + self._tokens,
+                    line_key,
+                    keyed,
+                    text_first[:-1] + self._lines,
+                    plain,
+                )
+            )
+            self._tokens = end
+            self._lines += line_key.size
+        return self._scan(self._parts[first_part:], tokens_before, lines_before)
+
+    def build(self) -> Scan:
+        """The scan of every text added (its ids a view of the room reserved: the part never
+        written to takes no memory)."""
+        if not self._parts:  # nothing added: the scan of no texts
+            self.add([])
+        scan = self._scan(self._parts, 0, 0)
+        return replace(scan, distinct=scan.distinct.copy())
+
+    def _scan(
+        self, parts: list[tuple[npt.NDArray[Any], ...]], tokens_before: int, lines_before: int
+    ) -> Scan:
+        return Scan(
+            ids=self._ids[tokens_before : self._tokens],
+            distinct=self._seen.values,  # a view: build() copies it
+            words=self._words,
+            line_first=np.concatenate([*(p[0] for p in parts), [self._tokens]]) - tokens_before,
+            line_key=np.concatenate([p[1] for p in parts]),
+            keyed=np.concatenate([p[2] for p in parts]),
+            text_first=np.concatenate([*(p[3] for p in parts), [self._lines]]) - lines_before,
+            plain=np.concatenate([p[4] for p in parts]),
         )
-        tokens_before = end
-        lines_before += line_key.size
-    ids.resize(tokens_before, refcheck=False)  # in place: the unused tail is given back
-    return Scan(
-        ids=ids,
-        distinct=seen.values.copy(),
-        words=words,
-        line_first=np.concatenate([*(p[0] for p in parts), [tokens_before]]),
-        line_key=np.concatenate([p[1] for p in parts]),
-        keyed=np.concatenate([p[2] for p in parts]),
-        text_first=np.concatenate([*(p[3] for p in parts), [lines_before]]),
-        plain=np.concatenate([p[4] for p in parts]),
-    )
+
+    def _reserve(self, size: int) -> None:
+        """Room for ``size`` token ids: twice as much when it grows (a copy of the ids so far,
+        not of the room, is what growing costs)."""
+        if size > self._ids.size:
+            grown = np.empty(max(size, 2 * self._ids.size), dtype=np.int32)
+            grown[: self._tokens] = self._ids[: self._tokens]
+            self._ids = grown
 
 
 def scan_hashes(tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
@@ -478,15 +534,16 @@ class BoilerplateRules:
         return max(min_articles, int(min_share * distinct_texts + 0.999999))
 
     def removed(
-        self, scan: Scan, texts: Sequence[str], source_keys: SourceKeys
+        self, scan: Scan, source_keys: SourceKeys, chrome: npt.NDArray[np.bool_]
     ) -> npt.NDArray[np.bool_]:
-        """Per line of ``scan`` (the texts' scan): whether it goes, as boilerplate or chrome.
-        ``source_keys`` are :func:`source_line_keys` of the scan, as counting used them."""
+        """Per line of ``scan``: whether it goes, as boilerplate or as page chrome (``chrome``,
+        see :func:`chrome_lines`). ``source_keys`` are :func:`source_line_keys` of the scan,
+        as counting used them."""
         keys_in_source, has_source = source_keys
         repeated = np.isin(scan.line_key, self.repeated)
         repeated |= has_source & np.isin(keys_in_source, self.repeated_by_source)
         boilerplate: npt.NDArray[np.bool_] = scan.keyed & repeated
-        return boilerplate | chrome_lines(texts, scan)
+        return boilerplate | chrome
 
 
 def source_line_keys(scan: Scan, sources: Sequence[str | None]) -> SourceKeys:
@@ -506,24 +563,28 @@ def source_line_keys(scan: Scan, sources: Sequence[str | None]) -> SourceKeys:
 
 def boilerplate_lines(
     scan: Scan,
-    texts: Sequence[str],
+    chrome: npt.NDArray[np.bool_],
+    text_keys: Sequence[Hashable],
     sources: Sequence[str | None],
     *,
     min_articles: int,
     min_share: float,
     min_source_articles: int,
 ) -> npt.NDArray[np.bool_]:
-    """Per line of ``scan`` (the texts' scan): whether it is boilerplate or page chrome.
+    """Per line of ``scan``: whether it is boilerplate or page chrome (``chrome``, see
+    :func:`chrome_lines`).
 
-    See :func:`strip_boilerplate`; a verbatim reprint counts once, whoever printed it.
+    See :func:`strip_boilerplate`; a verbatim reprint counts once, whoever printed it: texts
+    are told apart by ``text_keys`` (the normalized texts, or digests of them where the texts
+    are not held, see :func:`text_digest`).
     """
-    n = len(texts)
+    n = len(text_keys)
     line_text = np.repeat(np.arange(n), np.diff(scan.text_first))
     counted = np.zeros(n, dtype=bool)  # the first of identical texts
     counted_in_source = np.zeros(n, dtype=bool)  # ... of identical texts of one source
-    first_text: dict[str, int] = {}
-    first_in_source: dict[tuple[str, str], int] = {}
-    for t, (text, source) in enumerate(zip(texts, sources, strict=True)):
+    first_text: dict[Hashable, int] = {}
+    first_in_source: dict[tuple[str, Hashable], int] = {}
+    for t, (text, source) in enumerate(zip(text_keys, sources, strict=True)):
         counted[t] = first_text.setdefault(text, t) == t
         if source is not None:
             counted_in_source[t] = first_in_source.setdefault((source, text), t) == t
@@ -538,7 +599,12 @@ def boilerplate_lines(
     rules = BoilerplateRules(
         keys[in_texts >= floor], in_source[in_source_texts >= min_source_articles]
     )
-    return rules.removed(scan, texts, source_keys)
+    return rules.removed(scan, source_keys, chrome)
+
+
+def text_digest(text: str) -> bytes:
+    """A 128-bit digest of a text: what tells reprints apart where the texts are not held."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 @dataclass(frozen=True)
@@ -578,6 +644,7 @@ def strip_boilerplate(
     scan = scan_texts(texts, max_line_words)
     removed = boilerplate_lines(
         scan,
+        chrome_lines(texts, scan),
         texts,
         sources,
         min_articles=min_articles,
