@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -269,7 +269,8 @@ def prepare_chunks(
 def without_text(article: Article) -> Article:
     """The article with no more of its text than a result shows: its first line when it has
     no title (the headline, see :func:`dedupe_news.text.first_line`), else nothing."""
-    return replace(article, text="" if article.title else first_line(article.text))
+    text = "" if article.title else first_line(article.text)
+    return Article(article.id, text, article.title, article.date, article.source, article.url)
 
 
 @dataclass
