@@ -5,7 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedupe_news._arrays import (
@@ -15,9 +16,11 @@ from dedupe_news._arrays import (
     kept_indptr,
     merge_sorted,
     pair_codes,
+    sort_in_place,
     sorted_positions,
     sorted_unique,
 )
+from dedupe_news._kernels import partition_kernel
 
 VALUES = st.sets(st.integers(-50, 50), max_size=30)
 
@@ -132,3 +135,32 @@ def test_kept_indptr_counts_each_rows_kept_entries(lengths: list[int], seed: int
     kept = kept_indptr(indptr, keep)
     assert kept[0] == 0
     assert np.diff(kept).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(-20, 20), max_size=40), pivot=st.integers(-25, 25))
+def test_partition_puts_the_values_below_the_pivot_first(values: list[int], pivot: int) -> None:
+    array = np.array(values, dtype=np.int64)
+    below = int(partition_kernel(array, pivot))
+    assert below == sum(v < pivot for v in values)
+    assert (array[:below] < pivot).all() and (array[below:] >= pivot).all()
+    assert sorted(array.tolist()) == sorted(values)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(st.integers(-(2**62), 2**62) | st.integers(0, 5), max_size=60),
+    n_jobs=st.sampled_from([1, 2, 3, -1]),
+)
+def test_sorting_on_threads_is_sorting(
+    monkeypatch: pytest.MonkeyPatch, values: list[int], n_jobs: int
+) -> None:
+    monkeypatch.setattr("dedupe_news._arrays._PARALLEL_SORT_FROM", 4)  # threads, small arrays
+    array = np.array(values, dtype=np.int64)
+    sort_in_place(array, n_jobs)
+    assert array.tolist() == sorted(values)
+    assert sorted_unique(
+        np.array(values, dtype=np.int64), overwrite=True, n_jobs=n_jobs
+    ).tolist() == sorted(set(values))

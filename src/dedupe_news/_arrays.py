@@ -16,8 +16,11 @@ import scipy.sparse as sp
 from ._kernels import (
     code_pairs_kernel,
     compact_sorted_kernel,
+    map_threads,
     merge_into_kernel,
+    partition_kernel,
     sorted_positions_kernel,
+    workers,
 )
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "merge_sorted",
     "pair_codes",
     "positions_in",
+    "sort_in_place",
     "sorted_csr",
     "sorted_positions",
     "sorted_unique",
@@ -38,15 +42,16 @@ __all__ = [
 A = TypeVar("A", bound=np.ndarray)
 
 
-def sorted_unique(values: A, *, overwrite: bool = False) -> A:
+def sorted_unique(values: A, *, overwrite: bool = False, n_jobs: int = 1) -> A:
     """Sorted distinct values of a 1-D array (what ``np.unique`` returns).
 
     With ``overwrite``, an array the caller lets go of is sorted and compacted in place, and
     its front returned (trimmed in place when it owns its memory): no new memory, which at tens
-    of millions of pair codes is most of the cost (fresh pages cost more than the sort).
+    of millions of pair codes is most of the cost (fresh pages cost more than the sort). Its
+    sort then runs on ``n_jobs`` threads (see :func:`sort_in_place`).
     """
     if overwrite and values.ndim == 1:
-        values.sort()
+        sort_in_place(values, n_jobs)
         kept = compact_sorted_kernel(values)
         if values.flags.owndata:
             values.resize(kept, refcheck=False)  # the caller holds no other view
@@ -59,6 +64,29 @@ def sorted_unique(values: A, *, overwrite: bool = False) -> A:
     distinct[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
     return ordered[distinct]  # type: ignore[return-value]
+
+
+_PARALLEL_SORT_FROM = 1 << 20  # values: below this, one thread sorts faster than two split
+
+
+def sort_in_place(values: np.ndarray, n_jobs: int = 1) -> None:
+    """Sort a 1-D array in place, in ``n_jobs`` ranges of values sorted at once on threads.
+
+    The array is partitioned in place around pivots drawn from a sample (a compiled pass
+    each), so the ranges sit one after another, and each is sorted by NumPy, which releases
+    the GIL: no memory beyond the array's own, and the same result as ``values.sort()``.
+    """
+    threads = min(workers(n_jobs), max(1, values.size // _PARALLEL_SORT_FROM))
+    if threads <= 1:
+        values.sort()
+        return
+    sample = np.sort(values[:: max(1, values.size // 4096)])
+    pivots = sample[(np.arange(1, threads) * sample.size) // threads]
+    bounds = [0]
+    for pivot in np.unique(pivots).tolist():  # each range starts at a new pivot
+        bounds.append(bounds[-1] + int(partition_kernel(values[bounds[-1] :], pivot)))
+    bounds.append(values.size)
+    map_threads(lambda k: values[bounds[k] : bounds[k + 1]].sort(), len(bounds) - 1, n_jobs)
 
 
 def dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

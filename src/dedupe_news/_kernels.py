@@ -47,6 +47,7 @@ __all__ = [
     "minhash_kernel",
     "ngram_hashes_kernel",
     "offer_neighbours_kernel",
+    "partition_kernel",
     "row_frequency_kernel",
     "rowwise_dot_kernel",
     "scan_kernel",
@@ -783,6 +784,23 @@ def code_pairs_kernel(codes, n, pairs):
             row_start = row * n
         pairs[k, 0] = row
         pairs[k, 1] = code - row_start
+
+
+@_compiled(nogil=True)
+def partition_kernel(values, pivot):
+    """Reorders ``values`` in place so those below ``pivot`` come first; returns how many
+    they are."""
+    i, j = 0, values.size - 1
+    while True:
+        while i <= j and values[i] < pivot:
+            i += 1
+        while i <= j and values[j] >= pivot:
+            j -= 1
+        if i >= j:
+            return i
+        values[i], values[j] = values[j], values[i]
+        i += 1
+        j -= 1
 
 
 @_compiled()

@@ -185,4 +185,4 @@ def candidate_codes(
         return codes
 
     codes = [np.empty(0, dtype=np.int64), *map_threads(band_codes, bands, n_jobs)]
-    return sorted_unique(np.concatenate(codes), overwrite=True)
+    return sorted_unique(np.concatenate(codes), overwrite=True, n_jobs=n_jobs)

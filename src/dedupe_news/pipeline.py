@@ -679,7 +679,9 @@ def expand_candidates(
     among each node's best. The pairs themselves are made once, at the end."""
     n = tfidf.shape[0]
     cosine = code_cosine(tfidf, codes, n, n_jobs=config.n_jobs)
-    extra = neighbour_codes(codes, n, cosine, config.expand_neighbours)  # none in codes
+    extra = neighbour_codes(  # none in codes
+        codes, n, cosine, config.expand_neighbours, n_jobs=config.n_jobs
+    )
     if extra.size:
         extra_cosine = code_cosine(tfidf, extra, n, n_jobs=config.n_jobs)
         codes, channels, cosine = merge_sorted(

@@ -152,20 +152,21 @@ def code_neighbours(codes: I64, n: int, sims: F64, k: int) -> tuple[I64, I64, F6
     return source, target, best
 
 
-def neighbour_codes(codes: I64, n: int, sims: F64, k: int) -> I64:
+def neighbour_codes(codes: I64, n: int, sims: F64, k: int, *, n_jobs: int = 1) -> I64:
     """New pairs two steps apart among each node's ``k`` best partners (friends of friends).
 
     Rewrites of one story that LSH did not pair are usually both close to a third report:
     pairing the top partners of each node with each other and with their own top partners
     recovers them at a cost linear in the number of nodes (about ``1.5 * k**2`` per node).
     Pairs are pair codes of ``n`` nodes (see :func:`dedupe_news._arrays.pair_codes`); ``codes``
-    must be sorted. Returns the sorted distinct codes of pairs not already in ``codes``.
+    must be sorted. Returns the sorted distinct codes of pairs not already in ``codes`` (sorted
+    on ``n_jobs`` threads).
     """
     if codes.size == 0 or k == 0:
         return np.empty(0, dtype=np.int64)
     source, target, _ = code_neighbours(codes, n, sims, k)
     first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
-    new: I64 = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True)
+    new: I64 = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True, n_jobs=n_jobs)
     return new[sorted_positions(codes, new) < 0]
 
 
