@@ -86,7 +86,7 @@ def test_neighbour_codes_are_the_two_step_pairs_not_yet_known(seed: int, k: int)
         expected |= set(itertools.combinations(sorted(partners), 2))  # siblings
     expected -= {tuple(p) for p in pairs.tolist()}
     with _small_blocks():
-        got = code_pairs(neighbour_codes(pair_codes(pairs, 15), 15, sims, k), 15)
+        got = code_pairs(neighbour_codes(pair_codes(pairs, 15), 15, sims, k, n_jobs=2), 15)
     assert [tuple(p) for p in got.tolist()] == sorted(expected)
 
 
@@ -111,8 +111,8 @@ def test_top_neighbours_matches_sorting_each_node(seed: int, k: int) -> None:
     assert [a.tolist() for a in again] == [source.tolist(), target.tolist(), got.tolist()]
 
 
-@given(seed=st.integers(0, 10**6), k=st.integers(0, 5))
-def test_code_neighbours_are_top_neighbours_of_the_pairs(seed: int, k: int) -> None:
+@given(seed=st.integers(0, 10**6), k=st.integers(0, 5), n_jobs=st.sampled_from([1, 2, 5]))
+def test_code_neighbours_are_top_neighbours_of_the_pairs(seed: int, k: int, n_jobs: int) -> None:
     rng = np.random.default_rng(seed)
     pairs = _random_pairs(rng, 12, 40)
     codes = pair_codes(pairs, 12)
@@ -120,7 +120,7 @@ def test_code_neighbours_are_top_neighbours_of_the_pairs(seed: int, k: int) -> N
     sims = rng.random(len(pairs)).round(1)[order]  # many ties
     want = top_neighbours(pairs[order], sims, k)
     with _small_blocks():
-        got = code_neighbours(codes[order], 12, sims, k)
+        got = code_neighbours(codes[order], 12, sims, k, n_jobs=n_jobs)  # nodes split up
     assert [a.tolist() for a in got] == [a.tolist() for a in want]
 
 

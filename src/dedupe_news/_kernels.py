@@ -953,16 +953,19 @@ def interleave_kernel(first, first_ends, second, second_kept, second_ends):
     return out, lengths
 
 
-@_compiled()
-def offer_neighbours_kernel(pairs, sims, target, best, kept):
-    """Offer each undirected pair to both of its nodes' lists of their best partners (most
-    similar first, ties to the smaller partner): ``target``/``best`` hold ``k`` per node,
-    ``kept`` how many each has. The order being total, the lists do not depend on the order
-    of the pairs, nor on how they are split between calls."""
+@_compiled(nogil=True)
+def offer_neighbours_kernel(pairs, sims, target, best, kept, lo, hi):
+    """Offer each undirected pair to those of its two nodes in ``lo:hi`` (so threads can share
+    the nodes), to their lists of best partners (most similar first, ties to the smaller
+    partner): ``target``/``best`` hold ``k`` per node, ``kept`` how many each has. The order
+    being total, the lists do not depend on the order of the pairs, nor on how they are split
+    between calls."""
     k = target.shape[1]
     for e in range(pairs.shape[0]):
         s = sims[e]
         for a, b in ((pairs[e, 0], pairs[e, 1]), (pairs[e, 1], pairs[e, 0])):
+            if a < lo or a >= hi:
+                continue
             at = kept[a]
             while at > 0 and (
                 best[a, at - 1] < s or (best[a, at - 1] == s and target[a, at - 1] > b)

@@ -794,6 +794,7 @@ def score_candidates(
         neighbours=config.neighbours,
         weight=config.neighbour_weight,
         node_weights=node_weight,
+        n_jobs=config.n_jobs,
     )
     keep = np.empty(len(found), dtype=bool)
     score = np.empty(0 if edges_only else len(found), dtype=np.float64)

@@ -7,6 +7,7 @@ linear in the number of candidates and nothing but the result is allocated.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -18,9 +19,11 @@ from ._kernels import (
     in_chunks,
     intersection_sizes_kernel,
     listed_neighbours_kernel,
+    map_threads,
     offer_neighbours_kernel,
     rowwise_dot_kernel,
     two_step_codes_kernel,
+    workers,
 )
 
 __all__ = [
@@ -134,22 +137,34 @@ def top_neighbours(pairs: I64, sims: F64, k: int) -> tuple[I64, I64, F64]:
     pairs = np.ascontiguousarray(pairs, dtype=np.int64)
     degree = np.bincount(pairs.ravel())
     lists = _empty_lists(degree.size, min(k, int(degree.max())))  # no longer than any needs
-    offer_neighbours_kernel(pairs, np.asarray(sims, np.float64), *lists)
+    offer_neighbours_kernel(pairs, np.asarray(sims, np.float64), *lists, 0, degree.size)
     source, target, best = listed_neighbours_kernel(*lists)
     return source, target, best
 
 
-def code_neighbours(codes: I64, n: int, sims: F64, k: int) -> tuple[I64, I64, F64]:
+def code_neighbours(
+    codes: I64, n: int, sims: F64, k: int, *, n_jobs: int = 1
+) -> tuple[I64, I64, F64]:
     """:func:`top_neighbours` of pairs given as sorted pair codes of ``n`` nodes, read a block
-    at a time."""
+    at a time; each block offered on ``n_jobs`` threads, each to the lists of its own range of
+    nodes (the offers are most of the time, and the lists do not depend on their order)."""
     if codes.size == 0 or k == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty.copy(), np.empty(0, dtype=np.float64)
     lists = _empty_lists(n, k)
+    bounds = np.linspace(0, n, workers(n_jobs) + 1).astype(np.int64).tolist()
     for start, stop, pairs in code_blocks(codes, n):
-        offer_neighbours_kernel(pairs, np.asarray(sims[start:stop], np.float64), *lists)
+        block_sims = np.asarray(sims[start:stop], np.float64)
+        offer = partial(_offer_to_range, pairs, block_sims, lists, bounds)
+        map_threads(offer, len(bounds) - 1, n_jobs)
     source, target, best = listed_neighbours_kernel(*lists)
     return source, target, best
+
+
+def _offer_to_range(
+    pairs: I64, sims: F64, lists: tuple[I64, F64, I64], bounds: list[int], part: int
+) -> None:
+    offer_neighbours_kernel(pairs, sims, *lists, bounds[part], bounds[part + 1])
 
 
 def neighbour_codes(codes: I64, n: int, sims: F64, k: int, *, n_jobs: int = 1) -> I64:
@@ -164,7 +179,7 @@ def neighbour_codes(codes: I64, n: int, sims: F64, k: int, *, n_jobs: int = 1) -
     """
     if codes.size == 0 or k == 0:
         return np.empty(0, dtype=np.int64)
-    source, target, _ = code_neighbours(codes, n, sims, k)
+    source, target, _ = code_neighbours(codes, n, sims, k, n_jobs=n_jobs)
     first = np.searchsorted(source, np.arange(n + 1))  # source is sorted
     new: I64 = sorted_unique(two_step_codes_kernel(first, target, n), overwrite=True, n_jobs=n_jobs)
     return new[sorted_positions(codes, new) < 0]
@@ -188,6 +203,7 @@ def neighbour_smoothing(
     neighbours: int,
     weight: float,
     node_weights: I64,
+    n_jobs: int = 1,
 ) -> sp.csr_matrix:
     """Blend each article's vector with its closest candidates' (second-order similarity).
 
@@ -208,7 +224,7 @@ def neighbour_smoothing(
     centroid = np.asarray(vectors.T @ node_weights.astype(np.float64)).ravel()
     background = (vectors @ centroid - 1.0) / max(total - 1.0, 1.0)
 
-    source, target, sims = code_neighbours(codes, n, cosine, neighbours)
+    source, target, sims = code_neighbours(codes, n, cosine, neighbours, n_jobs=n_jobs)
     lift = np.maximum(sims - background[source], 0.0)
     blend = sp.csr_matrix((weight * lift, (source, target)), shape=(n, n))
     smoothed: sp.csr_matrix = normalize_rows((vectors + blend @ vectors).tocsr(), copy=False)
