@@ -382,10 +382,10 @@ def read_chunks(paths: Sequence[str | Path], size: int) -> Iterator[list[Article
 
 def _record_chunks(path: str | Path, size: int) -> Iterator[list[dict[str, Any]]]:
     """The records of a file, ``size`` at a time (JSON lines as they are read)."""
-    name = str(path).lower()
-    if str(path) == "-" or (name.endswith(_JSONL_SUFFIXES) and Path(path).is_file()):
-        with nullcontext(sys.stdin) if str(path) == "-" else _open_text(Path(path)) as stream:
-            records = _read_jsonl(stream, "<stdin>" if str(path) == "-" else str(path))
+    stdin = str(path) == "-"
+    if stdin or (str(path).lower().endswith(_JSONL_SUFFIXES) and Path(path).is_file()):
+        with nullcontext(sys.stdin) if stdin else _open_text(Path(path)) as stream:
+            records = _read_jsonl(stream, "<stdin>" if stdin else str(path))
             while chunk := list(islice(records, size)):
                 yield chunk
         return

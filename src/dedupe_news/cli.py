@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__, seeds_path
-from .articles import Article, coerce_articles, read_articles
+from .articles import Article, read_chunks
 from .cli_dask import add_dask_command, run_dask
 from .cli_index import add_index_commands, run_index
-from .errors import DedupeNewsError, InputError
+from .errors import DedupeNewsError
 from .pipeline import cluster, cluster_file
 from .result import Clustering, _headline
 
@@ -35,6 +35,7 @@ _EPILOG = """examples:
 
 _PROGRESS_FROM = 5_000  # show progress on a terminal from this many articles
 _PROGRESS_FROM_BYTES = 16 * 2**20  # ... or from files this large (about 5,000 articles)
+_READ_AT_ONCE = 100_000  # articles validated at a time when a report reads them all
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,18 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_all(paths: Sequence[str]) -> list[Article]:
-    articles: list[Article] = []
-    origin: dict[str, str] = {}
-    for path in paths:
-        for article in read_articles(path):
-            if article.id in origin:
-                raise InputError(
-                    f"{path}: article id {article.id!r} was already read from {origin[article.id]}"
-                    "; ids must be unique across inputs"
-                )
-            origin[article.id] = path
-            articles.append(article)
-    return coerce_articles(articles)
+    """Every article of the inputs, ids unique across them (see :func:`read_chunks`)."""
+    return [article for chunk in read_chunks(paths, _READ_AT_ONCE) for article in chunk]
 
 
 def _print_table(result: Clustering, out: TextIO) -> None:

@@ -86,6 +86,7 @@ from .shingles import Vocabulary
 from .text import (
     BoilerplateRules,
     Scan,
+    ScanBuilder,
     SourceKeys,
     chrome_lines,
     scan_bodies,
@@ -121,9 +122,8 @@ class _Read:
 def _read(records: object, start: int, config: Config) -> _Read:
     articles = coerce_articles(records, start=start)
     pieces = [title_and_body(a, layout=False) for a in articles]
-    scan, bodies = scan_bodies(
-        [b for _, b in pieces], config.boilerplate_max_line_words, n_jobs=config.n_jobs
-    )
+    builder = ScanBuilder(config.boilerplate_max_line_words, n_jobs=config.n_jobs)
+    scan, bodies = scan_bodies([b for _, b in pieces], builder)
     source_keys = source_line_keys(scan, [a.source for a in articles])
     titles = [t for t, _ in pieces]
     digests = [text_digest(b).hex() for b in bodies]

@@ -73,7 +73,15 @@ from .pipeline import (
 from .shingles import fmix64, ngram_hash_sets, token_hashes
 from .similarity import pair_cosine, top_neighbours
 from .store import ArticleRow, Store, StoryRow
-from .text import BoilerplateRules, Scan, chrome_lines, scan_bodies, scan_hashes, scan_texts
+from .text import (
+    BoilerplateRules,
+    Scan,
+    ScanBuilder,
+    chrome_lines,
+    scan_bodies,
+    scan_hashes,
+    scan_texts,
+)
 
 __all__ = ["Assignment", "Match", "StoryIndex", "StoryInfo"]
 
@@ -567,7 +575,9 @@ class StoryIndex:
         titled = [title_and_body(article, layout=False) for article in articles]
         titles, bodies = [t for t, _ in titled], [b for _, b in titled]
         title_scan = scan_texts(titles, 0, n_jobs=cfg.n_jobs)
-        scan, bodies = scan_bodies(bodies, cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
+        scan, bodies = scan_bodies(
+            bodies, ScanBuilder(cfg.boilerplate_max_line_words, n_jobs=cfg.n_jobs)
+        )
         removed, lines = self._short_lines(articles, scan, chrome_lines(bodies, scan))
         hashes, lengths = kept_tokens(title_scan, scan, removed)
         days = [_day(article, now) for article in articles]

@@ -298,9 +298,7 @@ def scan_articles(
     for chunk in chunks:
         pieces = [title_and_body(a, layout=False) for a in chunk]
         titles.add([t for t, _ in pieces])
-        scan, laid = scan_bodies(
-            [b for _, b in pieces], config.boilerplate_max_line_words, into=bodies
-        )
+        scan, laid = scan_bodies([b for _, b in pieces], bodies)
         del pieces
         chrome.append(chrome_lines(laid, scan))
         text_keys.extend(laid if keep_texts else map(text_digest, laid))

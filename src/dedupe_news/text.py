@@ -153,18 +153,11 @@ def laid_out(texts: Sequence[str], plain: npt.NDArray[np.bool_]) -> list[str]:
     return [t if p else normal_layout(t) for t, p in zip(texts, plain.tolist(), strict=True)]
 
 
-def scan_bodies(
-    bodies: Sequence[str],
-    max_line_words: int,
-    *,
-    n_jobs: int = 1,
-    into: ScanBuilder | None = None,
-) -> tuple[Scan, list[str]]:
-    """The scan of bodies with normal characters (``title_and_body(..., layout=False)``) and
-    the bodies normalized: only those the scan finds not laid out yet are laid out. Scanned
-    ``into`` a builder of a larger batch when given (see :meth:`ScanBuilder.add`)."""
-    builder = into or ScanBuilder(max_line_words, n_jobs=n_jobs)
-    scan = builder.add(bodies)
+def scan_bodies(bodies: Sequence[str], into: ScanBuilder) -> tuple[Scan, list[str]]:
+    """The scan of bodies with normal characters (``title_and_body(..., layout=False)``), added
+    ``into`` a builder (see :meth:`ScanBuilder.add`), and the bodies normalized: only those the
+    scan finds not laid out yet are laid out."""
+    scan = into.add(bodies)
     return scan, laid_out(bodies, scan.plain)
 
 
