@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from ._kernels import (
@@ -143,6 +144,17 @@ def code_blocks(codes: np.ndarray, n: int) -> Iterator[tuple[int, int, np.ndarra
     for start in range(0, codes.size, _CODE_BLOCK):
         stop = min(start + _CODE_BLOCK, codes.size)
         yield start, stop, code_pairs(codes[start:stop], n)
+
+
+def in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> npt.NDArray[np.bool_]:
+    """Whether each of ``values`` is in ``sorted_set`` (sorted): as ``np.isin``, by binary
+    search in the set instead of a sort of both (tens of millions of line keys against a few
+    thousand boilerplate keys: a third of the time)."""
+    if sorted_set.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), sorted_set.size - 1)
+    found: npt.NDArray[np.bool_] = sorted_set[at] == values
+    return found
 
 
 def sorted_positions(base: np.ndarray, values: np.ndarray) -> np.ndarray:

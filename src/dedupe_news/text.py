@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import in_sorted
 from ._kernels import FirstSeen, scan_kernel, workers
 from .shingles import fmix64, token_hashes
 
@@ -471,10 +472,10 @@ def chrome_lines(texts: Sequence[str], scan: Scan) -> npt.NDArray[np.bool_]:
     maybe = np.zeros(first.size, dtype=bool)
     worded = np.flatnonzero(words > 0)
     hash_of = scan.distinct
-    maybe[worded] = np.isin(hash_of[scan.ids[first[worded]]], first_only)
+    maybe[worded] = in_sorted(hash_of[scan.ids[first[worded]]], first_only)
     two = np.flatnonzero(words > 1)
     pair = _word_pair(hash_of[scan.ids[first[two]]], hash_of[scan.ids[first[two] + 1]])
-    maybe[two] |= np.isin(pair, pair_keys)
+    maybe[two] |= in_sorted(pair, pair_keys)
     for t, text in enumerate(texts):
         if text.isascii():  # known at once, and the case of most texts
             continue
@@ -533,8 +534,8 @@ class BoilerplateRules:
         see :func:`chrome_lines`). ``source_keys`` are :func:`source_line_keys` of the scan,
         as counting used them."""
         keys_in_source, has_source = source_keys
-        repeated = np.isin(scan.line_key, self.repeated)
-        repeated |= has_source & np.isin(keys_in_source, self.repeated_by_source)
+        repeated = in_sorted(scan.line_key, self.repeated)
+        repeated |= has_source & in_sorted(keys_in_source, self.repeated_by_source)
         boilerplate: npt.NDArray[np.bool_] = scan.keyed & repeated
         return boilerplate | chrome
 
