@@ -166,6 +166,21 @@ def test_settings_apply_and_are_checked(client: Client) -> None:
         dask_news.cluster(frame, threshold=2.0)
 
 
+def test_crowded_buckets_split_as_local(client: Client) -> None:
+    # Each bucket entry carries the values that split a crowded bucket: the same pairs as the
+    # local run, which reads them from the signatures.
+    articles = _tricky_corpus()
+    frame = dd.from_pandas(pd.DataFrame(articles[::-1]), npartitions=3, sort=False)
+    settings = {"max_bucket": 2, "max_partners": 1}
+    local = dedupe_news.cluster(articles, **settings)
+    assert local.stats.candidates != dedupe_news.cluster(articles, max_partners=1).stats.candidates
+
+    result = dask_news.cluster(frame, **settings)
+
+    assert _dask_stories(result) == _local_stories_with(articles, **settings)
+    assert result.stats == local.stats
+
+
 def _local_stories_with(articles: list[dict[str, Any]], **overrides: Any) -> dict[str, int]:
     result = dedupe_news.cluster(articles, **overrides)
     return {a.id: int(label) for a, label in zip(result.articles, result.labels, strict=True)}

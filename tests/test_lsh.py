@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import combinations
 
 import numpy as np
@@ -11,27 +12,47 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe_news.lsh import (
+    SPLIT_LEVELS,
+    band_keys,
+    band_split_values,
     bucket_pairs,
     candidate_codes,
     candidate_pairs,
     collision_probability,
     optimal_bands,
+    split_crowded,
 )
 from dedupe_news.shingles import fmix64
 
 
 def reference_pairs(
-    sig: np.ndarray, bands: int, rows: int, skip: np.ndarray | None = None
+    sig: np.ndarray,
+    bands: int,
+    rows: int,
+    skip: np.ndarray | None = None,
+    max_bucket: int | None = None,
 ) -> set[tuple[int, int]]:
-    """Pairs (i < j) of non-skipped rows that agree on every value of at least one band."""
+    """Pairs (i < j) of non-skipped rows that agree on every value of at least one band (and,
+    with ``max_bucket``, on the values that split their bucket when it is crowded)."""
     active = [i for i in range(sig.shape[0]) if skip is None or not skip[i]]
+    blocks = sig.shape[1] // rows
+
+    def block_values(i: int, block: int) -> tuple[int, ...]:
+        return tuple(sig[i, block * rows : (block + 1) * rows].tolist())
+
     found = set()
-    for i, j in combinations(active, 2):
-        for band in range(bands):
-            cols = slice(band * rows, (band + 1) * rows)
-            if np.array_equal(sig[i, cols], sig[j, cols]):
-                found.add((i, j))
+    for band in range(bands):
+        buckets = {i: (block_values(i, band),) for i in active}
+        for level in range(1, SPLIT_LEVELS + 1):
+            if max_bucket is None:
                 break
+            sizes = Counter(buckets.values())
+            block = (band + level * bands) % blocks
+            buckets = {
+                i: (*bucket, block_values(i, block)) if sizes[bucket] > max_bucket else bucket
+                for i, bucket in buckets.items()
+            }
+        found |= {(i, j) for i, j in combinations(active, 2) if buckets[i] == buckets[j]}
     return found
 
 
@@ -103,6 +124,80 @@ def test_max_partners_bounds_pairs_and_keeps_small_buckets(
     assert len(got) <= bands * n_active * max_partners
     if n_active <= max_partners + 1:  # no bucket can exceed the cap
         assert got == full
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=banded_signatures(), max_bucket=st.integers(1, 4))
+def test_crowded_buckets_split_as_a_brute_force_reference(
+    case: tuple[np.ndarray, int, int, np.ndarray], max_bucket: int
+) -> None:
+    sig, bands, rows, skip = case
+    got = as_set(candidate_pairs(sig, bands, rows, skip=skip, max_bucket=max_bucket))
+    assert got == reference_pairs(sig, bands, rows, skip, max_bucket)
+    assert got <= reference_pairs(sig, bands, rows, skip)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 3), max_size=40),
+    data=st.data(),
+    max_bucket=st.integers(1, 5),
+)
+def test_split_crowded_groups_as_tuples_of_values(
+    keys: list[int], data: st.DataObject, max_bucket: int
+) -> None:
+    n = len(keys)
+    values = np.asarray(
+        data.draw(
+            st.lists(st.integers(0, 2), min_size=n * SPLIT_LEVELS, max_size=n * SPLIT_LEVELS)
+        ),
+        dtype=np.uint64,
+    ).reshape(n, SPLIT_LEVELS)
+    split = split_crowded(
+        np.asarray(keys, dtype=np.uint64),
+        lambda level, members: values[members, level - 1],
+        max_bucket,
+    )
+    groups: list[tuple[int, ...]] = [(key,) for key in keys]
+    for level in range(SPLIT_LEVELS):
+        sizes = Counter(groups)
+        groups = [
+            (*g, int(values[i, level])) if sizes[g] > max_bucket else g
+            for i, g in enumerate(groups)
+        ]
+    for i, j in combinations(range(n), 2):
+        assert (split[i] == split[j]) == (groups[i] == groups[j])
+    uncrowded = [i for i, key in enumerate(keys) if keys.count(key) <= max_bucket]
+    assert (split[uncrowded] == np.asarray(keys, dtype=np.uint64)[uncrowded]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    case=banded_signatures(),
+    max_partners=st.integers(1, 4),
+    max_bucket=st.integers(1, 4),
+)
+def test_bucket_pairs_with_split_values_equal_candidate_pairs(
+    case: tuple[np.ndarray, int, int, np.ndarray], max_partners: int, max_bucket: int
+) -> None:
+    # The Dask engine sends each entry's split values with its band key; batch reads them
+    # from the signatures. Both must find the same pairs.
+    sig, bands, rows, skip = case
+    active = np.flatnonzero(~skip)
+    keys = band_keys(sig[active], bands, rows)
+    splits = band_split_values(sig[active], bands, rows).reshape(keys.size, SPLIT_LEVELS)
+    pairs = bucket_pairs(
+        keys.ravel(),
+        np.repeat(active, bands),
+        np.tile(np.arange(bands, dtype=np.int64), active.size),
+        max_partners,
+        splits=splits,
+        max_bucket=max_bucket,
+    )
+    expected = candidate_pairs(
+        sig, bands, rows, skip=skip, max_partners=max_partners, max_bucket=max_bucket
+    )
+    assert as_set(pairs) == as_set(expected)
 
 
 def test_identical_rows_in_a_big_bucket_stay_connected_with_max_partners() -> None:
@@ -223,14 +318,23 @@ def test_bucket_pairs_depend_only_on_each_whole_bucket(
     # What the Dask engine relies on: rows in any order, buckets spread over any pieces (each
     # bucket whole in one piece), give the same pairs as all rows together.
     bands, keys, nodes = _bucket_columns(rows)
-    whole = {tuple(p) for p in bucket_pairs(keys, nodes, bands, max_partners=2).tolist()}
+    rng = np.random.default_rng(seed)
+    splits = rng.integers(0, 2, size=(len(rows), SPLIT_LEVELS)).astype(np.uint64)
+    whole = {
+        tuple(p)
+        for p in bucket_pairs(
+            keys, nodes, bands, max_partners=2, splits=splits, max_bucket=3
+        ).tolist()
+    }
 
-    order = np.random.default_rng(seed).permutation(len(rows))
+    order = rng.permutation(len(rows))
     piece = (bands * 7 + keys.astype(np.int64)) % (cut + 1)  # a bucket's rows share a piece
     spread: set[tuple[int, ...]] = set()
     for p in range(cut + 1):
         mine = order[piece[order] == p]
-        pairs = bucket_pairs(keys[mine], nodes[mine], bands[mine], max_partners=2)
+        pairs = bucket_pairs(
+            keys[mine], nodes[mine], bands[mine], max_partners=2, splits=splits[mine], max_bucket=3
+        )
         spread |= {tuple(pair) for pair in pairs.tolist()}
 
     assert spread == whole

@@ -69,6 +69,13 @@ class Config:
         In an LSH bucket larger than this, each article is paired with only this many others
         (a fixed shuffle per band), so candidates grow linearly with the batch; big stories
         still connect across bands.
+    max_bucket : int or None, default 16
+        An LSH bucket of more articles than this is split by further signature values of its
+        band (up to three times) before ``max_partners`` applies: that many articles sharing
+        one value share a common term, not a story. Unsplit, such buckets gave four
+        candidates in five at a million articles and chained the quarterly results of
+        different companies into one "story". ``None`` never splits. (A ``StoryIndex`` pairs a
+        newcomer with the latest ``max_partners`` of each of its buckets instead.)
     title_weight : float, default 3.0
         How many times title tokens count relative to body tokens in TF-IDF. Articles without
         a title use their first short line.
@@ -127,6 +134,10 @@ class Config:
     )
     expand_neighbours: int = field(default=10, metadata=_range(0, 1000, integer=True))
     max_partners: int = field(default=8, metadata=_range(1, 10**9, integer=True))
+    max_bucket: int | None = field(
+        default=16,
+        metadata=_range(1, 10**9, integer=True, optional=True),
+    )
     title_weight: float = field(default=3.0, metadata=_range(0.0, 100.0))
     max_df: float = field(default=0.1, metadata=_range(0.0, 1.0))
     idf_power: float = field(default=1.0, metadata=_range(0.0, 10.0))

@@ -61,7 +61,7 @@ from .articles import Article, check_text_column, check_unique_ids, coerce_artic
 from .clustering import average_linkage
 from .config import Config
 from .errors import InputError
-from .lsh import band_keys, bucket_pairs
+from .lsh import SPLIT_LEVELS, band_keys, band_split_values, bucket_pairs
 from .pipeline import (
     COPY,
     REWRITE,
@@ -260,12 +260,14 @@ def _add(a: I64, b: I64) -> I64:
     return a + b
 
 
+_SPLIT_COLUMNS = [f"split{level}" for level in range(1, SPLIT_LEVELS + 1)]
 _BANDS_META = pd.DataFrame(
     {
         "channel": pd.Series(dtype=np.uint8),
         "band": pd.Series(dtype=np.int64),
         "key": pd.Series(dtype=np.uint64),
         "node": pd.Series(dtype=np.int64),
+        **{column: pd.Series(dtype=np.uint64) for column in _SPLIT_COLUMNS},
     }
 )
 
@@ -285,7 +287,15 @@ def _vectors(
     )
     for channel, bit, sets in channels:
         bands, rows = config.lsh_bands(channel)
-        keys = band_keys(lsh_signatures(sets, channel, config)[active], bands, rows)
+        signatures = lsh_signatures(sets, channel, config)[active]
+        keys = band_keys(signatures, bands, rows)
+        # What splits a crowded bucket travels with each entry: a bucket meets whole in one
+        # partition, its members' signatures do not.
+        splits = (
+            band_split_values(signatures, bands, rows).reshape(keys.size, SPLIT_LEVELS)
+            if config.max_bucket is not None
+            else np.zeros((keys.size, SPLIT_LEVELS), dtype=np.uint64)
+        )
         frames.append(
             pd.DataFrame(
                 {
@@ -293,6 +303,7 @@ def _vectors(
                     "band": np.tile(np.arange(bands, dtype=np.int64), keys.shape[0]),
                     "key": keys.ravel(),
                     "node": np.repeat(part.nodes[active], bands),
+                    **dict(zip(_SPLIT_COLUMNS, splits.T, strict=True)),
                 }
             )
         )
@@ -304,7 +315,7 @@ _PAIRS_META = pd.DataFrame(
 )
 
 
-def _bucket_pairs(frame: pd.DataFrame, n_nodes: int, max_partners: int) -> pd.DataFrame:
+def _bucket_pairs(frame: pd.DataFrame, n_nodes: int, config: Config) -> pd.DataFrame:
     """Candidate pairs of the buckets in this shuffle partition (each bucket is whole here)."""
     out = []
     for bit in (COPY, REWRITE):
@@ -313,7 +324,9 @@ def _bucket_pairs(frame: pd.DataFrame, n_nodes: int, max_partners: int) -> pd.Da
             rows["key"].to_numpy(np.uint64),
             rows["node"].to_numpy(np.int64),
             rows["band"].to_numpy(np.int64),
-            max_partners,
+            config.max_partners,
+            splits=rows[_SPLIT_COLUMNS].to_numpy(np.uint64),
+            max_bucket=config.max_bucket,
         )
         codes = sorted_unique(pair_codes(pairs, n_nodes))
         out.append(pd.DataFrame({"code": codes, "channel": np.full(codes.size, bit, np.uint8)}))
@@ -602,7 +615,7 @@ def _candidate_pairs(
     """LSH candidate pairs and their channel bits: band keys shuffled so each bucket meets."""
     bands = dd.from_delayed(band_frames, meta=_BANDS_META, verify_meta=False)
     found = bands.shuffle(on=["channel", "band", "key"]).map_partitions(
-        _bucket_pairs, n_nodes, config.max_partners, meta=_PAIRS_META
+        _bucket_pairs, n_nodes, config, meta=_PAIRS_META
     )
     frame = found.compute()
     codes = frame["code"].to_numpy(np.int64, copy=True)  # merged in place: not the frame's

@@ -136,8 +136,9 @@ def _shared_bands(
 ) -> tuple[tuple[str, int], ...]:
     """LSH bands in which the two nodes' signatures agree on every row, per channel.
 
-    A shared band is where the pair can be proposed; with capped buckets (``max_partners``)
-    a pair sharing a crowded band may still have met in another one.
+    A shared band is where the pair can be proposed; a crowded bucket is split by further
+    signature values (``max_bucket``) and capped (``max_partners``), so a pair sharing a
+    crowded band may still have met in another one.
     """
     shared: list[tuple[str, int]] = []
     channels: tuple[tuple[Literal["copy", "rewrite"], list[U32]], ...] = (

@@ -660,6 +660,7 @@ def find_candidates(prep: Prepared, features: Features, config: Config) -> Candi
             rows,
             skip=prep.short,
             max_partners=config.max_partners,
+            max_bucket=config.max_bucket,
             n_jobs=config.n_jobs,
         )
         del sig
