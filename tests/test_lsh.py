@@ -153,7 +153,7 @@ def test_split_crowded_groups_as_tuples_of_values(
         ),
         dtype=np.uint64,
     ).reshape(n, SPLIT_LEVELS)
-    split = split_crowded(
+    split, order = split_crowded(
         np.asarray(keys, dtype=np.uint64),
         lambda level, members: values[members, level - 1],
         max_bucket,
@@ -169,6 +169,14 @@ def test_split_crowded_groups_as_tuples_of_values(
         assert (split[i] == split[j]) == (groups[i] == groups[j])
     uncrowded = [i for i, key in enumerate(keys) if keys.count(key) <= max_bucket]
     assert (split[uncrowded] == np.asarray(keys, dtype=np.uint64)[uncrowded]).all()
+    # The order holds each bucket's rows together.
+    assert sorted(order.tolist()) == list(range(n))
+    runs = [
+        key
+        for at, key in enumerate(split[order].tolist())
+        if at == 0 or key != split[order][at - 1]
+    ]
+    assert len(runs) == len(set(runs))
 
 
 @settings(max_examples=40, deadline=None)

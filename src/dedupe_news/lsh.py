@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,35 +115,54 @@ def band_split_values(signatures: U32, bands: int, rows: int) -> U64:
     return values
 
 
-def split_crowded(keys: U64, values: Callable[[int, I64], U64], max_bucket: int) -> U64:
+def split_crowded(
+    keys: U64, values: Callable[[int, I64], U64] | None, max_bucket: int | None
+) -> tuple[U64, I64]:
     """``keys`` with every bucket of more than ``max_bucket`` members split by its members'
     next values (``values(level, members)``, see :func:`split_values`), up to
-    :data:`SPLIT_LEVELS` times.
+    :data:`SPLIT_LEVELS` times; and an order of the rows that keeps each bucket's rows
+    together (``max_bucket`` None: the keys as they are, sorted).
 
     A bucket that crowded gathers articles that share one common term rather than one story:
     capping it (``max_partners``) pairs its members at random, most of them across stories,
     and at a million articles such pairs were four candidates in five. The members of one
     story share more of their signature than the one value, so they stay together. Depends
-    only on each bucket's rows (as the Dask engine needs).
+    only on each bucket's rows (as the Dask engine needs). One sort of all the keys; each
+    level sorts only the rows of crowded buckets again, in their place.
     """
+    order = np.argsort(keys)
+    if max_bucket is None or values is None:
+        return keys, order
     keys = keys.copy()
-    members = np.arange(keys.size, dtype=np.int64)
+    at = np.arange(keys.size, dtype=np.int64)  # positions in order of the rows still to split
     for level in range(1, SPLIT_LEVELS + 1):
-        if members.size <= max_bucket:
+        sizes = _run_sizes(keys[order[at]])
+        crowded = np.repeat(sizes > max_bucket, sizes)
+        at, run = at[crowded], _run_ids(sizes)[crowded]
+        if at.size == 0:
             break
-        order = np.argsort(keys[members])
-        members = members[order]
-        sorted_keys = keys[members]
-        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
-        sizes = np.diff(np.append(starts, sorted_keys.size))
-        members = members[np.repeat(sizes > max_bucket, sizes)]
-        if members.size == 0:
-            break
+        members = order[at]
         with np.errstate(over="ignore"):
-            keys[members] = fmix64(
-                keys[members] * np.uint64(0x100000001B3) + values(level, members)
+            keys[members] = fmix64(  # the level keeps a zero key from being a fixed point
+                (keys[members] + np.uint64(level)) * np.uint64(0x100000001B3)
+                + values(level, members)
             )
-    return keys
+        # Each crowded bucket's rows sorted by their new keys, in the bucket's own positions.
+        order[at] = members[np.lexsort((keys[members], run))]
+    return keys, order
+
+
+def _run_ids(sizes: I64) -> I64:
+    """The run each position belongs to, for runs of these lengths."""
+    return np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
+
+
+def _run_sizes(values: npt.NDArray[Any]) -> I64:
+    """Lengths of the runs of equal values, in order."""
+    if values.size == 0:
+        return np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return np.diff(np.append(starts, values.size))
 
 
 def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> tuple[I64, I64]:
@@ -162,30 +182,30 @@ def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int)
     return order[left], order[left + 1 + step]
 
 
-def _bucket_members(
-    keys: npt.NDArray[np.uint64], nodes: I64, bands: I64, max_partners: int
+def _band_members(
+    keys: U64,
+    nodes: I64,
+    band: int,
+    max_partners: int,
+    values: Callable[[int, I64], U64] | None = None,
+    max_bucket: int | None = None,
 ) -> tuple[I64, I64]:
-    """:func:`bucket_pairs`, each pair's nodes in either order, as two arrays."""
-    with np.errstate(over="ignore"):
-        shuffle = fmix64(
-            nodes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + bands.astype(np.uint64)
-        )
-    # Buckets are the runs of equal (key, band) once sorted, members in shuffle order. One
-    # argsort of the keys, then only the entries whose key repeats ordered by (key, band,
-    # shuffle): some ten times quicker than a lexsort of all three (pairs come out in another
-    # order, the same pairs).
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
-    repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
-    shared = np.zeros(keys.size, dtype=bool)
-    shared[repeats] = shared[repeats + 1] = True
-    at = np.flatnonzero(shared)
-    members = order[at]
-    order[at] = members[np.lexsort((shuffle[members], bands[members], keys[members]))]
-    sorted_keys, sorted_bands = keys[order], bands[order]
-    boundaries = np.flatnonzero((np.diff(sorted_keys) != 0) | (np.diff(sorted_bands) != 0)) + 1
-    starts = np.concatenate(([0], boundaries)).astype(np.int64)
-    sizes = np.diff(np.concatenate((starts, [sorted_keys.size]))).astype(np.int64)
+    """The pairs of one band's buckets (see :func:`bucket_pairs`), each pair's nodes in either
+    order, as two arrays; ``values`` split crowded buckets (:func:`split_crowded`)."""
+    keys, order = split_crowded(keys, values, max_bucket)
+    sizes = _run_sizes(keys[order])
+    starts = np.cumsum(sizes) - sizes
+    # Only a bucket beyond max_partners + 1 members pairs by its members' order: those alone
+    # are put in the fixed shuffle order (by a hash of node and band), each in its place.
+    crowded = np.repeat(sizes > max_partners + 1, sizes)
+    at = np.flatnonzero(crowded)
+    if at.size:
+        members = order[at]
+        with np.errstate(over="ignore"):
+            shuffle = fmix64(
+                nodes[members].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(band)
+            )
+        order[at] = members[np.lexsort((shuffle, _run_ids(sizes)[crowded]))]
     multi = sizes > 1
     return _pairs_within_groups(nodes[order], starts[multi], sizes[multi], max_partners)
 
@@ -208,20 +228,19 @@ def bucket_pairs(
     ``max_partners`` only. Depends only on the rows of each bucket, so buckets can be spread
     over machines (see ``dedupe_news.dask``). May repeat a pair found in several bands.
     """
-    if max_bucket is not None:
-        if splits is None:
-            raise ValueError("max_bucket needs each row's splits")
-        table = splits
-        keys = keys.copy()
-        for band in np.unique(bands):
-            rows = np.flatnonzero(bands == band)
+    if max_bucket is not None and splits is None:
+        raise ValueError("max_bucket needs each row's splits")
+    found = [(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))]
+    for band in np.unique(bands).tolist():
+        rows = np.flatnonzero(bands == band)
 
-            def values(level: int, members: I64, rows: I64 = rows) -> U64:
-                picked: U64 = table[rows[members], level - 1]
-                return picked
+        def values(level: int, members: I64, rows: I64 = rows) -> U64:
+            assert splits is not None
+            picked: U64 = splits[rows[members], level - 1]
+            return picked
 
-            keys[rows] = split_crowded(keys[rows], values, max_bucket)
-    a, b = _bucket_members(keys, nodes, bands, max_partners)
+        found.append(_band_members(keys[rows], nodes[rows], band, max_partners, values, max_bucket))
+    a, b = (np.concatenate(side) for side in zip(*found, strict=True))
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
@@ -270,15 +289,11 @@ def candidate_codes(
     sig = signatures[active]
 
     def band_codes(band: int) -> I64:
-        band_of = np.full(active.size, band, dtype=np.int64)
+        def values(level: int, members: I64) -> U64:
+            return split_values(sig, members, band, bands, rows, level)
+
         keys = _band_keys(sig, band, rows)
-        if max_bucket is not None:
-            keys = split_crowded(
-                keys,
-                lambda level, members: split_values(sig, members, band, bands, rows, level),
-                max_bucket,
-            )
-        a, b = _bucket_members(keys, active, band_of, max_partners or n)
+        a, b = _band_members(keys, active, band, max_partners or n, values, max_bucket)
         codes: I64 = np.minimum(a, b) * n + np.maximum(a, b)  # pair codes, i < j
         return codes
 
