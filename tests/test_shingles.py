@@ -6,7 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedupe_news.minhash import oph_signatures
 from dedupe_news.shingles import (
+    ShingleSets,
     Vocabulary,
     fmix64,
     ngram_hash_ranges,
@@ -95,6 +97,30 @@ def test_ngram_hash_ranges_read_documents_in_place(
         ids, np.asarray(starts, np.int64), np.asarray(ends, np.int64), hashes, n, n_jobs=2
     )
     assert [g.tolist() for g in got] == [_reference_ngram_hashes(d, hashes, n) for d in documents]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    documents=st.lists(st.lists(st.integers(0, 9), max_size=40), max_size=8),
+    n=st.integers(1, 4),
+    num_perm=st.sampled_from([1, 4, 16, 128]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_shingle_sets_sign_their_ngrams_without_the_sets(
+    documents: list[list[int]], n: int, num_perm: int, seed: int
+) -> None:
+    hashes = fmix64(np.arange(1, 11, dtype=np.uint64))
+    sizes = np.asarray([len(d) for d in documents], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    ids = np.asarray([t for d in documents for t in d], dtype=np.int32)
+    sets = ShingleSets(ids, ends - sizes, ends, hashes, n, n_jobs=2)
+
+    signed = sets.oph_signatures(num_perm, seed)  # before the sets are made
+
+    expected = ngram_hash_ranges(ids, ends - sizes, ends, hashes, n)
+    assert len(sets) == len(documents)
+    assert [s.tolist() for s in sets] == [e.tolist() for e in expected]
+    np.testing.assert_array_equal(signed, oph_signatures(expected, num_perm, seed))
 
 
 @settings(max_examples=100, deadline=None)

@@ -1027,6 +1027,35 @@ def two_step_codes_kernel(first, target, n):
 
 
 @_compiled(nogil=True)
+def ngram_oph_kernel(ids, starts, ends, hashes, n, key, documents, out):
+    """Row ``d`` of ``out`` (filled with ones): :func:`oph_kernel` of the word ``n``-gram
+    hashes of each document ``d`` in ``documents``, each made as :func:`ngram_hashes_kernel`
+    makes it, straight from the tokens. A bin keeps the same minimum over a document's
+    n-grams as over their distinct set, so the set (a sort per document) is never made."""
+    mask = np.uint64(0xFFFFFFFF)
+    num_perm = np.uint64(out.shape[1])
+    for d in documents:
+        start, size = starts[d], ends[d] - starts[d]
+        if size == 0:
+            continue
+        width = min(n, size)
+        row = out[d]
+        for i in range(size - width + 1):
+            g = hashes[ids[start + i]]
+            for k in range(1, width):
+                g = g * np.uint64(0x9E3779B97F4A7C15) + hashes[ids[start + i + k]]
+            h = (_fmix64(g) >> np.uint64(32)) ^ np.uint64(key)
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & mask
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & mask
+            h ^= h >> np.uint64(16)
+            b = (h * num_perm) >> np.uint64(32)
+            if np.uint32(h) < row[b]:
+                row[b] = np.uint32(h)
+
+
+@_compiled(nogil=True)
 def ngram_hashes_kernel(ids, starts, ends, hashes, n, documents, out, lengths):
     """For each document ``d`` in ``documents`` (``ids[starts[d]:ends[d]]``, ranges that do not
     overlap): the sorted distinct 32-bit hashes of its word ``n``-grams (see

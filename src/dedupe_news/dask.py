@@ -229,7 +229,7 @@ class _Terms:
 class _Features:
     nodes: I64  # the node of each row; rows are the partition's nodes' first articles
     short: npt.NDArray[np.bool_]
-    shingles: list[U32]
+    shingles: Sequence[U32]  # made when first read (the signatures do not read them)
     counts: sp.csr_matrix
 
 
@@ -281,7 +281,7 @@ def _vectors(
     salient = salient_sets(tfidf, terms.hashes, config)
     active = ~part.short
     frames = []
-    channels: tuple[tuple[Literal["copy", "rewrite"], int, list[U32]], ...] = (
+    channels: tuple[tuple[Literal["copy", "rewrite"], int, Sequence[U32]], ...] = (
         ("copy", COPY, part.shingles),
         ("rewrite", REWRITE, salient),
     )

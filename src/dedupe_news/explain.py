@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -141,7 +142,7 @@ def _shared_bands(
     crowded band may still have met in another one.
     """
     shared: list[tuple[str, int]] = []
-    channels: tuple[tuple[Literal["copy", "rewrite"], list[U32]], ...] = (
+    channels: tuple[tuple[Literal["copy", "rewrite"], Sequence[U32]], ...] = (
         ("copy", features.shingles),
         ("rewrite", features.salient),
     )

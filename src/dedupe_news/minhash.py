@@ -18,18 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ._arrays import flatten
-from ._kernels import minhash_kernel, oph_kernel
+from ._kernels import in_chunks, minhash_kernel, ngram_oph_kernel, oph_kernel
 
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-__all__ = ["EMPTY", "fmix32", "oph_signatures", "permutations", "signatures", "to_datasketch"]
+__all__ = [
+    "EMPTY",
+    "fmix32",
+    "ngram_oph_signatures",
+    "oph_signatures",
+    "permutations",
+    "signatures",
+    "to_datasketch",
+]
 
 U32 = npt.NDArray[np.uint32]
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -89,6 +97,32 @@ def oph_signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     flat, offsets = flatten(hash_sets, np.uint32)
     out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
     oph_kernel(flat, offsets, _oph_key(seed), num_perm, out)
+    return _densify(out)
+
+
+def ngram_oph_signatures(
+    ids: npt.NDArray[np.integer[Any]],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    hashes: npt.NDArray[np.uint64],
+    n: int,
+    num_perm: int,
+    seed: int,
+    *,
+    n_jobs: int = 1,
+) -> U32:
+    """:func:`oph_signatures` of the word ``n``-gram sets of the documents
+    ``ids[starts[d]:ends[d]]`` (see :func:`dedupe_news.shingles.ngram_hash_ranges`), made from
+    the tokens in one compiled pass on ``n_jobs`` threads, without the sets: a third of the
+    time of making and signing them."""
+    hashes = np.asarray(hashes, dtype=np.uint64)
+    out = np.full((starts.size, num_perm), EMPTY, dtype=np.uint32)
+    key = _oph_key(seed)
+    in_chunks(
+        starts.size,
+        n_jobs,
+        lambda a, b: ngram_oph_kernel(ids, starts, ends, hashes, n, key, np.arange(a, b), out),
+    )
     return _densify(out)
 
 

@@ -49,7 +49,7 @@ from .errors import ConfigError
 from .lsh import candidate_codes
 from .minhash import oph_signatures, signatures
 from .result import Clustering, EdgeTable, Stats, Story
-from .shingles import Vocabulary, ngram_hash_ranges
+from .shingles import ShingleSets, Vocabulary
 from .similarity import (
     code_cosine,
     code_cosine_blocks,
@@ -171,11 +171,11 @@ class NodeTokens:
 class Features:
     """Per-node feature sets and vectors."""
 
-    shingles: list[U32]
+    shingles: Sequence[U32]
     salient: list[U32]
     tfidf: sp.csr_matrix
 
-    def sets(self, channel: Literal["copy", "rewrite"]) -> list[U32]:
+    def sets(self, channel: Literal["copy", "rewrite"]) -> Sequence[U32]:
         """The sets a candidate channel bands: the shingles (copy) or salient terms (rewrite)."""
         return self.shingles if channel == "copy" else self.salient
 
@@ -488,9 +488,9 @@ def row_frequency(tokens: NodeTokens, n_terms: int, config: Config) -> I64:
     return frequency
 
 
-def shingle_sets(tokens: NodeTokens, hashes: npt.NDArray[np.uint64], config: Config) -> list[U32]:
-    """Each node's word-shingle hash set (title and body as one text)."""
-    return ngram_hash_ranges(
+def shingle_sets(tokens: NodeTokens, hashes: npt.NDArray[np.uint64], config: Config) -> ShingleSets:
+    """Each node's word-shingle hash set (title and body as one text), made when first read."""
+    return ShingleSets(
         tokens.ids,
         tokens.title_start,
         tokens.body_end,
@@ -502,7 +502,7 @@ def shingle_sets(tokens: NodeTokens, hashes: npt.NDArray[np.uint64], config: Con
 
 def node_features(
     tokens: NodeTokens, hashes: npt.NDArray[np.uint64], n_terms: int, config: Config
-) -> tuple[list[U32], sp.csr_matrix]:
+) -> tuple[ShingleSets, sp.csr_matrix]:
     """Each node's word-shingle hash set and term counts (of every term: a partition's
     counts are summed into the batch's document frequencies)."""
     return shingle_sets(tokens, hashes, config), count_matrix(tokens, n_terms, config)
@@ -637,6 +637,8 @@ def _distinct_codes(codes: I64, bits: npt.NDArray[np.uint8]) -> tuple[I64, npt.N
 def lsh_signatures(sets: Sequence[U32], channel: Literal["rewrite", "copy"], config: Config) -> U32:
     """Signatures of a candidate channel's feature sets, in the scheme the channel uses."""
     if channel == "copy" and config.copy_signature == "oph":
+        if isinstance(sets, ShingleSets):
+            return sets.oph_signatures(config.num_perm, config.seed)
         return oph_signatures(sets, config.num_perm, config.seed)
     return signatures(sets, config.num_perm, config.seed)
 
