@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -539,7 +540,8 @@ def salient_sets(tfidf: sp.csr_matrix, hashes: npt.NDArray[np.uint64], config: C
     indptr, columns = top_terms_kernel(
         tfidf.indptr, tfidf.indices, tfidf.data, config.salient_terms
     )
-    return np.split(hash32(hashes[columns]), indptr[1:-1])
+    terms = hash32(hashes[columns])
+    return [terms[a:b] for a, b in pairwise(indptr.tolist())]  # np.split takes 4 times as long
 
 
 @dataclass(frozen=True)
