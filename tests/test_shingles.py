@@ -11,7 +11,6 @@ from dedupe_news.shingles import (
     ShingleSets,
     Vocabulary,
     fmix64,
-    ngram_hash_ranges,
     ngram_hash_sets,
     ngram_hashes,
 )
@@ -79,7 +78,7 @@ def test_ngram_hash_sets_match_the_reference(documents: list[list[int]], n: int)
     skipped=st.lists(st.integers(0, 4), min_size=7, max_size=7),
     n=st.integers(1, 5),
 )
-def test_ngram_hash_ranges_read_documents_in_place(
+def test_shingle_sets_read_documents_in_place(
     documents: list[list[int]], skipped: list[int], n: int
 ) -> None:
     # Documents laid out in one int32 array with unused tokens between them, as a batch keeps
@@ -93,7 +92,7 @@ def test_ngram_hash_ranges_read_documents_in_place(
         flat += document
         ends.append(len(flat))
     ids = np.asarray(flat, dtype=np.int32)
-    got = ngram_hash_ranges(
+    got = ShingleSets(
         ids, np.asarray(starts, np.int64), np.asarray(ends, np.int64), hashes, n, n_jobs=2
     )
     assert [g.tolist() for g in got] == [_reference_ngram_hashes(d, hashes, n) for d in documents]
@@ -117,7 +116,7 @@ def test_shingle_sets_sign_their_ngrams_without_the_sets(
 
     signed = sets.oph_signatures(num_perm, seed)  # before the sets are made
 
-    expected = ngram_hash_ranges(ids, ends - sizes, ends, hashes, n)
+    expected = ShingleSets(ids, ends - sizes, ends, hashes, n).sets
     assert len(sets) == len(documents)
     assert [s.tolist() for s in sets] == [e.tolist() for e in expected]
     np.testing.assert_array_equal(signed, oph_signatures(expected, num_perm, seed))

@@ -112,7 +112,7 @@ def ngram_oph_signatures(
     n_jobs: int = 1,
 ) -> U32:
     """:func:`oph_signatures` of the word ``n``-gram sets of the documents
-    ``ids[starts[d]:ends[d]]`` (see :func:`dedupe_news.shingles.ngram_hash_ranges`), made from
+    ``ids[starts[d]:ends[d]]`` (see :class:`dedupe_news.shingles.ShingleSets`), made from
     the tokens in one compiled pass on ``n_jobs`` threads, without the sets: a third of the
     time of making and signing them."""
     hashes = np.asarray(hashes, dtype=np.uint64)

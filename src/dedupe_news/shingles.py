@@ -24,7 +24,6 @@ __all__ = [
     "ShingleSets",
     "Vocabulary",
     "fmix64",
-    "ngram_hash_ranges",
     "ngram_hash_sets",
     "ngram_hashes",
     "token_hashes",
@@ -123,38 +122,12 @@ def ngram_hashes(ids: I64, hashes: U64, n: int) -> U32:
 def ngram_hash_sets(documents: Sequence[I64], hashes: U64, n: int, *, n_jobs: int = 1) -> list[U32]:
     """:func:`ngram_hashes` of each document, in one compiled pass (on ``n_jobs`` threads)."""
     ids, offsets = flatten(documents, np.int64)
-    return ngram_hash_ranges(ids, offsets[:-1], offsets[1:], hashes, n, n_jobs=n_jobs)
-
-
-def ngram_hash_ranges(
-    ids: npt.NDArray[np.integer[Any]],
-    starts: I64,
-    ends: I64,
-    hashes: U64,
-    n: int,
-    *,
-    n_jobs: int = 1,
-) -> list[U32]:
-    """:func:`ngram_hashes` of each document ``ids[starts[d]:ends[d]]`` of one token array
-    (ranges that do not overlap), without copying the documents out."""
-    hashes = np.asarray(hashes, dtype=np.uint64)
-    out = np.empty(ids.size, dtype=np.uint32)
-    lengths = np.empty(starts.size, dtype=np.int64)
-    in_chunks(
-        starts.size,
-        n_jobs,
-        lambda a, b: ngram_hashes_kernel(
-            ids, starts, ends, hashes, n, np.arange(a, b), out, lengths
-        ),
-    )
-    return [
-        out[start : start + size]
-        for start, size in zip(starts.tolist(), lengths.tolist(), strict=True)
-    ]
+    return ShingleSets(ids, offsets[:-1], offsets[1:], hashes, n, n_jobs=n_jobs).sets
 
 
 class ShingleSets(Sequence[U32]):
-    """:func:`ngram_hash_ranges` of documents of one token array, made when first read.
+    """:func:`ngram_hashes` of each document ``ids[starts[d]:ends[d]]`` of one token array
+    (ranges that do not overlap, read in place), made when first read.
 
     The copy channel signs the n-grams straight from the tokens (:meth:`oph_signatures`), so
     only evidence (shingle overlap, explanations) reads the sets themselves, and most runs
@@ -176,9 +149,22 @@ class ShingleSets(Sequence[U32]):
 
     @functools.cached_property
     def sets(self) -> list[U32]:
-        return ngram_hash_ranges(
-            self.ids, self.starts, self.ends, self.hashes, self.n, n_jobs=self.n_jobs
+        """The sets, in one compiled pass on ``n_jobs`` threads."""
+        ids, starts, ends, n = self.ids, self.starts, self.ends, self.n
+        hashes = np.asarray(self.hashes, dtype=np.uint64)
+        out = np.empty(ids.size, dtype=np.uint32)
+        lengths = np.empty(starts.size, dtype=np.int64)
+        in_chunks(
+            starts.size,
+            self.n_jobs,
+            lambda a, b: ngram_hashes_kernel(
+                ids, starts, ends, hashes, n, np.arange(a, b), out, lengths
+            ),
         )
+        return [
+            out[start : start + size]
+            for start, size in zip(starts.tolist(), lengths.tolist(), strict=True)
+        ]
 
     def oph_signatures(self, num_perm: int, seed: int) -> U32:
         """:func:`dedupe_news.minhash.oph_signatures` of the sets, without making them."""
