@@ -233,15 +233,20 @@ def bucket_pairs(
     found = [(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))]
     for band in np.unique(bands).tolist():
         rows = np.flatnonzero(bands == band)
-
-        def values(level: int, members: I64, rows: I64 = rows) -> U64:
-            assert splits is not None
-            picked: U64 = splits[rows[members], level - 1]
-            return picked
-
+        values = None if splits is None else _rows_of(splits, rows)
         found.append(_band_members(keys[rows], nodes[rows], band, max_partners, values, max_bucket))
     a, b = (np.concatenate(side) for side in zip(*found, strict=True))
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+
+
+def _rows_of(splits: U64, rows: I64) -> Callable[[int, I64], U64]:
+    """:func:`split_crowded`'s ``values`` read from the split values of ``rows``."""
+
+    def values(level: int, members: I64) -> U64:
+        picked: U64 = splits[rows[members], level - 1]
+        return picked
+
+    return values
 
 
 def candidate_pairs(
