@@ -534,6 +534,34 @@ def _fmix64(h):
     return h ^ (h >> np.uint64(33))
 
 
+@_compiled(nogil=True, inline="always")
+def _ngram_hash(ids, hashes, at, width):
+    """The 32-bit hash of the word n-gram ``ids[at:at + width]``: its tokens' 64-bit hashes
+    chained (``h * MIX + next``), mixed, the high 32 bits kept (see
+    :func:`dedupe_news.shingles.ngram_hashes`)."""
+    h = hashes[ids[at]]
+    for k in range(1, width):
+        h = h * np.uint64(0x9E3779B97F4A7C15) + hashes[ids[at + k]]
+    return np.uint32(_fmix64(h) >> np.uint64(32))
+
+
+@_compiled(nogil=True, inline="always")
+def _oph_offer(row, value, key, bins):
+    """Offer a 32-bit value to a one-permutation-hashing row: re-mixed (``fmix32(value ^
+    key)``), binned by its high bits (``bins``: the row's length, as uint64), the bin keeping
+    its minimum."""
+    mask = np.uint64(0xFFFFFFFF)
+    h = np.uint64(value) ^ np.uint64(key)
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & mask
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & mask
+    h ^= h >> np.uint64(16)
+    b = (h * bins) >> np.uint64(32)
+    if np.uint32(h) < row[b]:
+        row[b] = np.uint32(h)
+
+
 @_compiled(nogil=True)
 def _token_end(codes, p, end, classes):
     """End of the token that starts at word character ``p``: ``\\d+(?:[.,]\\d+)+``, else ``\\w+``.
@@ -831,23 +859,15 @@ def sorted_positions_kernel(base, values):
 
 
 @_compiled()
-def oph_kernel(flat, offsets, key, num_perm, out):
+def oph_kernel(flat, offsets, key, out):
     """One-permutation hashing of each set ``flat[offsets[i]:offsets[i + 1]]`` into row ``i``
     of ``out`` (filled with ones): each value re-mixed (``fmix32(h ^ key)``), binned by its
     high bits, each bin keeping its minimum (see :func:`dedupe_news.minhash.oph_signatures`)."""
-    mask = np.uint64(0xFFFFFFFF)
+    bins = np.uint64(out.shape[1])
     for i in range(offsets.size - 1):
         row = out[i]
         for k in range(offsets[i], offsets[i + 1]):
-            h = np.uint64(flat[k]) ^ np.uint64(key)
-            h ^= h >> np.uint64(16)
-            h = (h * np.uint64(0x85EBCA6B)) & mask
-            h ^= h >> np.uint64(13)
-            h = (h * np.uint64(0xC2B2AE35)) & mask
-            h ^= h >> np.uint64(16)
-            b = (h * np.uint64(num_perm)) >> np.uint64(32)
-            if np.uint32(h) < row[b]:
-                row[b] = np.uint32(h)
+            _oph_offer(row, flat[k], key, bins)
 
 
 @_compiled()
@@ -1032,27 +1052,14 @@ def ngram_oph_kernel(ids, starts, ends, hashes, n, key, documents, out):
     hashes of each document ``d`` in ``documents``, each made as :func:`ngram_hashes_kernel`
     makes it, straight from the tokens. A bin keeps the same minimum over a document's
     n-grams as over their distinct set, so the set (a sort per document) is never made."""
-    mask = np.uint64(0xFFFFFFFF)
-    num_perm = np.uint64(out.shape[1])
+    bins = np.uint64(out.shape[1])
     for d in documents:
         start, size = starts[d], ends[d] - starts[d]
         if size == 0:
             continue
-        width = min(n, size)
-        row = out[d]
+        width, row = min(n, size), out[d]
         for i in range(size - width + 1):
-            g = hashes[ids[start + i]]
-            for k in range(1, width):
-                g = g * np.uint64(0x9E3779B97F4A7C15) + hashes[ids[start + i + k]]
-            h = (_fmix64(g) >> np.uint64(32)) ^ np.uint64(key)
-            h ^= h >> np.uint64(16)
-            h = (h * np.uint64(0x85EBCA6B)) & mask
-            h ^= h >> np.uint64(13)
-            h = (h * np.uint64(0xC2B2AE35)) & mask
-            h ^= h >> np.uint64(16)
-            b = (h * num_perm) >> np.uint64(32)
-            if np.uint32(h) < row[b]:
-                row[b] = np.uint32(h)
+            _oph_offer(row, _ngram_hash(ids, hashes, start + i, width), key, bins)
 
 
 @_compiled(nogil=True)
@@ -1069,10 +1076,7 @@ def ngram_hashes_kernel(ids, starts, ends, hashes, n, documents, out, lengths):
         width = min(n, size)
         grams = np.empty(size - width + 1, dtype=np.uint32)
         for i in range(grams.size):
-            h = hashes[ids[start + i]]
-            for k in range(1, width):
-                h = h * np.uint64(0x9E3779B97F4A7C15) + hashes[ids[start + i + k]]
-            grams[i] = np.uint32(_fmix64(h) >> np.uint64(32))
+            grams[i] = _ngram_hash(ids, hashes, start + i, width)
         grams.sort()
         kept = 0
         for i in range(grams.size):

@@ -96,7 +96,7 @@ def oph_signatures(hash_sets: Sequence[U32], num_perm: int, seed: int) -> U32:
     """
     flat, offsets = flatten(hash_sets, np.uint32)
     out = np.full((len(hash_sets), num_perm), EMPTY, dtype=np.uint32)
-    oph_kernel(flat, offsets, _oph_key(seed), num_perm, out)
+    oph_kernel(flat, offsets, _oph_key(seed), out)
     return _densify(out)
 
 
