@@ -303,3 +303,59 @@ def test_relink_matches_a_sorted_list_update(
     assert ids[pad : pad + degree].tolist() == sorted(want)
     assert totals[pad : pad + degree].tolist() == [want[o] for o in sorted(want)]
     assert (ids[:pad] == -7).all() and (ids[pad + len(links) :] == -7).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1), st.sampled_from([2**16, 2**48])),
+        max_size=60,
+    )
+)
+def test_stable_radix_order_matches_a_stable_argsort(values: list[int]) -> None:
+    from dedupe_news._kernels import _stable_radix_order
+
+    keys = np.asarray(values, dtype=np.uint64)
+    assert _stable_radix_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    links=st.dictionaries(
+        st.tuples(st.integers(0, 6), st.integers(0, 6)).filter(lambda p: p[0] < p[1]),
+        st.sampled_from([-0.5, -0.0, 0.0, 0.25, 0.5, 0.75, 1.0]),  # ties are the point
+        max_size=21,
+    ),
+    weights=st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=7, max_size=7),
+    threshold=st.sampled_from([-1.0, 0.0, 0.5]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_initial_links_come_in_heap_order(
+    links: dict[tuple[int, int], float], weights: list[float], threshold: float, seed: int
+) -> None:
+    """The edges' links leave their queue as a heap of ``(-mean, a, b)`` would pop them,
+    whatever order the edges come in (ties by pair; -0.0 and 0.0 tie, as floats do)."""
+    from dedupe_news._kernels import _initial_links
+
+    pairs = list(links)
+    np.random.default_rng(seed).shuffle(pairs)
+    edges = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    scores = np.asarray([links[p] for p in pairs], dtype=np.float64)
+    size = np.asarray(weights)
+    means = [
+        s * size[i] * size[j] / (size[i] * size[j]) for (i, j), s in zip(pairs, scores, strict=True)
+    ]
+    heap = sorted((-m, i, j) for (i, j), m in zip(pairs, means, strict=True) if m >= threshold)
+    mean, a, b = _initial_links(edges, scores, size, threshold)
+    assert list(zip((-mean).tolist(), a.tolist(), b.tolist(), strict=True)) == heap
+
+
+def test_a_tie_is_decided_by_the_pair_not_by_the_edge_order() -> None:
+    """Node 1 is as close to node 0 as to node 2, which share nothing: whichever pair merges
+    first keeps the third out. The first pair wins, wherever its edge sits in the input."""
+    vectors = sp.csr_matrix(np.array([[1.0, 0.0], [2**-0.5, 2**-0.5], [0.0, 1.0]]))
+    edges = np.array([[1, 2], [0, 1]], dtype=np.int64)
+    scores = np.full(2, 2**-0.5)
+    for order in ([0, 1], [1, 0]):
+        labels = average_linkage(vectors, edges[order], scores[order], 0.5)
+        assert partition(labels) == {frozenset({0, 1}), frozenset({2})}
