@@ -282,67 +282,17 @@ def _add_dots(totals, ids, side, m, which, center, cols, vals, start, length, sc
 
 
 @_compiled()
-def _stable_radix_order(keys):
-    """Positions that sort ``keys`` (uint64), equal keys in their order: a least-significant-
-    digit radix sort, 16 bits a pass (a pass where every key has the same digit is skipped)."""
-    n = keys.size
-    order, other = np.arange(n), np.empty(n, dtype=np.int64)
-    sorted_keys, other_keys = keys.copy(), np.empty(n, dtype=np.uint64)
-    count = np.empty(1 << 16, dtype=np.int64)
-    for shift in range(0, 64, 16):
-        s, mask = np.uint64(shift), np.uint64(0xFFFF)
-        count[:] = 0
-        for x in range(n):
-            count[(sorted_keys[x] >> s) & mask] += 1
-        if n == 0 or count.max() == n:
-            continue
-        total = 0
-        for d in range(count.size):
-            total, count[d] = total + count[d], total
-        for x in range(n):
-            d = (sorted_keys[x] >> s) & mask
-            other[count[d]], other_keys[count[d]] = order[x], sorted_keys[x]
-            count[d] += 1
-        order, other = other, order
-        sorted_keys, other_keys = other_keys, sorted_keys
-    return order
-
-
-@_compiled()
-def _initial_links(edges, scores, size, threshold):
-    """The edges whose mean similarity is at least ``threshold``, as ``(mean, a, b)`` arrays in
-    the order of heap entries ``(-mean, a, b, 0, 0)``: greatest mean first, then by pair."""
-    m = edges.shape[0]
-    mean = np.empty(m, dtype=np.float64)
-    code = np.empty(m, dtype=np.uint64)
-    edge = np.empty(m, dtype=np.int64)
-    kept = 0
-    for e in range(m):
-        i, j, s = edges[e, 0], edges[e, 1], scores[e]
-        value = s * size[i] * size[j] / (size[i] * size[j])  # the same operations as a merge's
-        if value >= threshold:
-            mean[kept] = value + 0.0  # -0.0 as 0.0, as the heap compares them
-            code[kept] = np.uint64(i) * np.uint64(size.size) + np.uint64(j)
-            edge[kept] = e
-            kept += 1
-    mean, code, edge = mean[:kept], code[:kept], edge[:kept]
-    by_pair = np.arange(kept)
-    for x in range(1, kept):
-        if code[x] < code[x - 1]:  # not in pair order already
-            by_pair = _stable_radix_order(code)
-            break
-    # Greatest mean first: each mean's bits made to sort as the floats do, then flipped.
-    bits = mean.view(np.uint64)
-    key = np.empty(kept, dtype=np.uint64)
-    top = np.uint64(1) << np.uint64(63)
-    for x in range(kept):
-        b = bits[by_pair[x]]
-        key[x] = ~(b ^ top) if b < top else b
-    order = by_pair[_stable_radix_order(key)]
-    a, b = np.empty(kept, dtype=np.int64), np.empty(kept, dtype=np.int64)
-    for x in range(kept):
-        a[x], b[x] = edges[edge[order[x]], 0], edges[edge[order[x]], 1]
-    return mean[order], a, b
+def _best_link(c, ids, totals, lo, degree, size, threshold):
+    """Cluster ``c``'s most similar neighbour (its list is ``ids[lo:lo + degree]``, sorted, with
+    the links ``totals``) and their mean similarity; ``-1`` when none reaches ``threshold``.
+    A tie goes to the smaller neighbour: the pair a heap of ``(-mean, a, b)`` gives first."""
+    best, best_mean = -1, 0.0
+    for k in range(lo, lo + degree):
+        o = ids[k]
+        mean = totals[k] / (size[min(c, o)] * size[max(c, o)])
+        if mean >= threshold and (best < 0 or mean > best_mean):
+            best, best_mean = o, mean
+    return best, best_mean
 
 
 @_compiled()
@@ -351,10 +301,15 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     :func:`dedupe_news.clustering.average_linkage`.
 
     ``indptr``/``indices``/``data`` are a CSR matrix with sorted columns, ``size`` the node
-    weights as floats (updated in place). Merge candidates ``(-mean, a, b, version_a,
-    version_b)`` are unique, so the merge order is fully determined by the means and node
-    indices. The edges' own come from a queue sorted once (:func:`_initial_links`), those the
-    merges make from a heap; the next is the lesser of the two heads, as from one heap.
+    weights as floats (updated in place). Heap entries ``(-mean, a, b, version_a, version_b)``
+    are unique, so the merge order is fully determined by the means and node indices.
+
+    The heap holds each cluster's best link (see :func:`_best_link`), not every link: the
+    pair that merges next is the best link of both its clusters, so it is there. A merge
+    pushes the merged cluster's best link, and a neighbour's when it changed: found anew when
+    it was to either merged cluster, else the neighbour's link to the merged cluster when that
+    beats it. A heap of every link outgrew the caches at a million articles, where most of its
+    entries went stale before they came up (the linkage took half as long again).
 
     Each cluster's neighbours are a sorted list with their links: the exact sum over member
     pairs ``(u in c, v in d)`` of ``weight_u * weight_v * sim_uv``, for clusters joined by an
@@ -382,13 +337,18 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     l_cap = degree.copy()
     l_used = start[n]
 
-    # A heap of every edge's link outgrew the caches (a fifth of the time at a million
-    # articles); sorted once, they wait in a queue instead.
-    q_mean, q_a, q_b = _initial_links(edges, scores, size, threshold)
-    q = 0
-    heap = [(0.0, 0, 0, 0, 0) for _ in range(0)]
-
     version = np.zeros(n, dtype=np.int64)
+    best = np.full(n, -1, dtype=np.int64)
+    best_mean = np.zeros(n, dtype=np.float64)
+    heap = [(0.0, 0, 0, 0, 0) for _ in range(0)]
+    for c in range(n):
+        best[c], best_mean[c] = _best_link(
+            c, l_ids, l_totals, l_start[c], degree[c], size, threshold
+        )
+        if best[c] > c or (best[c] >= 0 and best[best[c]] != c):  # each pair once
+            heap.append((-best_mean[c], min(c, best[c]), max(c, best[c]), 0, 0))
+    heapq.heapify(heap)
+
     seen = 0  # what reading ahead saw (see _AHEAD)
     parent = np.arange(n)
     scratch = np.zeros(width, dtype=np.float64)
@@ -397,12 +357,8 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
     totals = np.empty(16, dtype=np.float64)
     merged_cols = np.empty(16, dtype=np.int32)
     merged_vals = np.empty(16, dtype=np.float64)
-    while q < q_mean.size or len(heap) > 0:
-        if q < q_mean.size and (len(heap) == 0 or (-q_mean[q], q_a[q], q_b[q], 0, 0) < heap[0]):
-            a, b, va, vb = q_a[q], q_b[q], 0, 0
-            q += 1
-        else:
-            _, a, b, va, vb = heapq.heappop(heap)
+    while len(heap) > 0:
+        _, a, b, va, vb = heapq.heappop(heap)
         if version[a] != va or version[b] != vb:
             continue  # stale: a side has merged since this entry was pushed
         # Fold the cluster with fewer neighbours into the other.
@@ -471,12 +427,34 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
         size[keep] += size[gone]
         version[keep] += 1
         version[gone] = -1
+        # Every link of keep changed, and each neighbour's to keep (and to gone) did: their
+        # best links are found again where they may have changed, and pushed.
+        best[gone] = -1
+        best[keep], best_mean[keep] = -1, 0.0
         for t in range(m):
             o = ids[t]
-            u, v = (keep, o) if keep < o else (o, keep)
-            mean = totals[t] / (size[u] * size[v])
-            if mean >= threshold:
-                heapq.heappush(heap, (-mean, u, v, version[u], version[v]))
+            mean = totals[t] / (size[min(keep, o)] * size[max(keep, o)])
+            if mean >= threshold and (best[keep] < 0 or mean > best_mean[keep]):
+                best[keep], best_mean[keep] = o, mean
+            was = best[o]
+            if was in (keep, gone):
+                best[o], best_mean[o] = _best_link(
+                    o, l_ids, l_totals, l_start[o], degree[o], size, threshold
+                )
+            elif mean >= threshold and (
+                was < 0 or mean > best_mean[o] or (mean == best_mean[o] and keep < was)
+            ):
+                best[o], best_mean[o] = keep, mean
+            else:
+                continue
+            w = best[o]
+            if w >= 0 and w != keep:  # keep's own best is pushed below
+                u, v = min(o, w), max(o, w)
+                heapq.heappush(heap, (-best_mean[o], u, v, version[u], version[v]))
+        w = best[keep]
+        if w >= 0:
+            u, v = min(keep, w), max(keep, w)
+            heapq.heappush(heap, (-best_mean[keep], u, v, version[u], version[v]))
 
     # Resolve merge chains to their roots.
     for c in range(n):
