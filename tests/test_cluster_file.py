@@ -120,10 +120,13 @@ def test_an_empty_file_gives_no_stories(tmp_path: Path) -> None:
 @given(
     texts=st.lists(st.text(st.sampled_from("ab c\n\t1,2.É"), max_size=30), max_size=12),
     cuts=st.lists(st.integers(0, 12), max_size=4),
+    text_chars=st.sampled_from([0, 1, 7, 10**6, 2**62]),  # none, too few, plenty, refused
 )
-def test_scans_added_in_batches_are_the_scan_of_all(texts: list[str], cuts: list[int]) -> None:
+def test_scans_added_in_batches_are_the_scan_of_all(
+    texts: list[str], cuts: list[int], text_chars: int
+) -> None:
     texts = [normal_characters(t) for t in texts]
-    builder = ScanBuilder(3)
+    builder = ScanBuilder(3, text_chars=text_chars)
     bounds = sorted({0, len(texts), *(min(c, len(texts)) for c in cuts)})
     for start, stop in itertools.pairwise(bounds):
         part = builder.add(texts[start:stop])
@@ -135,3 +138,12 @@ def test_scans_added_in_batches_are_the_scan_of_all(texts: list[str], cuts: list
     for name in ("ids", "distinct", "line_first", "line_key", "keyed", "text_first", "plain"):
         assert np.array_equal(getattr(built, name), getattr(whole, name)), name
     assert built.words == whole.words
+
+
+def test_plain_size_counts_the_files_whose_size_bounds_their_text(tmp_path: Path) -> None:
+    from dedupe_news.articles import plain_size
+
+    plain = _write_jsonl(tmp_path / "news.jsonl", _corpus(0)[:3])
+    packed = tmp_path / "news.jsonl.gz"
+    packed.write_bytes(b"\x1f\x8b")
+    assert plain_size([plain, packed, tmp_path, "-"]) == plain.stat().st_size

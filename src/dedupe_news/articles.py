@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from .errors import InputError
 
-__all__ = ["Article", "coerce_articles", "read_articles", "read_chunks"]
+__all__ = ["Article", "coerce_articles", "plain_size", "read_articles", "read_chunks"]
 
 _FIELDS = ("id", "text", "title", "date", "source", "url")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json", ".json.gz")
@@ -378,6 +378,17 @@ def read_chunks(paths: Sequence[str | Path], size: int) -> Iterator[list[Article
                     )
             position += len(chunk)
             yield chunk
+
+
+def plain_size(paths: Sequence[str | Path]) -> int:
+    """Bytes in the uncompressed files among ``paths``: they hold no more characters of text
+    than that (0 for what cannot be told so: stdin, gzip, Parquet, folders)."""
+    total = 0
+    for path in paths:
+        name = str(path).lower()
+        if name != "-" and not name.endswith((".gz", ".parquet")) and Path(path).is_file():
+            total += Path(path).stat().st_size
+    return total
 
 
 def _record_chunks(path: str | Path, size: int) -> Iterator[list[dict[str, Any]]]:

@@ -43,7 +43,7 @@ from ._kernels import (
     top_terms_kernel,
 )
 from ._runtime import batch_runtime
-from .articles import Article, coerce_articles, read_chunks
+from .articles import Article, coerce_articles, plain_size, read_chunks
 from .clustering import average_linkage
 from .config import Config
 from .errors import ConfigError
@@ -234,15 +234,21 @@ def prepare(articles: Sequence[Article], config: Config) -> Prepared:
 
 
 def prepare_chunks(
-    chunks: Iterable[Sequence[Article]], config: Config, *, keep_texts: bool = True
+    chunks: Iterable[Sequence[Article]],
+    config: Config,
+    *,
+    keep_texts: bool = True,
+    text_chars: int = 0,
 ) -> Prepared:
     """:func:`prepare` of articles that come a chunk at a time (a file read in pieces).
 
     Without ``keep_texts``, each chunk's texts go once it is scanned, and the articles are kept
     without them (see :func:`without_text`): a batch's texts are most of its memory (5.7 GB of
     a million news articles). The tokens, nodes and stories are the same either way.
+    ``text_chars`` says about how many characters the bodies hold in all, where that is known
+    (see :class:`dedupe_news.text.ScanBuilder`).
     """
-    scanned = scan_articles(chunks, config, keep_texts=keep_texts)
+    scanned = scan_articles(chunks, config, keep_texts=keep_texts, text_chars=text_chars)
     articles = scanned.articles
     order = np.asarray(sorted(range(len(articles)), key=lambda i: articles[i].id), dtype=np.int64)
     vocabulary, tokens, boilerplate = encode_articles(scanned, order, config)
@@ -287,12 +293,18 @@ class ScannedArticles:
 
 
 def scan_articles(
-    chunks: Iterable[Sequence[Article]], config: Config, *, keep_texts: bool = True
+    chunks: Iterable[Sequence[Article]],
+    config: Config,
+    *,
+    keep_texts: bool = True,
+    text_chars: int = 0,
 ) -> ScannedArticles:
     """Each chunk's titles and bodies scanned into batch-wide scans (in input order), with what
     boilerplate needs of their texts: the texts are not needed after their chunk."""
     titles = ScanBuilder(0, n_jobs=config.n_jobs)
-    bodies = ScanBuilder(config.boilerplate_max_line_words, n_jobs=config.n_jobs)
+    bodies = ScanBuilder(
+        config.boilerplate_max_line_words, n_jobs=config.n_jobs, text_chars=text_chars
+    )
     articles: list[Article] = []
     chrome: list[npt.NDArray[np.bool_]] = []
     text_keys: list[Hashable] = []
@@ -905,7 +917,12 @@ def cluster_file(
         raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     cfg = _settings(config, {"keep_evidence": False} | overrides)
     paths = [path] if isinstance(path, str | Path) else list(path)
-    return _run(lambda: prepare_chunks(read_chunks(paths, chunk_size), cfg, keep_texts=False), cfg)
+    return _run(
+        lambda: prepare_chunks(
+            read_chunks(paths, chunk_size), cfg, keep_texts=False, text_chars=plain_size(paths)
+        ),
+        cfg,
+    )
 
 
 def _settings(config: Config | None, overrides: dict[str, Any]) -> Config:
