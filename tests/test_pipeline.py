@@ -628,6 +628,21 @@ def test_garbage_collector_and_huge_page_settings_are_restored(
         _set_madvise_hugepage(before)
 
 
+def test_reading_pauses_the_collector_and_restores_it_even_when_it_fails(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    from dedupe_news import read_articles, seeds_path
+
+    assert len(read_articles(seeds_path())) == 5 and gc.isenabled()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": \n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.jsonl:2"):
+        read_articles(bad)
+    assert gc.isenabled()
+
+
 def test_overlapping_runs_restore_the_settings_when_the_last_ends() -> None:
     import gc
 
