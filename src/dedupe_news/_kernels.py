@@ -430,12 +430,10 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
         # Every link of keep changed, and each neighbour's to keep (and to gone) did: their
         # best links are found again where they may have changed, and pushed.
         best[gone] = -1
-        best[keep], best_mean[keep] = -1, 0.0
+        best[keep], best_mean[keep] = _best_link(keep, ids, totals, 0, m, size, threshold)
         for t in range(m):
             o = ids[t]
             mean = totals[t] / (size[min(keep, o)] * size[max(keep, o)])
-            if mean >= threshold and (best[keep] < 0 or mean > best_mean[keep]):
-                best[keep], best_mean[keep] = o, mean
             was = best[o]
             if was in (keep, gone):
                 best[o], best_mean[o] = _best_link(
