@@ -281,6 +281,14 @@ def _add_dots(totals, ids, side, m, which, center, cols, vals, start, length, sc
     return seen
 
 
+@_compiled(inline="always")
+def _heap_entry(c, o, mean, version):
+    """The heap entry of clusters ``c`` and ``o`` at ``mean``: ``(-mean, a, b, version_a,
+    version_b)`` with ``a < b``."""
+    a, b = min(c, o), max(c, o)
+    return (-mean, a, b, version[a], version[b])
+
+
 @_compiled()
 def _best_link(c, ids, totals, lo, degree, size, threshold):
     """Cluster ``c``'s most similar neighbour (its list is ``ids[lo:lo + degree]``, sorted, with
@@ -289,7 +297,7 @@ def _best_link(c, ids, totals, lo, degree, size, threshold):
     best, best_mean = -1, 0.0
     for k in range(lo, lo + degree):
         o = ids[k]
-        mean = totals[k] / (size[min(c, o)] * size[max(c, o)])
+        mean = totals[k] / (size[c] * size[o])
         if mean >= threshold and (best < 0 or mean > best_mean):
             best, best_mean = o, mean
     return best, best_mean
@@ -346,7 +354,7 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
             c, l_ids, l_totals, l_start[c], degree[c], size, threshold
         )
         if best[c] > c or (best[c] >= 0 and best[best[c]] != c):  # each pair once
-            heap.append((-best_mean[c], min(c, best[c]), max(c, best[c]), 0, 0))
+            heap.append(_heap_entry(c, best[c], best_mean[c], version))
     heapq.heapify(heap)
 
     seen = 0  # what reading ahead saw (see _AHEAD)
@@ -433,7 +441,7 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
         best[keep], best_mean[keep] = _best_link(keep, ids, totals, 0, m, size, threshold)
         for t in range(m):
             o = ids[t]
-            mean = totals[t] / (size[min(keep, o)] * size[max(keep, o)])
+            mean = totals[t] / (size[keep] * size[o])
             was = best[o]
             if was in (keep, gone):
                 best[o], best_mean[o] = _best_link(
@@ -445,14 +453,10 @@ def average_linkage_kernel(indptr, indices, data, width, edges, scores, threshol
                 best[o], best_mean[o] = keep, mean
             else:
                 continue
-            w = best[o]
-            if w >= 0 and w != keep:  # keep's own best is pushed below
-                u, v = min(o, w), max(o, w)
-                heapq.heappush(heap, (-best_mean[o], u, v, version[u], version[v]))
-        w = best[keep]
-        if w >= 0:
-            u, v = min(keep, w), max(keep, w)
-            heapq.heappush(heap, (-best_mean[keep], u, v, version[u], version[v]))
+            if best[o] >= 0 and best[o] != keep:  # keep's own best is pushed below
+                heapq.heappush(heap, _heap_entry(o, best[o], best_mean[o], version))
+        if best[keep] >= 0:
+            heapq.heappush(heap, _heap_entry(keep, best[keep], best_mean[keep], version))
 
     # Resolve merge chains to their roots.
     for c in range(n):
