@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from itertools import combinations
 
 import numpy as np
 import pytest
@@ -20,7 +19,6 @@ from dedupe_news.lsh import (
     candidate_pairs,
     collision_probability,
     optimal_bands,
-    split_crowded,
 )
 from dedupe_news.shingles import fmix64
 
@@ -31,9 +29,12 @@ def reference_pairs(
     rows: int,
     skip: np.ndarray | None = None,
     max_bucket: int | None = None,
+    max_partners: int | None = None,
 ) -> set[tuple[int, int]]:
     """Pairs (i < j) of non-skipped rows that agree on every value of at least one band (and,
-    with ``max_bucket``, on the values that split their bucket when it is crowded)."""
+    with ``max_bucket``, on the values that split their bucket when it is crowded). With
+    ``max_partners``, a bucket of more rows than ``max_partners + 1`` pairs each row, in the
+    order of a hash of row and band, with the next ``max_partners`` only."""
     active = [i for i in range(sig.shape[0]) if skip is None or not skip[i]]
     blocks = sig.shape[1] // rows
 
@@ -52,8 +53,23 @@ def reference_pairs(
                 i: (*bucket, block_values(i, block)) if sizes[bucket] > max_bucket else bucket
                 for i, bucket in buckets.items()
             }
-        found |= {(i, j) for i, j in combinations(active, 2) if buckets[i] == buckets[j]}
+        members: dict[tuple[tuple[int, ...], ...], list[int]] = {}
+        for i, bucket in buckets.items():
+            members.setdefault(bucket, []).append(i)
+        for group in members.values():
+            cap = len(group) if max_partners is None else max_partners
+            if len(group) > cap + 1:
+                group = sorted(group, key=lambda i: _shuffle_key(i, band))
+            for at, i in enumerate(group):
+                found |= {(min(i, j), max(i, j)) for j in group[at + 1 : at + 1 + cap]}
     return found
+
+
+def _shuffle_key(node: int, band: int) -> int:
+    """Where a crowded bucket puts a row: a hash of its node and band."""
+    with np.errstate(over="ignore"):
+        mixed = np.uint64(node) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(band)
+    return int(fmix64(np.asarray([mixed], dtype=np.uint64))[0])
 
 
 @st.composite
@@ -137,46 +153,20 @@ def test_crowded_buckets_split_as_a_brute_force_reference(
     assert got <= reference_pairs(sig, bands, rows, skip)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    keys=st.lists(st.integers(0, 3), max_size=40),
-    data=st.data(),
-    max_bucket=st.integers(1, 5),
+    case=banded_signatures(),
+    max_bucket=st.integers(1, 4),
+    max_partners=st.integers(1, 3),
 )
-def test_split_crowded_groups_as_tuples_of_values(
-    keys: list[int], data: st.DataObject, max_bucket: int
+def test_split_and_capped_buckets_pair_as_a_brute_force_reference(
+    case: tuple[np.ndarray, int, int, np.ndarray], max_bucket: int, max_partners: int
 ) -> None:
-    n = len(keys)
-    values = np.asarray(
-        data.draw(
-            st.lists(st.integers(0, 2), min_size=n * SPLIT_LEVELS, max_size=n * SPLIT_LEVELS)
-        ),
-        dtype=np.uint64,
-    ).reshape(n, SPLIT_LEVELS)
-    split, order = split_crowded(
-        np.asarray(keys, dtype=np.uint64),
-        lambda level, members: values[members, level - 1],
-        max_bucket,
+    sig, bands, rows, skip = case
+    got = candidate_pairs(
+        sig, bands, rows, skip=skip, max_bucket=max_bucket, max_partners=max_partners
     )
-    groups: list[tuple[int, ...]] = [(key,) for key in keys]
-    for level in range(SPLIT_LEVELS):
-        sizes = Counter(groups)
-        groups = [
-            (*g, int(values[i, level])) if sizes[g] > max_bucket else g
-            for i, g in enumerate(groups)
-        ]
-    for i, j in combinations(range(n), 2):
-        assert (split[i] == split[j]) == (groups[i] == groups[j])
-    uncrowded = [i for i, key in enumerate(keys) if keys.count(key) <= max_bucket]
-    assert (split[uncrowded] == np.asarray(keys, dtype=np.uint64)[uncrowded]).all()
-    # The order holds each bucket's rows together.
-    assert sorted(order.tolist()) == list(range(n))
-    runs = [
-        key
-        for at, key in enumerate(split[order].tolist())
-        if at == 0 or key != split[order][at - 1]
-    ]
-    assert len(runs) == len(set(runs))
+    assert as_set(got) == reference_pairs(sig, bands, rows, skip, max_bucket, max_partners)
 
 
 @settings(max_examples=40, deadline=None)

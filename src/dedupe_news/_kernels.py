@@ -35,6 +35,7 @@ T = TypeVar("T")
 __all__ = [
     "FirstSeen",
     "average_linkage_kernel",
+    "bucket_pairs_kernel",
     "copy_rows_kernel",
     "count_rows_kernel",
     "first_seen_kernel",
@@ -860,6 +861,132 @@ def code_pairs_kernel(codes, n, pairs):
             row_start = row * n
         pairs[k, 0] = row
         pairs[k, 1] = code - row_start
+
+
+_FOLD = np.uint64(0x100000001B3)  # band keys and split keys: key * _FOLD + value, mixed
+_SHUFFLE = np.uint64(0x9E3779B97F4A7C15)  # a crowded bucket's order: node * _SHUFFLE + band, mixed
+
+
+@_compiled(nogil=True)
+def bucket_pairs_kernel(
+    keys, order, nodes, band, max_partners, max_bucket, levels, sig, bands, rows, splits
+):
+    """The pairs of one band's buckets, as two arrays (each pair's nodes in either order); see
+    :func:`dedupe_news.lsh.bucket_pairs`.
+
+    ``keys`` are the band's keys of its rows, ``order`` an argsort of them (reordered here),
+    ``nodes`` the rows' nodes. A bucket of more than ``max_bucket`` rows (-1: none is split) is
+    split by its rows' next values, up to ``levels`` times: ``splits[row, level - 1]``, or,
+    where ``splits`` has no rows, ``rows`` columns of ``sig[row]`` ``level * bands`` bands on
+    (:func:`dedupe_news.lsh.split_values`). Each level sorts only the crowded buckets' rows,
+    in their place. A bucket of more than ``max_partners + 1`` rows is then put in a fixed
+    shuffle (a hash of node and band) and each row paired with the next ``max_partners``.
+    """
+    m = keys.size
+    key = np.empty(m, dtype=np.uint64)  # each position's key as split so far
+    for p in range(m):
+        key[p] = keys[order[p]]
+    crowded = np.zeros(m, dtype=np.bool_)  # by row: in a bucket split at this level
+    value = np.empty(m, dtype=np.uint64)  # by row: the value it is split by
+    for level in range(1, levels + 1 if max_bucket >= 0 else 1):
+        any_crowded = False
+        start = 0
+        while start < m:
+            stop = _run_end(key, start)
+            if stop - start > max_bucket:
+                any_crowded = True
+                for p in range(start, stop):
+                    crowded[order[p]] = True
+            start = stop
+        if not any_crowded:
+            break
+        # The values are read in the rows' order (the signatures outgrow the caches; rows in
+        # key order would miss them row by row), then taken in key order from a small array.
+        for row in range(m):
+            if crowded[row]:
+                crowded[row] = False
+                if splits.shape[0] > 0:
+                    value[row] = splits[row, level - 1]
+                else:
+                    block = (band + level * bands) % (sig.shape[1] // rows)
+                    value[row] = _folded(sig, row, block, rows)
+        start = 0
+        while start < m:
+            stop = _run_end(key, start)
+            if stop - start > max_bucket:
+                for p in range(start, stop):
+                    key[p] = _fmix64((key[p] + np.uint64(level)) * _FOLD + value[order[p]])
+                _sort_together(key, order, start, stop)
+            start = stop
+    first = np.empty(max(m, 16), dtype=np.int64)
+    second = np.empty(max(m, 16), dtype=np.int64)
+    count = 0
+    start = 0
+    while start < m:
+        stop = _run_end(key, start)
+        size = stop - start
+        if size > 1:
+            if size > max_partners + 1:  # put in the shuffle, in place
+                for p in range(start, stop):
+                    key[p] = _fmix64(np.uint64(nodes[order[p]]) * _SHUFFLE + np.uint64(band))
+                _sort_together(key, order, start, stop)
+            need = count + size * min(size - 1, max_partners)
+            if need > first.size:
+                grown = max(need, 2 * first.size)
+                first = _grown_copy(first, count, grown)
+                second = _grown_copy(second, count, grown)
+            for t in range(start, stop):
+                for u in range(t + 1, min(stop, t + 1 + max_partners)):
+                    first[count], second[count] = nodes[order[t]], nodes[order[u]]
+                    count += 1
+        start = stop
+    return first[:count], second[:count]
+
+
+@_compiled(nogil=True)
+def _sort_together(values, other, start, stop):
+    """Sort ``values[start:stop]`` in place, ``other[start:stop]`` moved alike: insertion sort
+    for a few values (most buckets), else NumPy's sort (an allocation costs more than sorting
+    a dozen values)."""
+    if stop - start > 32:
+        by_value = np.argsort(values[start:stop])
+        other[start:stop] = other[start:stop][by_value]
+        values[start:stop] = values[start:stop][by_value]
+        return
+    for p in range(start + 1, stop):
+        v, o = values[p], other[p]
+        q = p
+        while q > start and values[q - 1] > v:
+            values[q], other[q] = values[q - 1], other[q - 1]
+            q -= 1
+        values[q], other[q] = v, o
+
+
+@_compiled(nogil=True, inline="always")
+def _run_end(values, start):
+    """The end of the run of values equal to ``values[start]``."""
+    stop = start + 1
+    while stop < values.size and values[stop] == values[start]:
+        stop += 1
+    return stop
+
+
+@_compiled(nogil=True, inline="always")
+def _folded(sig, row, block, rows):
+    """Block ``block`` of ``rows`` values of ``sig[row]`` folded into a key (a band key of band
+    0: :func:`dedupe_news.lsh.split_values`)."""
+    key = np.uint64(0)
+    for c in range(block * rows, (block + 1) * rows):
+        key = _fmix64(key * _FOLD + np.uint64(sig[row, c]))
+    return key
+
+
+@_compiled(nogil=True)
+def _grown_copy(values, count, size):
+    """``values[:count]`` in an array of ``size``."""
+    out = np.empty(size, dtype=values.dtype)
+    out[:count] = values[:count]
+    return out
 
 
 @_compiled(nogil=True)

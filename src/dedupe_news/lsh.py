@@ -7,15 +7,13 @@ and memory-light at millions of rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ._arrays import code_pairs, sorted_unique
-from ._kernels import map_threads
+from ._kernels import bucket_pairs_kernel, map_threads
 from .shingles import fmix64
 
 __all__ = [
@@ -26,7 +24,6 @@ __all__ = [
     "candidate_pairs",
     "collision_probability",
     "optimal_bands",
-    "split_crowded",
     "split_values",
 ]
 
@@ -115,99 +112,49 @@ def band_split_values(signatures: U32, bands: int, rows: int) -> U64:
     return values
 
 
-def split_crowded(
-    keys: U64, values: Callable[[int, I64], U64] | None, max_bucket: int | None
-) -> tuple[U64, I64]:
-    """``keys`` with every bucket of more than ``max_bucket`` members split by its members'
-    next values (``values(level, members)``, see :func:`split_values`), up to
-    :data:`SPLIT_LEVELS` times; and an order of the rows that keeps each bucket's rows
-    together (``max_bucket`` None: the keys as they are, sorted).
-
-    A bucket that crowded gathers articles that share one common term rather than one story:
-    capping it (``max_partners``) pairs its members at random, most of them across stories,
-    and at a million articles such pairs were four candidates in five. The members of one
-    story share more of their signature than the one value, so they stay together. Depends
-    only on each bucket's rows (as the Dask engine needs). One sort of all the keys; each
-    level sorts only the rows of crowded buckets again, in their place.
-    """
-    order = np.argsort(keys)
-    if max_bucket is None or values is None:
-        return keys, order
-    keys = keys.copy()
-    at = np.arange(keys.size, dtype=np.int64)  # positions in order of the rows still to split
-    for level in range(1, SPLIT_LEVELS + 1):
-        sizes = _run_sizes(keys[order[at]])
-        crowded = np.repeat(sizes > max_bucket, sizes)
-        at, run = at[crowded], _run_ids(sizes)[crowded]
-        if at.size == 0:
-            break
-        members = order[at]
-        with np.errstate(over="ignore"):
-            keys[members] = fmix64(  # the level keeps a zero key from being a fixed point
-                (keys[members] + np.uint64(level)) * np.uint64(0x100000001B3)
-                + values(level, members)
-            )
-        # Each crowded bucket's rows sorted by their new keys, in the bucket's own positions.
-        order[at] = members[np.lexsort((keys[members], run))]
-    return keys, order
-
-
-def _run_ids(sizes: I64) -> I64:
-    """The run each position belongs to, for runs of these lengths."""
-    return np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
-
-
-def _run_sizes(values: npt.NDArray[Any]) -> I64:
-    """Lengths of the runs of equal values, in order."""
-    if values.size == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    return np.diff(np.append(starts, values.size))
-
-
-def _pairs_within_groups(order: I64, starts: I64, sizes: I64, max_partners: int) -> tuple[I64, I64]:
-    """Pairs of members within each group of the sorted ``order``, as two arrays.
-
-    Each member is paired with at most ``max_partners`` of the members that follow it, so a
-    group of size s yields all s * (s - 1) / 2 pairs when s <= max_partners + 1 and about
-    s * max_partners pairs beyond.
-    """
-    if sizes.size == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    position = np.repeat(starts, sizes) + offset
-    later = np.minimum(np.repeat(sizes, sizes) - offset - 1, max_partners)
-    left = np.repeat(position, later)
-    step = np.arange(left.size) - np.repeat(np.cumsum(later) - later, later)
-    return order[left], order[left + 1 + step]
-
-
 def _band_members(
     keys: U64,
     nodes: I64,
     band: int,
     max_partners: int,
-    values: Callable[[int, I64], U64] | None = None,
     max_bucket: int | None = None,
+    *,
+    sig: U32 | None = None,
+    bands: int = 0,
+    rows: int = 0,
+    splits: U64 | None = None,
 ) -> tuple[I64, I64]:
     """The pairs of one band's buckets (see :func:`bucket_pairs`), each pair's nodes in either
-    order, as two arrays; ``values`` split crowded buckets (:func:`split_crowded`)."""
-    keys, order = split_crowded(keys, values, max_bucket)
-    sizes = _run_sizes(keys[order])
-    starts = np.cumsum(sizes) - sizes
-    # Only a bucket beyond max_partners + 1 members pairs by its members' order: those alone
-    # are put in the fixed shuffle order (by a hash of node and band), each in its place.
-    crowded = np.repeat(sizes > max_partners + 1, sizes)
-    at = np.flatnonzero(crowded)
-    if at.size:
-        members = order[at]
-        with np.errstate(over="ignore"):
-            shuffle = fmix64(
-                nodes[members].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(band)
-            )
-        order[at] = members[np.lexsort((shuffle, _run_ids(sizes)[crowded]))]
-    multi = sizes > 1
-    return _pairs_within_groups(nodes[order], starts[multi], sizes[multi], max_partners)
+    order, as two arrays. A bucket of more than ``max_bucket`` rows is split by its rows' next
+    values (``splits``, or :func:`split_values` of ``sig`` made as they are needed).
+
+    A bucket that crowded gathers articles that share one common term rather than one story:
+    capping it (``max_partners``) pairs its members at random, most of them across stories,
+    and at a million articles such pairs were four candidates in five. The members of one
+    story share more of their signature than the one value, so they stay together. One sort
+    of all the keys, then one compiled pass per level over the rows (each crowded bucket's rows
+    sorted again in their place) and one to pair: the NumPy passes it replaced made a dozen
+    temporary arrays of the band's size, two thirds of a million articles' banding.
+    """
+    order = np.argsort(keys)
+    first, second = bucket_pairs_kernel(
+        keys,
+        order,
+        np.ascontiguousarray(nodes, dtype=np.int64),
+        band,
+        max_partners,
+        -1 if max_bucket is None else max_bucket,
+        SPLIT_LEVELS,
+        _NO_SIGNATURES if sig is None else sig,
+        bands,
+        rows,
+        _NO_SPLITS if splits is None else np.ascontiguousarray(splits, dtype=np.uint64),
+    )
+    return first, second
+
+
+_NO_SIGNATURES = np.empty((0, 1), dtype=np.uint32)
+_NO_SPLITS = np.empty((0, SPLIT_LEVELS), dtype=np.uint64)
 
 
 def bucket_pairs(
@@ -223,7 +170,7 @@ def bucket_pairs(
 
     With ``max_bucket``, a bucket of more members is first split by each row's next values
     (``splits``, ``(n, SPLIT_LEVELS)``: :func:`split_values` at each level), see
-    :func:`split_crowded`. A bucket larger than ``max_partners + 1`` is shuffled (a fixed
+    :func:`_band_members`. A bucket larger than ``max_partners + 1`` is shuffled (a fixed
     shuffle per band, seeded by the node index) and each member is paired with the next
     ``max_partners`` only. Depends only on the rows of each bucket, so buckets can be spread
     over machines (see ``dedupe_news.dask``). May repeat a pair found in several bands.
@@ -233,20 +180,14 @@ def bucket_pairs(
     found = [(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))]
     for band in np.unique(bands).tolist():
         rows = np.flatnonzero(bands == band)
-        values = None if splits is None else _rows_of(splits, rows)
-        found.append(_band_members(keys[rows], nodes[rows], band, max_partners, values, max_bucket))
+        band_splits = None if splits is None else splits[rows]
+        found.append(
+            _band_members(
+                keys[rows], nodes[rows], band, max_partners, max_bucket, splits=band_splits
+            )
+        )
     a, b = (np.concatenate(side) for side in zip(*found, strict=True))
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
-
-
-def _rows_of(splits: U64, rows: I64) -> Callable[[int, I64], U64]:
-    """:func:`split_crowded`'s ``values`` read from the split values of ``rows``."""
-
-    def values(level: int, members: I64) -> U64:
-        picked: U64 = splits[rows[members], level - 1]
-        return picked
-
-    return values
 
 
 def candidate_pairs(
@@ -262,7 +203,7 @@ def candidate_pairs(
 
     Rows flagged in ``skip`` (e.g. empty sets, whose signatures all collide) take no part.
     With ``max_bucket``, a band bucket of more rows is split by their next signature values
-    (see :func:`split_crowded`). With ``max_partners``, a band bucket larger than
+    (see :func:`_band_members`). With ``max_partners``, a band bucket larger than
     ``max_partners + 1`` is shuffled (a fixed shuffle per band) and each member is paired with
     the next ``max_partners`` only: the candidate count then grows linearly with the number of
     rows, and a big story's members still meet each other across the bands, which is all the
@@ -294,11 +235,10 @@ def candidate_codes(
     sig = signatures[active]
 
     def band_codes(band: int) -> I64:
-        def values(level: int, members: I64) -> U64:
-            return split_values(sig, members, band, bands, rows, level)
-
         keys = _band_keys(sig, band, rows)
-        a, b = _band_members(keys, active, band, max_partners or n, values, max_bucket)
+        a, b = _band_members(
+            keys, active, band, max_partners or n, max_bucket, sig=sig, bands=bands, rows=rows
+        )
         codes: I64 = np.minimum(a, b) * n + np.maximum(a, b)  # pair codes, i < j
         return codes
 
