@@ -504,3 +504,22 @@ def test_strip_boilerplate_matches_the_string_reference(
     assert report.kept_lines == kept_lines
     assert report.tokens == kept_words
     assert report.lines_removed == removed
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    lines=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=60),
+    in_text_order=st.booleans(),
+)
+def test_texts_per_key_counts_distinct_texts_as_a_reference(
+    lines: list[tuple[int, int]], in_text_order: bool
+) -> None:
+    # Lines come text by text (texts non-decreasing) in the pipeline; any order counts the same.
+    if in_text_order:
+        lines = sorted(lines, key=lambda line: line[1])
+    keys = np.asarray([k for k, _ in lines], dtype=np.uint64)
+    texts = np.asarray([t for _, t in lines], dtype=np.int64)
+    got_keys, counts = text_module._texts_per_key(keys, texts)
+    expected = Counter(k for k, _ in set(lines))
+    assert got_keys.tolist() == sorted(expected)
+    assert counts.tolist() == [expected[k] for k in sorted(expected)]
