@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
+import weakref
 
 import pytest
 
@@ -107,3 +109,21 @@ def test_lsh_bands_match_the_proposing_channel() -> None:
                 assert bool(shared) == (channel in why.channels), (a, b, channel)
             if why.bands:
                 assert "LSH bands shared" in str(why)
+
+
+def test_a_result_is_freed_when_dropped_and_its_stories_still_explain() -> None:
+    # No reference cycle: with the collector paused (as it is during runs), a loop of
+    # cluster() calls must not hold the last result while it makes the next.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = cluster(dedupe_news.read_articles(dedupe_news.seeds_path()))
+        story = max(result.stories, key=lambda s: s.size)
+        result.explain(*HARRIS)
+        dropped = weakref.ref(result)
+        del result
+        assert dropped() is None
+        assert story.explain().edges  # the story keeps what its explanation needs
+    finally:
+        if was_enabled:
+            gc.enable()

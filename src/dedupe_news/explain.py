@@ -246,9 +246,14 @@ def explain_pair(clustering: Clustering, id_a: str, id_b: str) -> PairExplanatio
 
 def explain_story(clustering: Clustering, story: Story) -> StoryExplanation:
     """The edges inside ``story``, its cohesion and its weakest member."""
+    return story_explanation(clustering.edges, story)
+
+
+def story_explanation(all_edges: Sequence[Edge], story: Story) -> StoryExplanation:
+    """:func:`explain_story` from the result's edges alone (what a story keeps of its result)."""
     members = set(story.ids)
     edges = sorted(
-        (e for e in clustering.edges if e.a in members and e.b in members),
+        (e for e in all_edges if e.a in members and e.b in members),
         key=lambda e: (-e.score, e.a, e.b),
     )
     weakest = min(zip(story.similarity, story.articles, strict=True), key=lambda t: t[0])[1]

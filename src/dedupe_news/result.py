@@ -192,15 +192,18 @@ class Story:
     similarity: tuple[float, ...]
     representative: Article
     reason: str
-    _owner: Clustering | None = field(default=None, compare=False, repr=False)
+    # The result's edges, not the result: a story in the result's list that held the result
+    # would make a reference cycle, and a result in a cycle lives until the garbage collector
+    # runs (paused during runs), so a loop of cluster() calls held two results at once.
+    _edges: Sequence[Edge] | None = field(default=None, compare=False, repr=False)
 
     def explain(self) -> StoryExplanation:
         """The edges that hold this story together, its cohesion and its weakest member."""
-        from .explain import explain_story
+        from .explain import story_explanation
 
-        if self._owner is None:
+        if self._edges is None:
             raise InputError("this story belongs to no result; explanations need cluster()")
-        return explain_story(self._owner, self)
+        return story_explanation(self._edges, self)
 
     @property
     def ids(self) -> list[str]:
@@ -285,7 +288,7 @@ class Clustering:
     def __post_init__(self) -> None:
         self._by_id.update((a.id, i) for i, a in enumerate(self.articles))
         for story in self.stories:
-            object.__setattr__(story, "_owner", self)
+            object.__setattr__(story, "_edges", self.edges)
 
     def explain(self, id_a: str, id_b: str) -> PairExplanation:
         """Why two articles match (or not): shared quotes and passages, terms, scores, channels.
