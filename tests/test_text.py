@@ -20,6 +20,7 @@ from dedupe_news.text import (
     normal_characters,
     normal_layout,
     normalize,
+    nth_line,
     scan_hashes,
     scan_texts,
     split_lines,
@@ -523,3 +524,13 @@ def test_texts_per_key_counts_distinct_texts_as_a_reference(
     expected = Counter(k for k, _ in set(lines))
     assert got_keys.tolist() == sorted(expected)
     assert counts.tolist() == [expected[k] for k in sorted(expected)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(["", " ", "a", "b c", "\u00e9t\u00e9"]), min_size=1, max_size=9)
+)
+def test_nth_line_is_the_line_split_lines_gives(parts: list[str]) -> None:
+    text = "\n".join(parts)
+    lines = split_lines(text)
+    assert [nth_line(text, k, len(lines)) for k in range(len(lines))] == lines

@@ -44,6 +44,7 @@ __all__ = [
     "normal_characters",
     "normal_layout",
     "normalize",
+    "nth_line",
     "scan_bodies",
     "scan_hashes",
     "scan_texts",
@@ -493,13 +494,39 @@ def chrome_lines(texts: Sequence[str], scan: Scan) -> npt.NDArray[np.bool_]:
     chrome = np.zeros(first.size, dtype=bool)
     lines = np.flatnonzero(maybe)
     owners = np.searchsorted(scan.text_first, lines, side="right") - 1
-    current, text_lines, start = -1, [], 0
-    for line, owner in zip(lines.tolist(), owners.tolist(), strict=True):
-        if owner != current:  # lines come text by text: each text is split once
-            current, text_lines = owner, split_lines(texts[owner])
-            start = int(scan.text_first[owner])
-        chrome[line] = is_chrome(text_lines[line - start])
+    starts, stops = scan.text_first[owners].tolist(), scan.text_first[owners + 1].tolist()
+    for line, owner, start, stop in zip(
+        lines.tolist(), owners.tolist(), starts, stops, strict=True
+    ):
+        chrome[line] = is_chrome(nth_line(texts[owner], line - start, stop - start))
     return chrome
+
+
+def nth_line(text: str, k: int, count: int) -> str:
+    """``split_lines(text)[k]`` of a text with ``count`` non-empty lines, found from the nearer
+    end: chrome sits at the top or the bottom of a page, and splitting the whole text for it
+    took most of :func:`chrome_lines`' time."""
+    if 2 * k < count:
+        at = 0
+        while at <= len(text):
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            if end > at:
+                if k == 0:
+                    return text[at:end]
+                k -= 1
+            at = end + 1
+    else:
+        k = count - 1 - k  # from the end
+        end = len(text)
+        while end >= 0:
+            at = text.rfind("\n", 0, end) + 1
+            if end > at:
+                if k == 0:
+                    return text[at:end]
+                k -= 1
+            end = at - 1
+    raise ValueError(f"a text has fewer non-empty lines than {count}")
 
 
 def _texts_per_key(
