@@ -930,7 +930,11 @@ def bucket_pairs_kernel(
                 for p in range(start, stop):
                     key[p] = _fmix64(np.uint64(nodes[order[p]]) * _SHUFFLE + np.uint64(band))
                 _sort_together(key, order, start, stop)
-            need = count + size * min(size - 1, max_partners)
+            if size - 1 <= max_partners:  # every pair
+                need = count + size * (size - 1) // 2
+            else:  # each row with the next max_partners, fewer near the end
+                need = count + max_partners * (max_partners + 1) // 2
+                need += (size - 1 - max_partners) * max_partners
             if need > first.size:
                 grown = max(need, 2 * first.size)
                 first = _grown_copy(first, count, grown)
