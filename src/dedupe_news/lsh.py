@@ -136,7 +136,9 @@ def _band_members(
     sorted again in their place) and one to pair: the NumPy passes it replaced made a dozen
     temporary arrays of the band's size, two thirds of a million articles' banding.
     """
-    order = np.argsort(keys)
+    # Stable: 3x as fast as the default sort on keys with few distinct values (the rewrite
+    # channel has 35,000 in 900,000 rows at a million articles), as fast on the others.
+    order = np.argsort(keys, kind="stable")
     first, second = bucket_pairs_kernel(
         keys,
         order,
