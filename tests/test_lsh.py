@@ -348,13 +348,9 @@ def test_bucket_pairs_match_a_dict_of_shuffled_buckets(
     rows: list[tuple[int, int, int]], max_partners: int
 ) -> None:
     bands, keys, nodes = _bucket_columns(rows)
-    with np.errstate(over="ignore"):  # the fixed shuffle: members by a hash of node and band
-        shuffle = fmix64(
-            nodes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + bands.astype(np.uint64)
-        )
     buckets: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for k, (band, key, node) in enumerate(rows):
-        buckets.setdefault((band, key), []).append((int(shuffle[k]), node))
+    for band, key, node in rows:  # the fixed shuffle: members by a hash of node and band
+        buckets.setdefault((band, key), []).append((_shuffle_key(node, band), node))
     expected = set()
     for members in buckets.values():
         ordered = [node for _, node in sorted(members)]

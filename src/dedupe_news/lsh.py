@@ -112,6 +112,11 @@ def band_split_values(signatures: U32, bands: int, rows: int) -> U64:
     return values
 
 
+# What the band kernel is given where a bucket's split values come from elsewhere.
+_NO_SIGNATURES = np.empty((0, 1), dtype=np.uint32)
+_NO_SPLITS = np.empty((0, SPLIT_LEVELS), dtype=np.uint64)
+
+
 def _band_members(
     keys: U64,
     nodes: I64,
@@ -153,10 +158,6 @@ def _band_members(
         _NO_SPLITS if splits is None else np.ascontiguousarray(splits, dtype=np.uint64),
     )
     return first, second
-
-
-_NO_SIGNATURES = np.empty((0, 1), dtype=np.uint32)
-_NO_SPLITS = np.empty((0, SPLIT_LEVELS), dtype=np.uint64)
 
 
 def bucket_pairs(
