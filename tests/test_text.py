@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from dedupe_news import _kernels
 from dedupe_news import text as text_module
 from dedupe_news.text import (
     Scan,
@@ -351,6 +352,7 @@ FOLD_TEXTS = st.lists(
 @settings(max_examples=300, deadline=None)
 @example(texts=["ABC 1,000 x", "\ud83d\ude00 Hi", "Den 2,000,000."])
 @example(texts=["A1,000", "1,000_ 1,000.5 1,0000 1,000"])
+@example(texts=["X 1,000", "ß1,000 1,ßßß", "4,567ß", "Ω 2,000"])  # the fold stops, redone
 @given(texts=st.lists(FOLD_TEXTS, max_size=6))
 def test_scan_folds_texts_as_tokenize_does(texts: list[str]) -> None:
     scan = scan_texts(texts, max_line_words=3)
@@ -378,6 +380,22 @@ def test_scan_reads_any_layout_as_normalized(texts: list[str]) -> None:
     assert scan.strings == normal.strings
     assert scan.plain.tolist() == [normal_layout(t) is t for t in raw]
     assert normal.plain.all()
+
+
+def test_case_folding_table_is_str_casefold() -> None:
+    """Each code point folds through the table as ``str.casefold`` folds it, or is marked for
+    Python to fold; what Python folds it to folds through the table unchanged (so a text folded
+    by Python is never stopped again)."""
+    fold, longer = text_module._case_folding()
+    stop = _kernels._FOLDS_LONGER
+    for code in range(0x110000):
+        char = chr(code)
+        folded = char.casefold()
+        if fold[code] == stop:
+            assert longer.fullmatch(char) and folded != char, hex(code)
+            assert all(fold[ord(c)] == ord(c) for c in folded), hex(code)
+        else:
+            assert chr(fold[code]) == folded and not longer.fullmatch(char), hex(code)
 
 
 def test_char_classes_are_the_tokenizer_and_str_classes() -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._arrays import in_sorted
-from ._kernels import FirstSeen, scan_kernel, workers
+from ._kernels import _FOLDS_LONGER, FirstSeen, fold_kernel, scan_kernel, workers
 from .shingles import fmix64, token_hashes
 
 __all__ = [
@@ -235,7 +235,9 @@ def _fold(text: str) -> str:
 # is instead read by a compiled loop (_kernels.scan_kernel) that gives each token as a stable
 # 64-bit hash and each short line a key hashed from its words; strings are made for distinct
 # tokens only. It finds exactly tokenize()'s tokens (its character classes come from the same
-# regex), so the stories are the same as with strings, up to a 64-bit hash collision.
+# regex), so the stories are the same as with strings, up to a 64-bit hash collision. Texts are
+# folded as _fold folds them by a compiled loop too (_kernels.fold_kernel, from a table of
+# str.casefold), as Python's casefold and regex took a fifth of the preparation.
 
 _SCAN_CHARS = 500_000  # characters scanned at a time: the buffers of a piece (a few MB) are
 # recycled by the allocator from piece to piece, where pieces of 4 million took fresh memory each
@@ -272,15 +274,73 @@ def _code_points(text: str) -> npt.NDArray[np.uint8 | np.uint16 | np.uint32]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-_Scanned = tuple[str, tuple[npt.NDArray[Any], ...]]
+_Codes = npt.NDArray[np.uint8 | np.uint16 | np.uint32]
+_Scanned = tuple[_Codes, tuple[npt.NDArray[Any], ...]]
 
 
 def _scan_piece(texts: Sequence[str], max_line_words: int) -> _Scanned:
-    """Some texts folded and joined, and the compiled scan of them (which releases the GIL)."""
-    folded = [_fold(t) for t in texts]
-    joined = "".join(folded)
-    ends = np.cumsum([len(t) for t in folded], dtype=np.int64)
-    return joined, scan_kernel(_code_points(joined), ends, char_classes(), max_line_words)
+    """Some texts joined and folded as :func:`_fold` folds them (code points), and the scan
+    of them: compiled passes that release the GIL."""
+    codes, ends, folded = _folded_codes(texts)
+    if folded < len(texts):  # a character whose case folding is longer (ß, İ: rare)
+        longer = _case_folding()[1]
+        texts = [t if t.isascii() or longer.search(t) is None else t.casefold() for t in texts]
+        codes, ends, _ = _folded_codes(texts)
+    return codes, scan_kernel(codes, ends, char_classes(), max_line_words)
+
+
+def _folded_codes(texts: Sequence[str]) -> tuple[_Codes, npt.NDArray[np.int64], int]:
+    """:func:`dedupe_news._kernels.fold_kernel` of the texts joined: the folded code points,
+    each text's end in them, and how many texts were folded before one with a character whose
+    case folding is longer."""
+    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    fold = _case_folding()[0]
+    folded: tuple[_Codes, npt.NDArray[np.int64], int] = fold_kernel(
+        _code_points("".join(texts)), ends, fold, char_classes()
+    )
+    return folded
+
+
+def _strings(
+    codes: _Codes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> list[str]:
+    """The strings of ranges of code points (a piece's new tokens), decoded at once (as UTF-32
+    beyond ASCII, so that lone surrogates stay apart)."""
+    lengths = ends - starts
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    chosen = codes[np.arange(bounds[-1]) + np.repeat(starts - bounds[:-1], lengths)]
+    if chosen.dtype == np.uint8:
+        text = chosen.tobytes().decode("ascii")
+    else:
+        text = chosen.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    return [text[x:y] for x, y in pairwise(bounds.tolist())]
+
+
+@functools.cache
+def _case_folding() -> tuple[npt.NDArray[np.uint32], re.Pattern[str]]:
+    """Per code point, its case folding (``str.casefold``) where that is one code point of the
+    same width (ASCII to ASCII, below U+10000 to below), else ``_FOLDS_LONGER`` (see
+    :func:`dedupe_news._kernels.fold_kernel`); and a pattern of those others (about a hundred:
+    ``ß``, ``İ``, ligatures), whose texts Python folds."""
+    every = "".join(map(chr, range(0x110000)))
+    fold = np.arange(0x110000, dtype=np.uint32)
+    longer = []
+    for start in range(0, 0x110000, 256):  # most blocks have no case at all
+        block = every[start : start + 256]
+        if block.casefold() == block:
+            continue
+        for code in range(start, start + 256):
+            folded = every[code].casefold()
+            if (
+                len(folded) == 1
+                and (ord(folded) < 0x80) >= (code < 0x80)
+                and (ord(folded) < 0x10000) >= (code < 0x10000)
+            ):
+                fold[code] = ord(folded)
+            elif folded != every[code]:
+                fold[code] = _FOLDS_LONGER
+                longer.append(every[code])
+    return fold, re.compile("[" + "".join(map(re.escape, longer)) + "]")
 
 
 def _scan_pieces(texts: Sequence[str], max_line_words: int, n_jobs: int) -> Iterator[_Scanned]:
@@ -391,17 +451,14 @@ class ScanBuilder:
         # tokens as the texts can hold: the pieces are never held twice, as concatenating
         # them would. Room never written to takes no memory.
         self._reserve(tokens_before + sum(map(len, texts)) // 2 + 1)
-        for joined, scanned in _scan_pieces(texts, self.max_line_words, self.n_jobs):
+        for codes, scanned in _scan_pieces(texts, self.max_line_words, self.n_jobs):
             starts, token_ends, piece_hashes, line_first, line_key, keyed, text_first, plain = (
                 scanned
             )
             end = self._tokens + piece_hashes.size
             self._reserve(end)  # one-letter texts, or casefolding lengthened them
             self._ids[self._tokens : end], new = self._seen.ids(piece_hashes, np.int32)
-            self._words.extend(
-                joined[a:b]
-                for a, b in zip(starts[new].tolist(), token_ends[new].tolist(), strict=True)
-            )
+            self._words.extend(_strings(codes, starts[new], token_ends[new]))
             self._parts.append(
                 (
                     line_first[:-1] + self._tokens,
