@@ -35,10 +35,19 @@ third of a run); the reference pipelines keep NumPy's default. Run the script wi
 Targets (issue 4): dedupe_news at least 10x faster than the datasketch reference and 2x faster
 than the rensa reference, and at most 10x the time of just reading the file.
 
+Growth (``--growth-to N``): reading, ``dedupe_news`` and ``cluster_file`` also run on a
+corpus of ``N`` articles (the same generator and seed, or the first ``N`` records), alternating
+with runs on ``--n`` articles for ``--repeat`` rounds, each in a fresh interpreter; the table
+gives both times and how they grow, beside the reading floor's growth. Targets (issue 4): at
+most 12x the time for 10x the articles, and a million articles in at most 10 minutes and 8 GiB.
+
 How to run
 ----------
     .venv/bin/python benchmarks/speed.py [--n 20000] [--corpus synth|reuters|PATH] [--seed 1]
-        [--repeat 1] [--data DIR] [--out results/speed.json] [--skip-peers]
+        [--repeat 1] [--data DIR] [--out results/speed.json] [--skip-peers] [--growth-to N]
+
+    # the scale targets: 100,000 against a million, two rounds (about 20 minutes)
+    .venv/bin/python benchmarks/speed.py --n 100000 --growth-to 1000000 --repeat 2 --skip-peers
 
 Tables are printed as markdown and everything is written to ``--out`` as JSON (no texts).
 """
@@ -104,6 +113,10 @@ PAIR_CHUNK = 20_000  # candidate pairs per block of the reference cosine
 WARMUP_ARTICLES = 200
 _TOKEN = re.compile(r"\w+")  # what word_shingles tokenizes
 TARGETS = {"datasketch": 10.0, "rensa": 2.0, "read": 10.0}
+GROWTH_KEYS = ("read", "dedupe_news", "file")  # what --growth-to runs at both sizes
+GROWTH_SLACK = 1.2  # issue 4: at most 12x the time for 10x the articles
+SCALE_ARTICLES = 1_000_000  # issue 4: a million articles in at most 10 minutes and 8 GiB
+SCALE_SECONDS, SCALE_PEAK_MIB = 600.0, 8192.0
 
 Details = dict[str, Any]
 Pipeline = Callable[[Path], Details]
@@ -315,26 +328,30 @@ def run_worker(name: str, path: Path, repeat: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- corpus
 
 
-def prepare_corpus(args: argparse.Namespace, folder: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The JSON-lines file all pipelines read, and what it holds; None when unavailable."""
+def prepare_corpus(
+    args: argparse.Namespace, folder: Path, n: int
+) -> tuple[Path, dict[str, Any]] | None:
+    """The JSON-lines file of ``n`` articles all pipelines read, and what it holds; None when
+    unavailable."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "articles.jsonl"
     if args.corpus == "synth":
         from synth import write_corpus
 
         start = time.perf_counter()
-        write_corpus(path, args.n, args.seed, labels=True)  # pipelines ignore "cluster"
+        write_corpus(path, n, args.seed, labels=True)  # pipelines ignore "cluster"
         seconds = time.perf_counter() - start
         info = {
             "corpus": "synth",
             "seed": args.seed,
-            "articles": args.n,
+            "articles": n,
             "true_stories": len({record["cluster"] for record in read_jsonl(path)}),
             "generation_seconds": seconds,
-            "generation_articles_per_second": args.n / max(seconds, 1e-9),
+            "generation_articles_per_second": n / max(seconds, 1e-9),
         }
         return path, info | {"mib": path.stat().st_size / 2**20}
     if args.corpus == "reuters":
-        dataset = load_dataset(args.data, "reuters21578", limit=args.n)
+        dataset = load_dataset(args.data, "reuters21578", limit=n)
         if dataset is None:
             return None
         records: Iterable[dict[str, Any]] = dataset.records
@@ -344,7 +361,7 @@ def prepare_corpus(args: argparse.Namespace, folder: Path) -> tuple[Path, dict[s
         if not source.is_file():
             print(f"[error] --corpus {source}: no such file (expected synth, reuters or a path)")
             return None
-        records = itertools.islice(read_jsonl(source), args.n)
+        records = itertools.islice(read_jsonl(source), n)
         name = str(source)
     # Copied a record at a time: a worker's peak RSS starts from this process's (Linux keeps
     # ru_maxrss across fork and exec), so this process never holds the corpus.
@@ -354,10 +371,108 @@ def prepare_corpus(args: argparse.Namespace, folder: Path) -> tuple[Path, dict[s
             kept = {key: record.get(key) for key in (*ARTICLE_FIELDS, "cluster") if key in record}
             out.write(json.dumps(kept) + "\n")
             count += 1
-    if count < args.n:
-        print(f"[note] {name} has only {count:,} articles, not {args.n:,}")
+    if count < n:
+        print(f"[note] {name} has only {count:,} articles, not {n:,}")
     info = {"corpus": name, "articles": count, "mib": path.stat().st_size / 2**20}
     return path, info
+
+
+# --------------------------------------------------------------------------- growth
+
+
+def measure_growth(
+    args: argparse.Namespace, folder: Path, small: Path, n: int
+) -> dict[str, Any] | None:
+    """Reading, ``dedupe_news`` and ``cluster_file`` on ``--n`` and on ``--growth-to``
+    articles, each run in a fresh interpreter, the two sizes alternating for ``--repeat``
+    rounds (so both see the same hours of a shared machine); the best run of each."""
+    prepared = prepare_corpus(args, folder, args.growth_to)
+    if prepared is None:
+        print(f"[error] no corpus of {args.growth_to:,} articles; growth not measured")
+        return None
+    large, corpus = prepared
+    big = corpus["articles"]
+    print(f"growth corpus: {corpus['corpus']}, {big:,} articles, {corpus['mib']:.1f} MiB")
+    runs: dict[str, dict[int, list[dict[str, Any]]]] = {k: {n: [], big: []} for k in GROWTH_KEYS}
+    for _ in range(args.repeat):
+        for size, path in ((n, small), (big, large)):
+            for key in GROWTH_KEYS:
+                runs[key][size].append(run_worker(key, path, 1))
+    pipelines = {}
+    for key, by_size in runs.items():
+        best = {}
+        for size, results in by_size.items():
+            timed = [r for r in results if "seconds" in r]
+            if not timed:
+                print(f"[error] {PIPELINES[key][0]} failed on {size:,} articles")
+                return {"articles": [n, big], "pipelines": {}}
+            best[size] = min(timed, key=lambda r: r["seconds"])
+            best[size]["runs_seconds"] = [r["seconds"] for r in timed]
+        pipelines[key] = {str(size): result for size, result in best.items()}
+    return {"articles": [n, big], "corpus": corpus, "pipelines": pipelines}
+
+
+def growth_rows(growth: dict[str, Any]) -> list[list[str]]:
+    """Table rows: each pipeline's seconds, CPU seconds and peak at both sizes, and growth."""
+    small, big = (str(size) for size in growth["articles"])
+    rows = []
+    for key, by_size in growth["pipelines"].items():
+        a, b = by_size[small], by_size[big]
+        rows.append(
+            [
+                PIPELINES[key][0],
+                f"{a['seconds']:.2f}",
+                f"{b['seconds']:.2f}",
+                f"{b['seconds'] / a['seconds']:.1f}x",
+                f"{b['cpu_seconds'] / a['cpu_seconds']:.1f}x",
+                _mib(a["peak_rss_mib"]),
+                _mib(b["peak_rss_mib"]),
+            ]
+        )
+    return rows
+
+
+def growth_targets(growth: dict[str, Any]) -> list[str]:
+    """Verdicts on issue 4's scale targets that these sizes can judge."""
+    n, big = growth["articles"]
+    ours = growth["pipelines"]["dedupe_news"]
+    file = growth["pipelines"]["file"]
+    allowed = GROWTH_SLACK * big / n
+    value = ours[str(big)]["seconds"] / ours[str(n)]["seconds"]
+    verdict = "met" if value <= allowed else "NOT met"
+    read = growth["pipelines"]["read"]
+    floor = read[str(big)]["seconds"] / read[str(n)]["seconds"]
+    lines = [
+        f"- time growth from {n:,} to {big:,} articles: {value:.1f}x (target <= {allowed:g}x): "
+        f"{verdict} (reading alone: {floor:.1f}x)"
+    ]
+    if big == SCALE_ARTICLES:
+        for label, result in (("dedupe_news", ours[str(big)]), ("cluster_file", file[str(big)])):
+            seconds, peak = result["seconds"], result["peak_rss_mib"]
+            met = seconds <= SCALE_SECONDS and peak <= SCALE_PEAK_MIB
+            lines.append(
+                f"- {label} on {big:,} articles: {seconds / 60:.1f} min, peak {peak:,.0f} MiB "
+                f"(targets <= {SCALE_SECONDS / 60:g} min, <= {SCALE_PEAK_MIB:,.0f} MiB): "
+                + ("met" if met else "NOT met")
+            )
+    return lines
+
+
+def print_growth(growth: dict[str, Any]) -> None:
+    n, big = growth["articles"]
+    print(f"\n## Growth from {n:,} to {big:,} articles (best of alternating runs)\n")
+    header = [
+        "pipeline",
+        f"seconds, {n:,}",
+        f"seconds, {big:,}",
+        "time growth",
+        "CPU growth",
+        f"peak MiB, {n:,}",
+        f"peak MiB, {big:,}",
+    ]
+    print(markdown_table(header, growth_rows(growth)))
+    print("\nScale targets:\n")
+    print("\n".join(growth_targets(growth)))
 
 
 # --------------------------------------------------------------------------- report
@@ -487,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         if _importable("rensa"):
             keys.append("rensa")
     with tempfile.TemporaryDirectory(prefix="dedupe-speed-") as tmp:
-        prepared = prepare_corpus(args, Path(tmp))
+        prepared = prepare_corpus(args, Path(tmp), args.n)
         if prepared is None:
             print(f"[error] corpus {args.corpus!r} is not available; nothing measured")
             return 1
@@ -502,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(line)
         results = {key: run_worker(key, path, args.repeat) for key in keys}
+        if args.growth_to:
+            report["growth"] = measure_growth(args, Path(tmp) / "larger", path, n)
     if args.skip_peers:
         print("[skip] reference pipelines (--skip-peers)")
     elif "rensa" not in results:
@@ -521,11 +638,14 @@ def main(argv: list[str] | None = None) -> int:
         value = "n/a" if r["value"] is None else f"{r['value']:.2f}"
         verdict = {True: "met", False: "NOT met", None: "not measured"}[r["met"]]
         print(f"- {r['description']}: {value} (target {relation} {r['target']:g}): {verdict}")
+    if report.get("growth"):
+        print_growth(report["growth"])
     print(f"\nrensa {versions['rensa'] or 'not installed'}, datasketch {versions['datasketch']}")
     write_json(args.out, report)
     print(f"results written to {args.out}")
     failed = [key for key, result in results.items() if "error" in result]
-    return 1 if failed or "error" in stages else 0
+    growth_failed = args.growth_to and not (report.get("growth") or {}).get("pipelines")
+    return 1 if failed or "error" in stages or growth_failed else 0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -541,6 +661,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=_positive, default=1, help="runs per pipeline, best kept")
     add_io_arguments(parser, "speed.json", "reuters21578/")
     parser.add_argument("--skip-peers", action="store_true", help="run dedupe_news only")
+    parser.add_argument(
+        "--growth-to",
+        type=_positive,
+        metavar="N",
+        help="also run reading, dedupe_news and cluster_file on a corpus of N articles, "
+        "alternating with runs on --n articles (--repeat rounds), and report how time grows",
+    )
     parser.add_argument("--worker", choices=sorted(PIPELINES), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
