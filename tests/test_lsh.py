@@ -169,6 +169,47 @@ def test_split_and_capped_buckets_pair_as_a_brute_force_reference(
     assert as_set(got) == reference_pairs(sig, bands, rows, skip, max_bucket, max_partners)
 
 
+def _reference_key(values: np.ndarray, key: int) -> int:
+    """A bucket key as documented: each value folded in as ``fmix64(key * FNV prime + value)``."""
+    for value in values.tolist():
+        mixed = (key * 0x100000001B3 + value) % 2**64
+        key = int(fmix64(np.asarray([mixed], dtype=np.uint64))[0])
+    return key
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=banded_signatures())
+def test_band_keys_and_split_values_are_the_documented_fold(
+    case: tuple[np.ndarray, int, int, np.ndarray],
+) -> None:
+    # A StoryIndex stores band keys: they must never change.
+    sig, bands, rows, _ = case
+    keys = band_keys(sig, bands, rows)
+    splits = band_split_values(sig, bands, rows)
+    blocks = sig.shape[1] // rows
+    for i in range(sig.shape[0]):
+        for band in range(bands):
+            assert keys[i, band] == _reference_key(sig[i, band * rows : (band + 1) * rows], band)
+            for level in range(1, SPLIT_LEVELS + 1):
+                block = (band + level * bands) % blocks
+                expected = _reference_key(sig[i, block * rows : (block + 1) * rows], 0)
+                assert splits[i, band, level - 1] == expected
+
+
+def test_band_keys_are_pinned() -> None:
+    # The values band keys had when indexes were first stored (NumPy's fold, before the
+    # compiled one): an index written then must still find its buckets.
+    sig = np.array([[0, 1, 2**32 - 1, 7], [5, 5, 5, 5]], dtype=np.uint32)
+    assert band_keys(sig, 2, 2).tolist() == [
+        [12994781566227106604, 11511426629487606374],
+        [10436699301953658619, 7073079763011645527],
+    ]
+    assert band_split_values(sig, 2, 2)[:, 1, 0].tolist() == [
+        11596378109713904487,
+        10436699301953658619,
+    ]
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     case=banded_signatures(),

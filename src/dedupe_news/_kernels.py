@@ -36,6 +36,7 @@ T = TypeVar("T")
 __all__ = [
     "FirstSeen",
     "average_linkage_kernel",
+    "band_keys_kernel",
     "bucket_pairs_kernel",
     "copy_rows_kernel",
     "count_rows_kernel",
@@ -962,7 +963,7 @@ def bucket_pairs_kernel(
                     value[row] = splits[row, level - 1]
                 else:
                     block = (band + level * bands) % (sig.shape[1] // rows)
-                    value[row] = _folded(sig, row, block, rows)
+                    value[row] = _band_key(sig, row, block * rows, rows, np.uint64(0))
         start = 0
         while start < m:
             stop = _run_end(key, start)
@@ -1029,13 +1030,19 @@ def _run_end(values, start):
 
 
 @_compiled(nogil=True, inline="always")
-def _folded(sig, row, block, rows):
-    """Block ``block`` of ``rows`` values of ``sig[row]`` folded into a key (a band key of band
-    0: :func:`dedupe_news.lsh.split_values`)."""
-    key = np.uint64(0)
-    for c in range(block * rows, (block + 1) * rows):
+def _band_key(sig, row, first, rows, key):
+    """``rows`` values of ``sig[row]`` from column ``first`` on, folded into ``key``: an LSH
+    bucket key (band ``b``'s starts from ``b``; a split value, from 0)."""
+    for c in range(first, first + rows):
         key = _fmix64(key * _FOLD + np.uint64(sig[row, c]))
     return key
+
+
+@_compiled(nogil=True)
+def band_keys_kernel(sig, first, rows, key, out):
+    """``out[row]``: :func:`_band_key` of each row of ``sig``."""
+    for row in range(sig.shape[0]):
+        out[row] = _band_key(sig, row, first, rows, np.uint64(key))
 
 
 @_compiled(nogil=True)

@@ -13,8 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._arrays import code_pairs, sorted_unique
-from ._kernels import bucket_pairs_kernel, map_threads
-from .shingles import fmix64
+from ._kernels import band_keys_kernel, bucket_pairs_kernel, map_threads
 
 __all__ = [
     "SPLIT_LEVELS",
@@ -66,13 +65,14 @@ def optimal_bands(
     return best[1], best[2]
 
 
-def _band_keys(signatures: U32, band: int, rows: int) -> npt.NDArray[np.uint64]:
-    cols = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-    key = np.full(signatures.shape[0], np.uint64(band), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for c in range(cols.shape[1]):
-            key = fmix64(key * np.uint64(0x100000001B3) + cols[:, c])
-    return key
+def _band_keys(signatures: U32, band: int, rows: int, *, first: int | None = None) -> U64:
+    """Each row's key in band ``band``: its ``rows`` values from column ``band * rows`` on
+    (or ``first``), folded into the band index (compiled: NumPy made a temporary array per
+    step of the fold)."""
+    keys = np.empty(signatures.shape[0], dtype=np.uint64)
+    start = band * rows if first is None else first
+    band_keys_kernel(signatures, start, rows, band, keys)
+    return keys
 
 
 def band_keys(signatures: U32, bands: int, rows: int) -> npt.NDArray[np.uint64]:
@@ -80,13 +80,10 @@ def band_keys(signatures: U32, bands: int, rows: int) -> npt.NDArray[np.uint64]:
 
     The same keys as :func:`candidate_pairs` uses, all bands at once.
     """
-    n = signatures.shape[0]
-    cols = signatures[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
-    key = np.broadcast_to(np.arange(bands, dtype=np.uint64), (n, bands)).copy()
-    with np.errstate(over="ignore"):
-        for c in range(rows):
-            key = fmix64(key * np.uint64(0x100000001B3) + cols[:, :, c])
-    return np.asarray(key, dtype=np.uint64)
+    keys = np.empty((signatures.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        keys[:, band] = _band_keys(signatures, band, rows)
+    return keys
 
 
 def split_values(
@@ -94,10 +91,9 @@ def split_values(
 ) -> U64:
     """The values that split band ``band``'s crowded buckets at ``level`` (1 to
     :data:`SPLIT_LEVELS`), for the signatures of ``members``: ``rows`` signature columns
-    ``level * bands`` bands further on (wrapping around), folded as a band key is."""
+    ``level * bands`` bands further on (wrapping around), folded as a band key of band 0 is."""
     block = (band + level * bands) % (signatures.shape[1] // rows)
-    columns = signatures[members, block * rows : (block + 1) * rows]
-    return _band_keys(columns, 0, rows)
+    return _band_keys(signatures[members], 0, rows, first=block * rows)
 
 
 def band_split_values(signatures: U32, bands: int, rows: int) -> U64:
