@@ -67,9 +67,12 @@ def reference_pairs(
 
 def _shuffle_key(node: int, band: int) -> int:
     """Where a crowded bucket puts a row: a hash of its node and band."""
-    with np.errstate(over="ignore"):
-        mixed = np.uint64(node) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(band)
-    return int(fmix64(np.asarray([mixed], dtype=np.uint64))[0])
+    return _mixed((node * 0x9E3779B97F4A7C15 + band) % 2**64)
+
+
+def _mixed(value: int) -> int:
+    """``fmix64`` of one 64-bit value."""
+    return int(fmix64(np.asarray([value], dtype=np.uint64))[0])
 
 
 @st.composite
@@ -172,8 +175,7 @@ def test_split_and_capped_buckets_pair_as_a_brute_force_reference(
 def _reference_key(values: np.ndarray, key: int) -> int:
     """A bucket key as documented: each value folded in as ``fmix64(key * FNV prime + value)``."""
     for value in values.tolist():
-        mixed = (key * 0x100000001B3 + value) % 2**64
-        key = int(fmix64(np.asarray([mixed], dtype=np.uint64))[0])
+        key = _mixed((key * 0x100000001B3 + value) % 2**64)
     return key
 
 
