@@ -387,7 +387,7 @@ def test_case_folding_table_is_str_casefold() -> None:
     Python to fold; what Python folds it to folds through the table unchanged (so a text folded
     by Python is never stopped again)."""
     fold, longer = text_module._case_folding()
-    stop = _kernels._FOLDS_LONGER
+    stop = _kernels.FOLDS_LONGER
     for code in range(0x110000):
         char = chr(code)
         folded = char.casefold()

@@ -29,11 +29,12 @@ from numba import njit
 # start of item ``t + _AHEAD``, before working on item ``t``: the cache misses overlap the work
 # instead of following it. The values read are returned, so the compiler keeps the reads.
 _AHEAD = 4
-_FOLDS_LONGER = np.uint32(0xFFFFFFFF)  # see fold_kernel
+FOLDS_LONGER = np.uint32(0xFFFFFFFF)  # see fold_kernel
 
 T = TypeVar("T")
 
 __all__ = [
+    "FOLDS_LONGER",
     "FirstSeen",
     "average_linkage_kernel",
     "band_keys_kernel",
@@ -621,8 +622,8 @@ def fold_kernel(codes, text_ends, fold, classes):
     (``text._THOUSANDS``, tested on the folded text). What ``text._fold`` does, without
     holding the GIL: in Python it was a fifth of the preparation.
 
-    ``fold`` maps each code point to one of the same width, or to ``_FOLDS_LONGER`` where its
-    case folding is not one such code point: the first text with one stops the fold. Returns
+    ``fold`` maps each code point to one no wider, or to ``FOLDS_LONGER`` where its case
+    folding is not one such code point: the first text with one stops the fold. Returns
     the folded code points (the input's type), each text's end in them, and the number of
     texts folded (all of them, or the index of the text that stopped the fold).
     """
@@ -634,7 +635,7 @@ def fold_kernel(codes, text_ends, fold, classes):
         end = text_ends[t]
         for p in range(begin, end):
             c = fold[codes[p]]
-            if c == _FOLDS_LONGER:
+            if c == FOLDS_LONGER:
                 return out[:n], ends, t
             if (
                 c == 44
@@ -654,15 +655,15 @@ def fold_kernel(codes, text_ends, fold, classes):
 def _separates_thousands(codes, p, end, fold, classes):
     """Whether the "," at ``p`` (with a character before it and three after) has a decimal digit
     before it and exactly three after it, then the end of the text or a non-word character
-    (``classes`` 3 marks digits, bit 1 word characters; ``_FOLDS_LONGER`` is neither)."""
+    (``classes`` 3 marks digits, bit 1 word characters; ``FOLDS_LONGER`` is neither)."""
     for q in (p - 1, p + 1, p + 2, p + 3):
         c = fold[codes[q]]
-        if c == _FOLDS_LONGER or classes[c] != 3:
+        if c == FOLDS_LONGER or classes[c] != 3:
             return False
     if p + 4 == end:
         return True
-    c = fold[codes[p + 4]]  # _FOLDS_LONGER stops the fold there anyway
-    return c != _FOLDS_LONGER and not classes[c] & 1
+    c = fold[codes[p + 4]]  # FOLDS_LONGER stops the fold there anyway
+    return c != FOLDS_LONGER and not classes[c] & 1
 
 
 @_compiled(nogil=True)

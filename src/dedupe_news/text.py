@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._arrays import in_sorted
-from ._kernels import _FOLDS_LONGER, FirstSeen, fold_kernel, scan_kernel, workers
+from ._kernels import FOLDS_LONGER, FirstSeen, fold_kernel, scan_kernel, workers
 from .shingles import fmix64, token_hashes
 
 __all__ = [
@@ -318,8 +318,8 @@ def _strings(
 
 @functools.cache
 def _case_folding() -> tuple[npt.NDArray[np.uint32], re.Pattern[str]]:
-    """Per code point, its case folding (``str.casefold``) where that is one code point of the
-    same width (ASCII to ASCII, below U+10000 to below), else ``_FOLDS_LONGER`` (see
+    """Per code point, its case folding (``str.casefold``) where that is one code point no
+    wider (see :func:`_width`), else ``FOLDS_LONGER`` (see
     :func:`dedupe_news._kernels.fold_kernel`); and a pattern of those others (about a hundred:
     ``ß``, ``İ``, ligatures), whose texts Python folds."""
     every = "".join(map(chr, range(0x110000)))
@@ -331,16 +331,18 @@ def _case_folding() -> tuple[npt.NDArray[np.uint32], re.Pattern[str]]:
             continue
         for code in range(start, start + 256):
             folded = every[code].casefold()
-            if (
-                len(folded) == 1
-                and (ord(folded) < 0x80) >= (code < 0x80)
-                and (ord(folded) < 0x10000) >= (code < 0x10000)
-            ):
+            if len(folded) == 1 and _width(ord(folded)) <= _width(code):
                 fold[code] = ord(folded)
             elif folded != every[code]:
-                fold[code] = _FOLDS_LONGER
+                fold[code] = FOLDS_LONGER
                 longer.append(every[code])
     return fold, re.compile("[" + "".join(map(re.escape, longer)) + "]")
+
+
+def _width(code: int) -> int:
+    """Bytes a code point takes in the narrowest array of :func:`_code_points` that holds it
+    (folded code points are written over their own, so must be no wider)."""
+    return 1 if code < 0x80 else 2 if code < 0x10000 else 4
 
 
 def _scan_pieces(texts: Sequence[str], max_line_words: int, n_jobs: int) -> Iterator[_Scanned]:
