@@ -62,6 +62,7 @@ import json
 import re
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -287,6 +288,18 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _compilations() -> dict[str, int]:
+    """How many times each of dedupe_news' compiled loops has been compiled in this process
+    (not loaded from numba's cache on disk)."""
+    from dedupe_news import _kernels
+
+    return {
+        name: sum(getattr(function, "_cache_misses", {}).values())
+        for name, function in vars(_kernels).items()
+        if hasattr(function, "signatures")
+    }
+
+
 def worker(name: str, path: Path, repeat: int) -> int:
     """Run one pipeline ``repeat`` times in this process; print one JSON line with the best."""
     func = PIPELINES[name][1]
@@ -297,12 +310,16 @@ def worker(name: str, path: Path, repeat: int) -> int:
             sample.write_text("".join(head), encoding="utf-8")
         func(sample)  # imports and first-call costs stay out of the timing
     rss_before = peak_rss_mib()
+    compiled_before = _compilations()
     runs = []
     for _ in range(repeat):
         cpu, start = _cpu_seconds(), time.perf_counter()
         details = func(path)
         seconds = time.perf_counter() - start
         runs.append({"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, **details})
+    compiled = sorted(k for k, v in _compilations().items() if v > compiled_before.get(k, 0))
+    if compiled:  # the warm-up did not reach them: the timed run paid for compiling them
+        print(f"[note] compiled during the timed run: {', '.join(compiled)}", file=sys.stderr)
     best = min(runs, key=lambda run: run["seconds"])
     for run in runs:
         labels = run.pop("labels", None)
@@ -311,6 +328,7 @@ def worker(name: str, path: Path, repeat: int) -> int:
         best["ari"] = float(adjusted_rand_score(truth, np.asarray(labels)))
     result = {
         **best,
+        "compiled_in_timed_run": compiled,
         "runs_seconds": [run["seconds"] for run in runs],
         "peak_rss_mib": peak_rss_mib(),
         "rss_before_run_mib": rss_before,
@@ -619,6 +637,12 @@ def main(argv: list[str] | None = None) -> int:
         results = {key: run_worker(key, path, args.repeat) for key in keys}
         if args.growth_to:
             report["growth"] = measure_growth(args, Path(tmp) / "larger", path, n)
+    for key, result in results.items():
+        if result.get("compiled_in_timed_run"):
+            print(
+                f"[note] {PIPELINES[key][0]} compiled some of its loops during the timed run "
+                "(numba's cache on disk was stale): run again for steady numbers"
+            )
     if args.skip_peers:
         print("[skip] reference pipelines (--skip-peers)")
     elif "rensa" not in results:
