@@ -662,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         value = "n/a" if r["value"] is None else f"{r['value']:.2f}"
         verdict = {True: "met", False: "NOT met", None: "not measured"}[r["met"]]
         print(f"- {r['description']}: {value} (target {relation} {r['target']:g}): {verdict}")
-    if report.get("growth"):
+    if (report.get("growth") or {}).get("pipelines"):
         print_growth(report["growth"])
     print(f"\nrensa {versions['rensa'] or 'not installed'}, datasketch {versions['datasketch']}")
     write_json(args.out, report)

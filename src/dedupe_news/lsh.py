@@ -65,13 +65,11 @@ def optimal_bands(
     return best[1], best[2]
 
 
-def _band_keys(signatures: U32, band: int, rows: int, *, first: int | None = None) -> U64:
-    """Each row's key in band ``band``: its ``rows`` values from column ``band * rows`` on
-    (or ``first``), folded into the band index (compiled: NumPy made a temporary array per
-    step of the fold)."""
+def _band_keys(signatures: U32, band: int, rows: int) -> U64:
+    """Each row's key in band ``band``: its ``rows`` values from column ``band * rows`` on,
+    folded into the band index (the fold the band kernel gives split values too)."""
     keys = np.empty(signatures.shape[0], dtype=np.uint64)
-    start = band * rows if first is None else first
-    band_keys_kernel(signatures, start, rows, band, keys)
+    band_keys_kernel(signatures, band * rows, rows, band, keys)
     return keys
 
 
@@ -93,7 +91,7 @@ def split_values(
     :data:`SPLIT_LEVELS`), for the signatures of ``members``: ``rows`` signature columns
     ``level * bands`` bands further on (wrapping around), folded as a band key of band 0 is."""
     block = (band + level * bands) % (signatures.shape[1] // rows)
-    return _band_keys(signatures[members], 0, rows, first=block * rows)
+    return _band_keys(signatures[members, block * rows : (block + 1) * rows], 0, rows)
 
 
 def band_split_values(signatures: U32, bands: int, rows: int) -> U64:
