@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -42,6 +43,7 @@ from dedupe_news.pipeline import (
     content_keys,
     count_matrix,
     encode_articles,
+    kept_token_ids,
     merge_channels,
     prepare,
     row_frequency,
@@ -51,7 +53,7 @@ from dedupe_news.pipeline import (
     vocabulary_weights,
 )
 from dedupe_news.shingles import Vocabulary
-from dedupe_news.text import strip_boilerplate, tokenize
+from dedupe_news.text import scan_texts, strip_boilerplate, tokenize
 
 CORPUS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -693,8 +695,6 @@ def test_without_evidence_the_result_is_the_same_but_cannot_explain() -> None:
 
 
 def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:
-    import dataclasses
-
     edges = cluster(seed_articles).edges
     as_list = list(edges)
     assert len(as_list) == len(edges) > 1
@@ -707,8 +707,15 @@ def test_edges_behave_as_a_read_only_list(seed_articles: list[Article]) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6), chunk=st.integers(1, 9), keep_texts=st.booleans())
-def test_encoding_from_the_scan_is_string_encoding(seed: int, chunk: int, keep_texts: bool) -> None:
+@given(
+    seed=st.integers(0, 10**6),
+    chunk=st.integers(1, 9),
+    keep_texts=st.booleans(),
+    in_place=st.booleans(),
+)
+def test_encoding_from_the_scan_is_string_encoding(
+    seed: int, chunk: int, keep_texts: bool, in_place: bool
+) -> None:
     records, _ = make_corpus(n_stories=4, seed=seed, reprints=1)
     for k, record in enumerate(records):  # an outlet footer, and a line repeated batch-wide
         record["text"] += "\nRead more at " + str(record["source"]) + ("\nSubscribe now" * (k % 2))
@@ -717,7 +724,11 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int, chunk: int, keep_t
     chunks = [corpus[k : k + chunk] for k in range(0, len(corpus), chunk)]
     scanned = scan_articles(chunks, cfg, keep_texts=keep_texts)
     order = np.random.default_rng(seed).permutation(len(corpus))
+    room = scanned.room
+    if not in_place:
+        scanned = dataclasses.replace(scanned, room=None)
     vocabulary, tokens, removed = encode_articles(scanned, order, cfg)
+    assert np.shares_memory(tokens.ids, room) == in_place  # no second array of ids
     titles, bodies = zip(*(title_and_body(a) for a in corpus), strict=True)
     report = strip_boilerplate(
         list(bodies),
@@ -735,6 +746,40 @@ def test_encoding_from_the_scan_is_string_encoding(seed: int, chunk: int, keep_t
     got = [part(k).tolist() for k in range(len(tokens)) for part in (tokens.title, tokens.body)]
     assert got == [w.tolist() for w in want]
     assert removed == sum(report.lines_removed) > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.tuples(
+            st.sampled_from(["", "a", "b c d"]),
+            st.lists(st.sampled_from(["a b", "c", "d e f g", "b"]), min_size=1, max_size=4),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    data=st.data(),
+)
+def test_kept_ids_laid_out_over_the_bodies_are_those_of_a_new_array(
+    texts: list[tuple[str, list[str]]], data: st.DataObject
+) -> None:
+    titles = scan_texts([title for title, _ in texts], 0)
+    bodies = scan_texts(["\n".join(lines) for _, lines in texts], 4)
+    removed = np.asarray(
+        data.draw(st.lists(st.booleans(), min_size=bodies.keyed.size, max_size=bodies.keyed.size)),
+        dtype=bool,
+    )
+    order = np.asarray(data.draw(st.permutations(range(len(texts)))), dtype=np.int64)
+    expected, words = kept_token_ids(titles, bodies, removed, order)
+    # Room for the titles' ids after the bodies' is room enough, however many lines go.
+    room = np.concatenate([bodies.ids, np.full(titles.ids.size, -1, dtype=np.int32)])
+    spent = dataclasses.replace(bodies, ids=room[: bodies.ids.size])
+    tokens, in_place_words = kept_token_ids(titles, spent, removed, order, room)
+    assert np.shares_memory(tokens.ids, room)
+    assert in_place_words == words
+    for k in range(len(texts)):
+        assert tokens.title(k).tolist() == expected.title(k).tolist()
+        assert tokens.body(k).tolist() == expected.body(k).tolist()
 
 
 @settings(max_examples=60, deadline=None)

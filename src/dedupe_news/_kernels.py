@@ -1133,21 +1133,20 @@ def minhash_kernel(flat, offsets, a, b):
 
 
 @_compiled()
-def _renumber_range(tokens, key, a, b, ids, k, first_id, key_of, count):
-    """Ids of ``tokens[a:b]`` into ``ids[k:]``, by their keys (``key[token]``), the keys not
-    seen yet numbered from ``count`` on; returns the new count."""
+def _number_range(tokens, key, a, b, first_id, key_of, count):
+    """Number the keys (``key[token]``) of ``tokens[a:b]`` not seen yet from ``count`` on;
+    returns the new count."""
     for j in range(a, b):
         t = key[tokens[j]]
         if first_id[t] < 0:
             first_id[t] = count
             key_of[count] = t
             count += 1
-        ids[k + j - a] = first_id[t]
     return count
 
 
 @_compiled()
-def kept_ids_kernel(
+def kept_numbering_kernel(
     title_ids,
     title_key,
     title_ends,
@@ -1157,13 +1156,11 @@ def kept_ids_kernel(
     removed,
     text_first,
     order,
-    n_kept,
     n_keys,
 ):
-    """Dense ids (int32, first-seen order) of each text's title tokens, then its body's tokens
-    but those of ``removed`` lines (``n_kept`` tokens in all), text ``order[0]`` first, then
-    ``order[1]``, ...; the length of each piece (title 0, body 0, title 1, ... in that order);
-    and the key of each id.
+    """Dense ids (int32) in first-seen order of each text's title tokens, then its body's
+    tokens but those of ``removed`` lines, text ``order[0]`` first, then ``order[1]``, ...: the
+    id of each key (-1 for the keys of no kept token), and the key of each id.
 
     Tokens come as ids of two scans, told apart by their keys (``title_key`` of a title
     token's id, ``body_key`` of a body token's, below ``n_keys``; equal tokens have one key):
@@ -1171,23 +1168,51 @@ def kept_ids_kernel(
     """
     first_id = np.full(n_keys, -1, np.int32)
     key_of = np.empty(n_keys, np.int64)
-    ids = np.empty(n_kept, np.int32)
-    lengths = np.empty(2 * order.size, np.int64)
-    count = k = 0
+    count = 0
     for c in range(order.size):
         t = order[c]
         a, b = title_ends[t], title_ends[t + 1]
-        count = _renumber_range(title_ids, title_key, a, b, ids, k, first_id, key_of, count)
-        k += b - a
-        lengths[2 * c] = b - a
-        start = k
+        count = _number_range(title_ids, title_key, a, b, first_id, key_of, count)
         for line in range(text_first[t], text_first[t + 1]):
             if not removed[line]:
                 a, b = line_first[line], line_first[line + 1]
-                count = _renumber_range(body_ids, body_key, a, b, ids, k, first_id, key_of, count)
-                k += b - a
-        lengths[2 * c + 1] = k - start
-    return ids, lengths, key_of[:count].copy()
+                count = _number_range(body_ids, body_key, a, b, first_id, key_of, count)
+    return first_id, key_of[:count].copy()
+
+
+@_compiled()
+def lay_out_kept_kernel(
+    title_ids,
+    title_key,
+    title_ends,
+    body_ids,
+    body_key,
+    line_first,
+    removed,
+    text_first,
+    first_id,
+    out,
+    out_first,
+):
+    """Text ``t``'s title tokens, then its body's but those of ``removed`` lines, as the ids
+    of their keys (``first_id``, see :func:`kept_numbering_kernel`) into
+    ``out[out_first[t]:out_first[t + 1]]``, from the last text back.
+
+    ``out`` may be ``body_ids`` itself where no text's ids start before its body's tokens
+    (``out_first[t] >= line_first[text_first[t]]`` for every ``t`` and for the end): each
+    token is then written at or after the place it was read from, once every token before
+    that place has been read.
+    """
+    for t in range(text_first.size - 2, -1, -1):
+        k = out_first[t + 1]
+        for line in range(text_first[t + 1] - 1, text_first[t] - 1, -1):
+            if not removed[line]:
+                for j in range(line_first[line + 1] - 1, line_first[line] - 1, -1):
+                    k -= 1
+                    out[k] = first_id[body_key[body_ids[j]]]
+        for j in range(title_ends[t + 1] - 1, title_ends[t] - 1, -1):
+            k -= 1
+            out[k] = first_id[title_key[title_ids[j]]]
 
 
 @_compiled()

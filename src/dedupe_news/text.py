@@ -482,6 +482,13 @@ class ScanBuilder:
         scan = self._scan(self._parts, 0, 0)
         return replace(scan, distinct=scan.distinct.copy())
 
+    @property
+    def room(self) -> npt.NDArray[np.int32]:
+        """The array the built scan's ids are the start of: the rest is room reserved for ids,
+        never written to, which the caller may use (see
+        :func:`dedupe_news.pipeline.kept_token_ids`)."""
+        return self._ids
+
     def _scan(
         self, parts: list[tuple[npt.NDArray[Any], ...]], tokens_before: int, lines_before: int
     ) -> Scan:
