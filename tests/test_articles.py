@@ -241,6 +241,13 @@ def test_optional_fields_must_be_strings(field: str) -> None:
     assert_input_error(excinfo, "'o'", f"'{field}' must be a string or None", "int")
 
 
+@pytest.mark.parametrize("field, value", [("title", 3), ("date", "yesterday")])
+def test_an_article_without_id_is_named_by_its_position(field: str, value: object) -> None:
+    with pytest.raises(InputError) as excinfo:
+        coerce_articles([{"text": "x", "date": "2024-06-20"}, {"text": "y", field: value}])
+    assert_input_error(excinfo, "article at position 1", f"'{field}'")
+
+
 @pytest.mark.parametrize("date", ["20/06/2024", "June 20, 2024", "yesterday"])
 def test_date_in_wrong_format(date: str) -> None:
     with pytest.raises(InputError) as excinfo:
