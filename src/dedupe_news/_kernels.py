@@ -1146,26 +1146,19 @@ def _number_range(tokens, key, a, b, first_id, key_of, count):
 
 
 @_compiled()
-def kept_numbering_kernel(
-    title_ids,
-    title_key,
-    title_ends,
-    body_ids,
-    body_key,
-    line_first,
-    removed,
-    text_first,
-    order,
-    n_keys,
-):
+def kept_numbering_kernel(title, body, order, n_keys):
     """Dense ids (int32) in first-seen order of each text's title tokens, then its body's
-    tokens but those of ``removed`` lines, text ``order[0]`` first, then ``order[1]``, ...: the
-    id of each key (-1 for the keys of no kept token), and the key of each id.
+    tokens but those of removed lines, text ``order[0]`` first, then ``order[1]``, ...: the id
+    of each key (-1 for the keys of no kept token), and the key of each id.
 
-    Tokens come as ids of two scans, told apart by their keys (``title_key`` of a title
-    token's id, ``body_key`` of a body token's, below ``n_keys``; equal tokens have one key):
-    what interleaving the tokens and then numbering them gives, without the interleaved tokens.
+    ``title`` is ``(ids, key, ends)``: the titles' token ids, each id's key and where each
+    title's tokens end. ``body`` is ``(ids, key, line_first, removed, text_first)``: the bodies'
+    token ids, each id's key, their lines, which lines go and each text's lines. Equal tokens
+    have one key, below ``n_keys``: what interleaving the tokens and then numbering them gives,
+    without the interleaved tokens.
     """
+    title_ids, title_key, title_ends = title
+    body_ids, body_key, line_first, removed, text_first = body
     first_id = np.full(n_keys, -1, np.int32)
     key_of = np.empty(n_keys, np.int64)
     count = 0
@@ -1181,28 +1174,18 @@ def kept_numbering_kernel(
 
 
 @_compiled()
-def lay_out_kept_kernel(
-    title_ids,
-    title_key,
-    title_ends,
-    body_ids,
-    body_key,
-    line_first,
-    removed,
-    text_first,
-    first_id,
-    out,
-    out_first,
-):
-    """Text ``t``'s title tokens, then its body's but those of ``removed`` lines, as the ids
-    of their keys (``first_id``, see :func:`kept_numbering_kernel`) into
-    ``out[out_first[t]:out_first[t + 1]]``, from the last text back.
+def lay_out_kept_kernel(title, body, first_id, out, out_first):
+    """Text ``t``'s title tokens, then its body's but those of removed lines (``title`` and
+    ``body`` as :func:`kept_numbering_kernel` takes them), as the ids of their keys
+    (``first_id``) into ``out[out_first[t]:out_first[t + 1]]``, from the last text back.
 
-    ``out`` may be ``body_ids`` itself where no text's ids start before its body's tokens
+    ``out`` may be the bodies' ids itself where no text's ids start before its body's tokens
     (``out_first[t] >= line_first[text_first[t]]`` for every ``t`` and for the end): each
     token is then written at or after the place it was read from, once every token before
     that place has been read.
     """
+    title_ids, title_key, title_ends = title
+    body_ids, body_key, line_first, removed, text_first = body
     for t in range(text_first.size - 2, -1, -1):
         k = out_first[t + 1]
         for line in range(text_first[t + 1] - 1, text_first[t] - 1, -1):

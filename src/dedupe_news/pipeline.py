@@ -385,18 +385,11 @@ def kept_token_ids(
     n_titled = title_scan.distinct.size
     in_titles = index_of(title_scan.distinct, body_scan.distinct)
     body_key = np.where(in_titles >= 0, in_titles, n_titled + np.arange(in_titles.size))
-    title_key, title_ends = np.arange(n_titled), title_scan.line_first[title_scan.text_first]
+    title_ends = title_scan.line_first[title_scan.text_first]
+    title = (title_scan.ids, np.arange(n_titled), title_ends)
+    lines = (body_scan.line_first, removed, body_scan.text_first)
     first_id, key_of = kept_numbering_kernel(
-        title_scan.ids,
-        title_key,
-        title_ends,
-        body_scan.ids,
-        body_key,
-        body_scan.line_first,
-        removed,
-        body_scan.text_first,
-        order,
-        n_titled + body_scan.distinct.size,
+        title, (body_scan.ids, body_key, *lines), order, n_titled + body_scan.distinct.size
     )
     kept_lines = np.where(removed, 0, np.diff(body_scan.line_first))
     kept_before = np.concatenate(([0], np.cumsum(kept_lines)))
@@ -410,19 +403,7 @@ def kept_token_ids(
         out, source = room, room
     else:
         out, source, shift = np.empty(ends[-1], dtype=np.int32), body_scan.ids, 0
-    lay_out_kept_kernel(
-        title_scan.ids,
-        title_key,
-        title_ends,
-        source,
-        body_key,
-        body_scan.line_first,
-        removed,
-        body_scan.text_first,
-        first_id,
-        out,
-        ends + shift,
-    )
+    lay_out_kept_kernel(title, (source, body_key, *lines), first_id, out, ends + shift)
     starts = ends[:-1][order]
     tokens = NodeTokens(
         out[shift : shift + ends[-1]], starts, starts + title_lengths[order], ends[1:][order]
