@@ -979,8 +979,10 @@ def _run(prepare_articles: Callable[[], Prepared], cfg: Config) -> Clustering:
         bar.set_postfix_str("cluster")
         node_labels = link(prep, verified, cfg)
         bar.update()
-    items = [prep.articles[k] for k in np.argsort(prep.input_position).tolist()]  # input order
-    return _assemble(items, Evidence(prep, features, verified, node_labels), cfg)
+        # The result's objects are made with the collector paused too: its passes over the
+        # batch's articles made assembling 100,000 articles' result take 0.5-0.8 s, not 0.4-0.5.
+        items = [prep.articles[k] for k in np.argsort(prep.input_position).tolist()]
+        return _assemble(items, Evidence(prep, features, verified, node_labels), cfg)
 
 
 def _assemble(items: list[Article], evidence: Evidence, cfg: Config) -> Clustering:
