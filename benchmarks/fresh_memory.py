@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [float(size) for size in args.gib.split(",")]
     print(machine_line(machine_info()))
     rows = []
-    with batch_runtime():  # NumPy's huge-page advice off, as in a dedupe_news run
+    # As in a dedupe_news run: NumPy's huge-page advice off, and freed memory kept by the
+    # allocator, except blocks of 1 GiB or more (a smaller size's second pass reuses the first's).
+    with batch_runtime():
         for gib in sizes:
             for attempt in ("first", "second"):
                 seconds, system, faults = touch(gib)
