@@ -380,7 +380,8 @@ def kept_token_ids(
 
     ``room`` is an array whose start is the bodies' ids: where it has room for the kept ids,
     they are laid out in it (the bodies' ids are overwritten), text by text in input order, so
-    that no second array holds them (2.2 GB at a million articles, a third of the peak).
+    that no second array holds them (2.2 GB at a million articles, whose preparation peaked at
+    6.3 GB with it and at 5.1 GB without).
     """
     n_titled = title_scan.distinct.size
     in_titles = index_of(title_scan.distinct, body_scan.distinct)
