@@ -75,8 +75,12 @@ def _mixed(value: int) -> int:
     return int(fmix64(np.asarray([value], dtype=np.uint64))[0])
 
 
+BandedCase = tuple[np.ndarray, int, int, np.ndarray]
+"""Signatures, bands, rows per band and which rows are skipped."""
+
+
 @st.composite
-def banded_signatures(draw: st.DrawFn) -> tuple[np.ndarray, int, int, np.ndarray]:
+def banded_signatures(draw: st.DrawFn) -> BandedCase:
     bands = draw(st.integers(1, 6))
     rows = draw(st.integers(1, 4))
     num_perm = bands * rows + draw(st.integers(0, 3))
@@ -98,7 +102,7 @@ def as_set(pairs: np.ndarray) -> set[tuple[int, int]]:
 @settings(max_examples=50, deadline=None)
 @given(case=banded_signatures())
 def test_candidate_pairs_equal_brute_force_banding(
-    case: tuple[np.ndarray, int, int, np.ndarray],
+    case: BandedCase,
 ) -> None:
     sig, bands, rows, _ = case
     got = candidate_pairs(sig, bands, rows)
@@ -110,7 +114,7 @@ def test_candidate_pairs_equal_brute_force_banding(
 
 @settings(max_examples=50, deadline=None)
 @given(case=banded_signatures())
-def test_skipped_rows_take_no_part(case: tuple[np.ndarray, int, int, np.ndarray]) -> None:
+def test_skipped_rows_take_no_part(case: BandedCase) -> None:
     sig, bands, rows, skip = case
     got = candidate_pairs(sig, bands, rows, skip=skip)
     assert as_set(got) == reference_pairs(sig, bands, rows, skip)
@@ -120,7 +124,7 @@ def test_skipped_rows_take_no_part(case: tuple[np.ndarray, int, int, np.ndarray]
 @settings(max_examples=50, deadline=None)
 @given(case=banded_signatures())
 def test_pairs_are_sorted_distinct_and_ordered(
-    case: tuple[np.ndarray, int, int, np.ndarray],
+    case: BandedCase,
 ) -> None:
     sig, bands, rows, skip = case
     got = candidate_pairs(sig, bands, rows, skip=skip)
@@ -132,7 +136,7 @@ def test_pairs_are_sorted_distinct_and_ordered(
 @settings(max_examples=50, deadline=None)
 @given(case=banded_signatures(), max_partners=st.integers(1, 4))
 def test_max_partners_bounds_pairs_and_keeps_small_buckets(
-    case: tuple[np.ndarray, int, int, np.ndarray], max_partners: int
+    case: BandedCase, max_partners: int
 ) -> None:
     sig, bands, rows, skip = case
     full = reference_pairs(sig, bands, rows, skip)
@@ -148,7 +152,7 @@ def test_max_partners_bounds_pairs_and_keeps_small_buckets(
 @settings(max_examples=60, deadline=None)
 @given(case=banded_signatures(), max_bucket=st.integers(1, 4))
 def test_crowded_buckets_split_as_a_brute_force_reference(
-    case: tuple[np.ndarray, int, int, np.ndarray], max_bucket: int
+    case: BandedCase, max_bucket: int
 ) -> None:
     sig, bands, rows, skip = case
     got = as_set(candidate_pairs(sig, bands, rows, skip=skip, max_bucket=max_bucket))
@@ -163,7 +167,7 @@ def test_crowded_buckets_split_as_a_brute_force_reference(
     max_partners=st.integers(1, 3),
 )
 def test_split_and_capped_buckets_pair_as_a_brute_force_reference(
-    case: tuple[np.ndarray, int, int, np.ndarray], max_bucket: int, max_partners: int
+    case: BandedCase, max_bucket: int, max_partners: int
 ) -> None:
     sig, bands, rows, skip = case
     got = candidate_pairs(
@@ -182,7 +186,7 @@ def _reference_key(values: np.ndarray, key: int) -> int:
 @settings(max_examples=40, deadline=None)
 @given(case=banded_signatures())
 def test_band_keys_and_split_values_are_the_documented_fold(
-    case: tuple[np.ndarray, int, int, np.ndarray],
+    case: BandedCase,
 ) -> None:
     # A StoryIndex stores band keys: they must never change.
     sig, bands, rows, _ = case
@@ -219,7 +223,7 @@ def test_band_keys_are_pinned() -> None:
     max_bucket=st.integers(1, 4),
 )
 def test_bucket_pairs_with_split_values_equal_candidate_pairs(
-    case: tuple[np.ndarray, int, int, np.ndarray], max_partners: int, max_bucket: int
+    case: BandedCase, max_partners: int, max_bucket: int
 ) -> None:
     # The Dask engine sends each entry's split values with its band key; batch reads them
     # from the signatures. Both must find the same pairs.
@@ -269,9 +273,7 @@ def test_candidate_pairs_is_deterministic() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(case=banded_signatures(), max_partners=st.integers(1, 4))
-def test_bands_on_threads_give_the_same_codes(
-    case: tuple[np.ndarray, int, int, np.ndarray], max_partners: int
-) -> None:
+def test_bands_on_threads_give_the_same_codes(case: BandedCase, max_partners: int) -> None:
     sig, bands, rows, skip = case
     one = candidate_codes(sig, bands, rows, skip=skip, max_partners=max_partners)
     for n_jobs in (2, 3):
