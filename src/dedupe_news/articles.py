@@ -75,25 +75,26 @@ def _where(position: int, article_id: object) -> str:
     )
 
 
-def _optional_str(value: object, field: str, position: int, article_id: object) -> str | None:
+class _FieldError(ValueError):
+    """A field that is not allowed; :func:`_from_mapping` names the article (made only then)."""
+
+
+def _optional_str(value: object, field: str) -> str | None:
     if isinstance(value, str):  # most fields: checked at once
         return value
     if _is_missing(value):
         return None
-    raise InputError(
-        f"{_where(position, article_id)}: {field!r} must be a string or None, "
-        f"got {type(value).__name__}"
-    )
+    raise _FieldError(f"{field!r} must be a string or None, got {type(value).__name__}")
 
 
-def _normalize_date(value: object, position: int, article_id: object) -> str | None:
+def _normalize_date(value: object) -> str | None:
     if isinstance(value, str):
         try:
             return _iso_date(value)
         except ValueError:
-            raise InputError(
-                f"{_where(position, article_id)}: 'date' {value!r} is not ISO 8601 (expected "
-                "e.g. '2024-06-20' or '2024-06-20T14:30:00')"
+            raise _FieldError(
+                f"'date' {value!r} is not ISO 8601 (expected e.g. '2024-06-20' or "
+                "'2024-06-20T14:30:00')"
             ) from None
     if _is_missing(value):
         return None
@@ -101,10 +102,7 @@ def _normalize_date(value: object, position: int, article_id: object) -> str | N
         return value.isoformat()
     if hasattr(value, "isoformat") and callable(value.isoformat):  # pandas.Timestamp
         return str(value.isoformat())
-    raise InputError(
-        f"{_where(position, article_id)}: 'date' must be an ISO 8601 string, "
-        f"got {type(value).__name__}"
-    )
+    raise _FieldError(f"'date' must be an ISO 8601 string, got {type(value).__name__}")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -121,32 +119,33 @@ def _iso_date(value: str) -> str | None:
 def _from_mapping(record: Mapping[str, Any], position: int) -> Article:
     raw_id = record.get("id")
     article_id = None if _is_missing(raw_id) else raw_id
+    try:
+        return _checked_mapping(record, position, article_id)
+    except _FieldError as err:
+        raise InputError(f"{_where(position, article_id)}: {err}") from None
+
+
+def _checked_mapping(record: Mapping[str, Any], position: int, article_id: object) -> Article:
     if "text" not in record:
         keys = ", ".join(sorted(map(str, record))) or "none"
-        raise InputError(
-            f"{_where(position, article_id)}: missing the required 'text' field "
-            f"(fields present: {keys})"
-        )
+        raise _FieldError(f"missing the required 'text' field (fields present: {keys})")
     text = record["text"]
     if not isinstance(text, str):
         shown = "NaN" if isinstance(text, float) and math.isnan(text) else repr(text)[:60]
-        raise InputError(
-            f"{_where(position, article_id)}: 'text' must be a string, got "
-            f"{type(text).__name__} {shown}; use '' for an article without text"
+        raise _FieldError(
+            f"'text' must be a string, got {type(text).__name__} {shown}; "
+            "use '' for an article without text"
         )
     if isinstance(article_id, bool) or not isinstance(article_id, str | int | None):
-        raise InputError(
-            f"{_where(position, article_id)}: 'id' must be a string or an integer, "
-            f"got {type(raw_id).__name__}"
-        )
+        raise _FieldError(f"'id' must be a string or an integer, got {type(article_id).__name__}")
     get = record.get
     return Article(
         id=str(position if article_id is None else article_id),
         text=text,
-        title=_optional_str(get("title"), "title", position, article_id),
-        date=_normalize_date(get("date"), position, article_id),
-        source=_optional_str(get("source"), "source", position, article_id),
-        url=_optional_str(get("url"), "url", position, article_id),
+        title=_optional_str(get("title"), "title"),
+        date=_normalize_date(get("date")),
+        source=_optional_str(get("source"), "source"),
+        url=_optional_str(get("url"), "url"),
     )
 
 
