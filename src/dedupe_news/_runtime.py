@@ -137,7 +137,8 @@ def _update_allocator() -> None:
 
 def retained_memory() -> Callable[[], None]:
     """Keep freed memory in the process until the returned function is called (once per
-    holder; the last holder's call restores glibc's defaults and hands the memory back)."""
+    holder; the last holder's call, or the end of the last run after it, restores glibc's
+    defaults and hands the memory back)."""
     global _holders
     with _lock:
         _holders += 1
