@@ -195,6 +195,15 @@ def peak_rss_mib() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
+def resident_mib() -> float:
+    """Resident set size of this process now (Linux); its peak so far elsewhere."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return peak_rss_mib()
+
+
 def run_json_worker(script: str, arguments: list[str], label: str) -> dict[str, Any]:
     """Run ``script`` with ``arguments`` in a fresh interpreter (so its peak RSS is its own)
     and return the JSON object on the last line of its output, or ``{"error": ...}``."""

@@ -39,7 +39,10 @@ Growth (``--growth-to N``): reading, ``dedupe_news`` and ``cluster_file`` also r
 corpus of ``N`` articles (the same generator and seed, or the first ``N`` records), alternating
 with runs on ``--n`` articles for ``--repeat`` rounds, each in a fresh interpreter; the table
 gives both times and how they grow, beside the reading floor's growth. Targets (issue 4): at
-most 12x the time for 10x the articles, and a million articles in at most 10 minutes and 8 GiB.
+most 12x the time for 10x the articles, and a million articles in at most 10 minutes and 8 GiB,
+judged for each pipeline. ``dedupe_news``'s peak includes the caller's list of articles, shown
+beside its verdict: a million synthetic articles take 5.5 GiB as Python objects (4.1 GiB of it
+their texts), so only ``cluster_file``, which never holds the texts, can stay within 8 GiB.
 
 How to run
 ----------
@@ -89,6 +92,7 @@ from _common import (
     markdown_table,
     peak_rss_mib,
     read_jsonl,
+    resident_mib,
     run_json_worker,
     word_shingles,
     write_json,
@@ -135,18 +139,18 @@ def run_read(path: Path) -> Details:
 
 
 def run_dedupe_news(path: Path) -> Details:
-    """What a user runs: ``read_articles`` then ``cluster``."""
-    return _cluster_details(path)
+    """What a user runs: ``read_articles`` then ``cluster``; with the memory the list of
+    articles takes (the caller's, counted in this pipeline's peak)."""
+    before = resident_mib()
+    articles = dedupe_news.read_articles(path)
+    held = resident_mib() - before
+    return {**_details(dedupe_news.cluster(articles)), "articles_list_mib": held}
 
 
 def run_dedupe_news_file(path: Path) -> Details:
     """What the command line runs: ``cluster_file``, which reads the file a chunk at a time,
     lets each chunk's texts go once scanned and keeps no evidence for explanations."""
     return _details(dedupe_news.cluster_file(path))
-
-
-def _cluster_details(path: Path) -> Details:
-    return _details(dedupe_news.cluster(dedupe_news.read_articles(path)))
 
 
 def _details(result: dedupe_news.Clustering) -> Details:
@@ -459,27 +463,39 @@ def growth_rows(growth: dict[str, Any]) -> list[list[str]]:
 
 
 def growth_targets(growth: dict[str, Any]) -> list[str]:
-    """Verdicts on issue 4's scale targets that these sizes can judge."""
+    """Verdicts on issue 4's scale targets that these sizes can judge, for each pipeline.
+
+    ``cluster(read_articles())``'s peak includes the caller's list of articles, which no
+    pipeline can make smaller: it is shown beside the verdict.
+    """
     n, big = growth["articles"]
-    ours = growth["pipelines"]["dedupe_news"]
-    file = growth["pipelines"]["file"]
     allowed = GROWTH_SLACK * big / n
-    value, floor = _growth(growth, "dedupe_news"), _growth(growth, "read")
-    verdict = "met" if value <= allowed else "NOT met"
-    lines = [
-        f"- time growth from {n:,} to {big:,} articles: {value:.1f}x (target <= {allowed:g}x): "
-        f"{verdict} (reading alone: {floor:.1f}x)"
-    ]
-    if big == SCALE_ARTICLES:
-        for label, result in (("dedupe_news", ours[str(big)]), ("cluster_file", file[str(big)])):
-            seconds, peak = result["seconds"], result["peak_rss_mib"]
-            met = seconds <= SCALE_SECONDS and peak <= SCALE_PEAK_MIB
-            lines.append(
-                f"- {label} on {big:,} articles: {seconds / 60:.1f} min, peak {peak:,.0f} MiB "
-                f"(targets <= {SCALE_SECONDS / 60:g} min, <= {SCALE_PEAK_MIB:,.0f} MiB): "
-                + ("met" if met else "NOT met")
-            )
+    lines = []
+    for key in ("dedupe_news", "file"):
+        value = _growth(growth, key)
+        lines.append(
+            f"- {PIPELINES[key][0]}, time growth from {n:,} to {big:,} articles: {value:.1f}x "
+            f"(target <= {allowed:g}x): {_verdict(value <= allowed)} "
+            f"(reading alone: {_growth(growth, 'read'):.1f}x)"
+        )
+    if big != SCALE_ARTICLES:
+        return lines
+    for key in ("dedupe_news", "file"):
+        result = growth["pipelines"][key][str(big)]
+        seconds, peak = result["seconds"], result["peak_rss_mib"]
+        held = result.get("articles_list_mib")
+        lines.append(
+            f"- {PIPELINES[key][0]} on {big:,} articles: {seconds / 60:.1f} min, peak "
+            f"{peak:,.0f} MiB (targets <= {SCALE_SECONDS / 60:g} min, <= "
+            f"{SCALE_PEAK_MIB:,.0f} MiB): "
+            + _verdict(seconds <= SCALE_SECONDS and peak <= SCALE_PEAK_MIB)
+            + ("" if held is None else f"; the list of articles alone: {held:,.0f} MiB")
+        )
     return lines
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def print_growth(growth: dict[str, Any]) -> None:
