@@ -528,20 +528,17 @@ def test_strip_boilerplate_matches_the_string_reference(
 @settings(max_examples=80, deadline=None)
 @given(
     lines=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=60),
-    in_text_order=st.booleans(),
+    at_least=st.integers(1, 4),
 )
-def test_texts_per_key_counts_distinct_texts_as_a_reference(
-    lines: list[tuple[int, int]], in_text_order: bool
+def test_keys_in_texts_counts_distinct_texts_as_a_reference(
+    lines: list[tuple[int, int]], at_least: int
 ) -> None:
-    # Lines come text by text (texts non-decreasing) in the pipeline; any order counts the same.
-    if in_text_order:
-        lines = sorted(lines, key=lambda line: line[1])
-    keys = np.asarray([k for k, _ in lines], dtype=np.uint64)
+    lines = sorted(lines, key=lambda line: line[1])  # text by text, as a scan gives them
+    keys = np.asarray([k * 0x9E3779B97F4A7C15 % 2**64 for k, _ in lines], dtype=np.uint64)
     texts = np.asarray([t for _, t in lines], dtype=np.int64)
-    got_keys, counts = text_module._texts_per_key(keys, texts)
-    expected = Counter(k for k, _ in set(lines))
-    assert got_keys.tolist() == sorted(expected)
-    assert counts.tolist() == [expected[k] for k in sorted(expected)]
+    in_texts = Counter(k * 0x9E3779B97F4A7C15 % 2**64 for k, _ in set(lines))
+    expected = sorted(k for k, count in in_texts.items() if count >= at_least)
+    assert text_module._keys_in_texts(keys, texts, at_least).tolist() == expected
 
 
 @settings(max_examples=150, deadline=None)

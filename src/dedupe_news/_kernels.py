@@ -41,6 +41,7 @@ __all__ = [
     "bucket_pairs_kernel",
     "copy_rows_kernel",
     "count_rows_kernel",
+    "distinct_texts_kernel",
     "first_seen_kernel",
     "fold_kernel",
     "in_chunks",
@@ -883,6 +884,20 @@ class FirstSeen:
         self._distinct = np.empty(self._slots.size // 2, dtype=np.uint64)
         scratch = np.empty(known.size, dtype=np.int64)
         first_seen_kernel(known, 0, scratch, scratch.copy(), self._slots, self._distinct, 0)
+
+
+@_compiled()
+def distinct_texts_kernel(ids, texts, n_ids):
+    """How many distinct texts each of ``n_ids`` ids occurs in, from items that come text by
+    text (``texts`` non-decreasing): an id's items in one text are consecutive among its own."""
+    counts = np.zeros(n_ids, dtype=np.int64)
+    last = np.full(n_ids, -1, dtype=np.int64)
+    for k in range(ids.size):
+        i = ids[k]
+        if last[i] != texts[k]:
+            last[i] = texts[k]
+            counts[i] += 1
+    return counts
 
 
 @_compiled()

@@ -28,8 +28,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._arrays import in_sorted
-from ._kernels import FOLDS_LONGER, FirstSeen, fold_kernel, scan_kernel, workers
+from ._arrays import is_in
+from ._kernels import (
+    FOLDS_LONGER,
+    FirstSeen,
+    distinct_texts_kernel,
+    fold_kernel,
+    scan_kernel,
+    workers,
+)
 from .shingles import fmix64, token_hashes
 
 __all__ = [
@@ -548,10 +555,10 @@ def chrome_lines(texts: Sequence[str], scan: Scan) -> npt.NDArray[np.bool_]:
     maybe = np.zeros(first.size, dtype=bool)
     worded = np.flatnonzero(words > 0)
     hash_of = scan.distinct
-    maybe[worded] = in_sorted(hash_of[scan.ids[first[worded]]], first_only)
+    maybe[worded] = is_in(hash_of[scan.ids[first[worded]]], first_only)
     two = np.flatnonzero(words > 1)
     pair = _word_pair(hash_of[scan.ids[first[two]]], hash_of[scan.ids[first[two] + 1]])
-    maybe[two] |= in_sorted(pair, pair_keys)
+    maybe[two] |= is_in(pair, pair_keys)
     for t, text in enumerate(texts):
         if text.isascii():  # known at once, and the case of most texts
             continue
@@ -595,17 +602,19 @@ def nth_line(text: str, k: int, count: int) -> str:
     raise ValueError(f"a text has fewer non-empty lines than {count}")
 
 
-def _texts_per_key(
-    keys: npt.NDArray[np.uint64], texts: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Distinct keys and, for each, the number of distinct texts it occurs in."""
-    order = np.lexsort((texts, keys))
-    keys, texts = keys[order], texts[order]
-    distinct = np.ones(keys.size, dtype=bool)
-    distinct[1:] = (keys[1:] != keys[:-1]) | (texts[1:] != texts[:-1])
-    keys = keys[distinct]
-    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))[: keys.size]
-    return keys[first], np.diff(np.append(first, keys.size))
+def _keys_in_texts(
+    keys: npt.NDArray[np.uint64], texts: npt.NDArray[np.int64], at_least: int
+) -> npt.NDArray[np.uint64]:
+    """The keys (sorted) of lines found in ``at_least`` distinct texts, from lines that come
+    text by text (``texts`` non-decreasing, as a scan gives them).
+
+    Counted in a hash table rather than by sorting the lines (4.4 s of a million articles'
+    preparation, for some 8 million lines twice): only the keys found sort.
+    """
+    seen = FirstSeen()
+    ids, _ = seen.ids(keys)
+    counts = distinct_texts_kernel(ids, texts, seen.count)
+    return np.sort(seen.values[counts >= at_least])
 
 
 SourceKeys = tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
@@ -636,8 +645,8 @@ class BoilerplateRules:
         see :func:`chrome_lines`). ``source_keys`` are :func:`source_line_keys` of the scan,
         as counting used them."""
         keys_in_source, has_source = source_keys
-        repeated = in_sorted(scan.line_key, self.repeated)
-        repeated |= has_source & in_sorted(keys_in_source, self.repeated_by_source)
+        repeated = is_in(scan.line_key, self.repeated)
+        repeated |= has_source & is_in(keys_in_source, self.repeated_by_source)
         boilerplate: npt.NDArray[np.bool_] = scan.keyed & repeated
         return boilerplate | chrome
 
@@ -689,11 +698,10 @@ def boilerplate_lines(
     )
     source_keys = source_line_keys(scan, sources)
     batch = scan.keyed & counted[line_text]
-    keys, in_texts = _texts_per_key(scan.line_key[batch], line_text[batch])
     by_source = scan.keyed & counted_in_source[line_text]
-    in_source, in_source_texts = _texts_per_key(source_keys[0][by_source], line_text[by_source])
     rules = BoilerplateRules(
-        keys[in_texts >= floor], in_source[in_source_texts >= min_source_articles]
+        _keys_in_texts(scan.line_key[batch], line_text[batch], floor),
+        _keys_in_texts(source_keys[0][by_source], line_text[by_source], min_source_articles),
     )
     return rules.removed(scan, source_keys, chrome)
 
