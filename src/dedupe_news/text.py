@@ -608,8 +608,9 @@ def _keys_in_texts(
     """The keys (sorted) of lines found in ``at_least`` distinct texts, from lines that come
     text by text (``texts`` non-decreasing, as a scan gives them).
 
-    Counted in a hash table rather than by sorting the lines (4.4 s of a million articles'
-    preparation, for some 8 million lines twice): only the keys found sort.
+    Counted in a hash table rather than by sorting the lines: only the keys found are sorted.
+    With :func:`dedupe_news._arrays.is_in`, encoding a million articles took 8.4-10.3 s
+    instead of 11.7-13.6 s.
     """
     seen = FirstSeen()
     ids, _ = seen.ids(keys)
