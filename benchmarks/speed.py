@@ -9,8 +9,9 @@ same bytes). Each pipeline runs in a fresh interpreter (this script with a hidde
 ``--worker NAME`` flag), so its peak RSS (``ru_maxrss``) is its own. Imports and a warm-up on
 a few articles happen before the clock starts; the peak at that point ("RSS at start": the
 interpreter, numpy, scipy, scikit-learn, ...) is shown too, as every worker carries it. Times
-are wall-clock seconds from reading the file to the final labels, best of ``--repeat`` runs;
-CPU seconds show whether a pipeline used more than one core.
+are wall-clock seconds from reading the file to the final labels, best of ``--repeat`` rounds
+(2 by default) in which the pipelines take turns, so that all see the same hours of a shared
+machine whose speed drifts; CPU seconds show whether a pipeline used more than one core.
 
 * ``read``: reading the file and ``json.loads`` of every line, nothing else (the floor);
 * ``dedupe_news``: ``dedupe_news.read_articles(path)`` then ``dedupe_news.cluster(articles)``;
@@ -47,7 +48,7 @@ their texts), so only ``cluster_file``, which never holds the texts, can stay wi
 How to run
 ----------
     .venv/bin/python benchmarks/speed.py [--n 20000] [--corpus synth|reuters|PATH] [--seed 1]
-        [--repeat 1] [--data DIR] [--out results/speed.json] [--skip-peers] [--growth-to N]
+        [--repeat 2] [--data DIR] [--out results/speed.json] [--skip-peers] [--growth-to N]
 
     # the scale targets: 100,000 against a million, two rounds (about 20 minutes)
     .venv/bin/python benchmarks/speed.py --n 100000 --growth-to 1000000 --repeat 2 --skip-peers
@@ -353,6 +354,26 @@ def run_worker(name: str, path: Path, repeat: int) -> dict[str, Any]:
     return run_json_worker(__file__, arguments, PIPELINES[name][0])
 
 
+def best_of_rounds(jobs: list[tuple[str, Path]], rounds: int) -> list[dict[str, Any]]:
+    """Each ``(pipeline, file)`` job run once a round, each run in a fresh interpreter, the
+    jobs taking turns within a round (so that all of them see the same hours of a shared
+    machine, whose speed drifts): the best timed run of each job, with every run's seconds
+    (``runs_seconds``); its last error where none was timed."""
+    runs: list[list[dict[str, Any]]] = [[] for _ in jobs]
+    for _ in range(rounds):
+        for results, (key, path) in zip(runs, jobs, strict=True):
+            results.append(run_worker(key, path, 1))
+    best = []
+    for results in runs:
+        timed = [r for r in results if "seconds" in r]
+        if not timed:
+            best.append(results[-1])
+            continue
+        fastest = min(timed, key=lambda r: r["seconds"])
+        best.append({**fastest, "runs_seconds": [r["seconds"] for r in timed]})
+    return best
+
+
 # --------------------------------------------------------------------------- corpus
 
 
@@ -422,22 +443,15 @@ def measure_growth(
     large, corpus = prepared
     big = corpus["articles"]
     print(f"growth corpus: {corpus['corpus']}, {big:,} articles, {corpus['mib']:.1f} MiB")
-    runs: dict[str, dict[int, list[dict[str, Any]]]] = {k: {n: [], big: []} for k in GROWTH_KEYS}
-    for _ in range(args.repeat):
-        for size, path in ((n, small), (big, large)):
-            for key in GROWTH_KEYS:
-                runs[key][size].append(run_worker(key, path, 1))
-    pipelines = {}
-    for key, by_size in runs.items():
-        best = {}
-        for size, results in by_size.items():
-            timed = [r for r in results if "seconds" in r]
-            if not timed:
-                print(f"[error] {PIPELINES[key][0]} failed on {size:,} articles")
-                return None
-            best[size] = min(timed, key=lambda r: r["seconds"])
-            best[size]["runs_seconds"] = [r["seconds"] for r in timed]
-        pipelines[key] = {str(size): result for size, result in best.items()}
+    jobs = [(key, path) for path in (small, large) for key in GROWTH_KEYS]
+    best = best_of_rounds(jobs, args.repeat)
+    pipelines: dict[str, dict[str, Any]] = {key: {} for key in GROWTH_KEYS}
+    for (key, path), result in zip(jobs, best, strict=True):
+        size = n if path == small else big
+        if "seconds" not in result:
+            print(f"[error] {PIPELINES[key][0]} failed on {size:,} articles")
+            return None
+        pipelines[key][str(size)] = result
     return {"articles": [n, big], "corpus": corpus, "pipelines": pipelines}
 
 
@@ -662,7 +676,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{corpus['generation_articles_per_second']:,.0f} articles/s)"
             )
         print(line)
-        results = {key: run_worker(key, path, args.repeat) for key in keys}
+        results = dict(
+            zip(keys, best_of_rounds([(k, path) for k in keys], args.repeat), strict=True)
+        )
         if args.growth_to:
             report["growth"] = measure_growth(args, Path(tmp) / "larger", path, n)
     for key, result in results.items():
@@ -710,7 +726,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "or the path of a JSON-lines file",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic corpus")
-    parser.add_argument("--repeat", type=_positive, default=1, help="runs per pipeline, best kept")
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=2,
+        help="rounds, the pipelines taking turns in each; the best run of each kept (default 2)",
+    )
     add_io_arguments(parser, "speed.json", "reuters21578/")
     parser.add_argument("--skip-peers", action="store_true", help="run dedupe_news only")
     parser.add_argument(
