@@ -308,8 +308,8 @@ def _compilations() -> dict[str, int]:
     }
 
 
-def worker(name: str, path: Path, repeat: int) -> int:
-    """Run one pipeline ``repeat`` times in this process; print one JSON line with the best."""
+def worker(name: str, path: Path) -> int:
+    """Run one pipeline once in this process, after a warm-up; print one JSON line."""
     func = PIPELINES[name][1]
     with tempfile.TemporaryDirectory(prefix="dedupe-speed-warmup-") as tmp:
         sample = Path(tmp) / "warmup.jsonl"
@@ -322,25 +322,19 @@ def worker(name: str, path: Path, repeat: int) -> int:
             dedupe_news.cluster([text])
     rss_before = peak_rss_mib()
     compiled_before = _compilations()
-    runs = []
-    for _ in range(repeat):
-        cpu, start = _cpu_seconds(), time.perf_counter()
-        details = func(path)
-        seconds = time.perf_counter() - start
-        runs.append({"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, **details})
+    cpu, start = _cpu_seconds(), time.perf_counter()
+    details = func(path)
+    seconds = time.perf_counter() - start
+    result = {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, **details}
     compiled = sorted(k for k, v in _compilations().items() if v > compiled_before.get(k, 0))
     if compiled:  # the warm-up did not reach them: the timed run paid for compiling them
         print(f"[note] compiled during the timed run: {', '.join(compiled)}", file=sys.stderr)
-    best = min(runs, key=lambda run: run["seconds"])
-    for run in runs:
-        labels = run.pop("labels", None)
+    labels = result.pop("labels", None)
     truth = [record.get("cluster") for record in read_jsonl(path)]
     if labels is not None and None not in truth:  # after the clock: quality of the answer
-        best["ari"] = float(adjusted_rand_score(truth, np.asarray(labels)))
-    result = {
-        **best,
+        result["ari"] = float(adjusted_rand_score(truth, np.asarray(labels)))
+    result |= {
         "compiled_in_timed_run": compiled,
-        "runs_seconds": [run["seconds"] for run in runs],
         "peak_rss_mib": peak_rss_mib(),
         "rss_before_run_mib": rss_before,
     }
@@ -348,10 +342,9 @@ def worker(name: str, path: Path, repeat: int) -> int:
     return 0
 
 
-def run_worker(name: str, path: Path, repeat: int) -> dict[str, Any]:
+def run_worker(name: str, path: Path) -> dict[str, Any]:
     """Run one pipeline in a fresh interpreter and return its JSON result."""
-    arguments = ["--worker", name, "--input", str(path), "--repeat", str(repeat)]
-    return run_json_worker(__file__, arguments, PIPELINES[name][0])
+    return run_json_worker(__file__, ["--worker", name, "--input", str(path)], PIPELINES[name][0])
 
 
 def best_of_rounds(jobs: list[tuple[str, Path]], rounds: int) -> list[dict[str, Any]]:
@@ -362,7 +355,7 @@ def best_of_rounds(jobs: list[tuple[str, Path]], rounds: int) -> list[dict[str, 
     runs: list[list[dict[str, Any]]] = [[] for _ in jobs]
     for _ in range(rounds):
         for results, (key, path) in zip(runs, jobs, strict=True):
-            results.append(run_worker(key, path, 1))
+            results.append(run_worker(key, path))
     best = []
     for results in runs:
         timed = [r for r in results if "seconds" in r]
@@ -643,7 +636,7 @@ def _version(package: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.input, args.repeat)
+        return worker(args.worker, args.input)
     info = machine_info()
     print(machine_line(info))
     code = git_state()
