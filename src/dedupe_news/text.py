@@ -538,7 +538,7 @@ def _chrome_starts() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     first_only = [word for word, then in _CHROME_WORDS.items() if then is None]
     pairs = [(word, second) for word, then in _CHROME_WORDS.items() for second in then or ()]
     firsts, seconds = scan_hashes([w for w, _ in pairs]), scan_hashes([s for _, s in pairs])
-    return np.sort(scan_hashes(first_only)), np.sort(_word_pair(firsts, seconds))
+    return scan_hashes(first_only), _word_pair(firsts, seconds)
 
 
 def _word_pair(first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64]) -> Any:
@@ -626,6 +626,8 @@ SourceKeys = tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
 class BoilerplateRules:
     """The short lines found to be boilerplate, as sorted arrays of their keys: repeated across
     the batch (``Scan.line_key``), and repeated within one source (:func:`source_line_keys`).
+    Sorted so that the rules are the same arrays whichever engine counted them; lines are
+    looked up in hash tables of them (:func:`dedupe_news._arrays.is_in`), not by search.
 
     Counting needs a whole batch, applying only a text's own lines, so an engine that spreads
     the texts over machines counts the keys in a reduction and sends every piece the rules.
